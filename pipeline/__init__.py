@@ -1,0 +1,12 @@
+"""Wirewatch: news feeds in, event records out, loaded into PostgreSQL.
+
+Every stage is plain Python in this package and knows nothing of Airflow:
+`feeds` and `fetch` bring pages in, `extract` cleans them, `nlp` reads
+entities and events, `store` loads the warehouse, `cycle` runs them in order.
+"""
+
+import logging
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

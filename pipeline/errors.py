@@ -1,0 +1,97 @@
+"""Every error Wirewatch raises on purpose, split by what the caller does next.
+
+    WirewatchError
+    ├── ConfigError              bad settings or arguments: fix and rerun
+    ├── InputError               a file given on the command line cannot be read
+    ├── DatabaseError
+    │   ├── DatabaseUnavailable  retry later: the server is down or unreachable
+    │   ├── MigrationError       an applied migration changed, or one failed
+    │   └── LoadError            a batch violated a constraint: nothing of it was stored
+    ├── FetchError               carries `url`
+    │   ├── FetchTimeout         retry later
+    │   ├── HTTPStatusError      carries `status` (and `retry_after` for 429/503)
+    │   ├── BlockedAddress       skip: private/loopback target not allowed
+    │   └── ResponseTooLarge     skip: body or decompressed body over the cap
+    ├── MalformedFeed            skip and record: the document is not a feed
+    └── NotAnArticle             skip and record: carries `reason`
+
+Messages are one line naming the input and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+
+class WirewatchError(Exception):
+    """Base of every error raised on purpose by Wirewatch."""
+
+
+class ConfigError(WirewatchError):
+    """Settings or arguments are invalid."""
+
+
+class InputError(WirewatchError):
+    """An input file cannot be read or decoded."""
+
+
+class DatabaseError(WirewatchError):
+    """Something went wrong talking to the warehouse."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The warehouse cannot be reached; retrying later may work."""
+
+
+class MigrationError(DatabaseError):
+    """A migration failed or an applied migration file was changed."""
+
+
+class LoadError(DatabaseError):
+    """A batch could not be loaded; the transaction was rolled back."""
+
+
+class FetchError(WirewatchError):
+    """A URL could not be fetched."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class FetchTimeout(FetchError):
+    """Connecting or reading took longer than allowed; retry later."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status that is not a success."""
+
+    def __init__(
+        self, message: str, *, url: str, status: int, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BlockedAddress(FetchError):
+    """The URL resolves to an address fetching must not reach."""
+
+
+class ResponseTooLarge(FetchError):
+    """The body, or what it decompresses to, is over the configured cap."""
+
+
+class MalformedFeed(WirewatchError):
+    """A document is not a feed that can be parsed."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class NotAnArticle(WirewatchError):
+    """A page holds no article body worth storing."""
+
+    def __init__(self, message: str, *, url: str | None = None, reason: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason

@@ -1,0 +1,163 @@
+"""The records stages hand to each other, named after the CLI contract's fields.
+
+Every record is a frozen dataclass: a stage takes one in and gives a new one out.
+`as_dict()` gives the JSON shape of `../shared/spec/cli-contract.md`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def as_dict(record: Any) -> dict[str, Any]:
+    """The record as plain JSON-ready data (datetimes as ISO 8601 strings)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(dataclasses.asdict(record))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed to monitor, as listed in a feeds file or the `feeds` table."""
+
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, normalised across RSS, Atom and JSON Feed."""
+
+    feed_url: str
+    link: str
+    title: str | None = None
+    published_at: datetime | None = None
+    summary: str | None = None
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed document after parsing: its metadata and entries."""
+
+    url: str
+    title: str | None
+    site_url: str | None
+    entries: tuple[FeedEntry, ...]
+    version: str | None = None
+    ttl_seconds: int | None = None
+    hub_url: str | None = None
+    self_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A fetched HTTP response, body decoded to text where it is text."""
+
+    url: str
+    final_url: str
+    status: int
+    content: bytes
+    text: str | None
+    encoding: str | None
+    content_type: str | None
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article's cleaned body and metadata: the contract's `extract` fields."""
+
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    author: str | None
+    published_at: str | None
+    language: str | None
+    text: str
+    extractor: str
+    source_agency: str | None = None
+    dateline: str | None = None
+    sitename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named-entity mention; `text == article.text[start:end]`."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    canonical: str
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The source or target of an event."""
+
+    text: str
+    canonical: str
+    type: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an event happened, geocoded; `precision` is city, admin1 or country."""
+
+    text: str
+    name: str
+    admin1: str | None
+    country: str | None
+    lat: float | None
+    lon: float | None
+    geonameid: int | None
+    precision: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Who did what to whom, where, when: one PLOVER event read from a sentence."""
+
+    type: str
+    mode: str | None
+    actor1: Actor | None
+    actor2: Actor | None
+    location: Location | None
+    date: str | None
+    date_text: str | None
+    date_precision: str | None
+    fatalities: int | None
+    sentence: str
+    start: int
+    end: int
+    confidence: float
+    trigger: str | None = None
+    location_source: str | None = None
+    date_source: str | None = None
+    supporting: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the NLP stage read from one text."""
+
+    entities: tuple[Entity, ...]
+    events: tuple[Event, ...]
+    model_version: str
