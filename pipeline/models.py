@@ -77,6 +77,9 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    not_modified: bool = False
+    elapsed_ms: int | None = None
+    redirects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
