@@ -164,3 +164,27 @@ class Analysis:
     entities: tuple[Entity, ...]
     events: tuple[Event, ...]
     model_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleBundle:
+    """Everything the warehouse stores for one fetched article, loaded in one batch.
+
+    `url_hash` keys the fetched URL and `canonical_url_hash` the article's canonical
+    URL (both from `pipeline.urls.url_hash`); `raw` is the page body as fetched, kept
+    in `raw_pages` when given. `entry_id` is the queue entry the page came from.
+    """
+
+    entry_id: int | None
+    url: str
+    url_hash: str
+    canonical_url: str
+    canonical_url_hash: str
+    article: Article
+    analysis: Analysis
+    extractor_version: str
+    analyzer_version: str
+    raw: bytes | None = None
+    content_type: str | None = None
+    encoding: str | None = None
+    fetched_at: datetime | None = None
