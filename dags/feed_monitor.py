@@ -1,0 +1,103 @@
+"""
+### feed_monitor
+
+Polls every feed that is due, then fetches, cleans, analyses and loads each new article
+into the warehouse. Runs every 15 minutes by default (`WIREWATCH_MONITOR_SCHEDULE`, a cron
+expression), one run at a time.
+
+Feeds are polled in batches mapped over with `.expand()`; the new entries they yield are
+queued durably in the warehouse and drained in batches by `process`, which also drains
+whatever push or backfill left pending. When articles land, `announce` emits the
+`wirewatch://warehouse/articles` Asset, so downstream DAGs are data-triggered.
+
+Param `force`: poll every enabled feed, due or not (the sample run uses it).
+All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, task
+
+from wirewatch_support import NEW_ARTICLES_URI, task_settings
+
+NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
+
+
+@dag(
+    schedule=os.environ.get("WIREWATCH_MONITOR_SCHEDULE", "*/15 * * * *"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["wirewatch", "ingest"],
+    params={"force": Param(False, type="boolean", description="Poll every feed, due or not.")},
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+    },
+)
+def feed_monitor():
+    @task
+    def start() -> int:
+        from pipeline import cycle
+
+        return cycle.start_run(task_settings(), "cycle")
+
+    @task
+    def due_feeds(params=None) -> list[list[int]]:
+        from pipeline import cycle
+
+        return cycle.select_feed_batches(task_settings(), force=bool((params or {}).get("force")))
+
+    @task(pool="wirewatch_fetch", pool_slots=1)
+    def poll(feed_ids: list[int], wirewatch_run: int) -> dict:
+        from pipeline import cycle
+
+        return cycle.poll_feed_batch(task_settings(), feed_ids, wirewatch_run)
+
+    @task(trigger_rule="none_failed")
+    def pending_entries() -> list[list[int]]:
+        from pipeline import cycle
+
+        return cycle.select_entry_batches(task_settings())
+
+    @task(pool="wirewatch_fetch", pool_slots=1)
+    def process(entry_ids: list[int], wirewatch_run: int) -> dict:
+        from pipeline import cycle
+
+        return cycle.process_entry_batch(task_settings(), entry_ids, wirewatch_run)
+
+    @task(trigger_rule="none_failed")
+    def finish(wirewatch_run: int, polled, processed) -> dict:
+        from pipeline import cycle
+
+        return cycle.finish_run(task_settings(), wirewatch_run, [*(polled or []), *(processed or [])])
+
+    @task.short_circuit
+    def any_new(summary: dict) -> bool:
+        return summary["counts"].get("articles_new", 0) > 0
+
+    @task(outlets=[NEW_ARTICLES])
+    def announce(summary: dict, outlet_events=None) -> None:
+        outlet_events[NEW_ARTICLES].extra = {"run_id": summary["run_id"],
+                                             "articles_new": summary["counts"].get("articles_new", 0)}
+
+    wirewatch_run = start()
+    polled = poll.partial(wirewatch_run=wirewatch_run).expand(feed_ids=due_feeds())
+    batches = pending_entries()
+    polled >> batches
+    processed = process.partial(wirewatch_run=wirewatch_run).expand(entry_ids=batches)
+    summary = finish(wirewatch_run, polled, processed)
+    any_new(summary) >> announce(summary)
+
+
+feed_monitor()
+
+if __name__ == "__main__":
+    feed_monitor().test()

@@ -1,0 +1,275 @@
+"""The `wirewatch` command: every stage runnable on one document, and the cycle.
+
+JSON goes to standard output, logs and errors to standard error. Every
+`WirewatchError` is caught here, once: `error: <message>` and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+
+from pipeline.config import Settings
+from pipeline.errors import InputError, WirewatchError
+
+app = typer.Typer(help="Wirewatch: news feeds in, event records out.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The warehouse: migrations and connection.", no_args_is_help=True)
+feeds_app = typer.Typer(help="The feeds Wirewatch monitors.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(feeds_app, name="feeds")
+
+log = logging.getLogger("pipeline")
+
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")]
+
+
+def _setup_logging(verbose: int, default: int = logging.WARNING) -> None:
+    level = {0: default, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _read_input(file: str) -> bytes:
+    from pipeline.extract import read_document
+
+    return read_document(file)
+
+
+def _is_plain_text(file: str, content: bytes) -> bool:
+    if file.lower().endswith(".txt"):
+        return True
+    head = content[:2048].lstrip().lower()
+    return not head.startswith((b"<", b"\xef\xbb\xbf<"))
+
+
+# --- extract / analyze --------------------------------------------------------------------
+
+
+@app.command()
+def extract(
+    file: Annotated[str, typer.Argument(help="An HTML page; '-' reads standard input; gzip is recognised.")],
+    url: Annotated[Optional[str], typer.Option(help="The page's URL.")] = None,
+    verbose: Verbose = 0,
+) -> None:
+    """Clean an HTML page to its article body and metadata (one JSON object)."""
+    _setup_logging(verbose)
+    from pipeline.extract import extract_article
+    from pipeline.models import as_dict
+
+    article = extract_article(_read_input(file), url)
+    _emit(as_dict(article))
+
+
+@app.command()
+def analyze(
+    file: Annotated[str, typer.Argument(help="HTML or .txt; with --jsonl, JSON Lines ('-' for stdin).")],
+    url: Annotated[Optional[str], typer.Option(help="The page's URL.")] = None,
+    published_at: Annotated[Optional[str], typer.Option("--published-at", help="Publication date (ISO 8601) to resolve relative dates against.")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read {id, text, published_at} lines; write one result a line.")] = False,
+    verbose: Verbose = 0,
+) -> None:
+    """Entities and PLOVER events of a document (the contract's extract fields plus both)."""
+    _setup_logging(verbose)
+    from pipeline.models import as_dict
+
+    settings = _settings()
+    if published_at is not None:
+        _check_date(published_at)
+    from pipeline.nlp import Analyzer
+
+    if jsonl:
+        analyzer = Analyzer(settings)
+        for record, result in _analyze_jsonl(analyzer, _read_input(file)):
+            _emit({"id": record.get("id"), **result})
+        return
+
+    content = _read_input(file)
+    article = _article_from(file, content, url)
+    analyzer = Analyzer(settings)
+    analysis = analyzer.analyze(article.text, published_at or article.published_at, dateline=article.dateline)
+    out = as_dict(article)
+    out["entities"] = [as_dict(e) for e in analysis.entities]
+    out["events"] = [as_dict(e) for e in analysis.events]
+    out["analyzer_version"] = analysis.model_version
+    _emit(out)
+
+
+def _article_from(file: str, content: bytes, url: str | None):
+    from pipeline.extract import clean_plain_text, extract_article
+
+    if _is_plain_text(file, content):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{file}: plain text is not UTF-8; convert it or pass HTML") from None
+        return clean_plain_text(text, url=url)
+    return extract_article(content, url)
+
+
+def _analyze_jsonl(analyzer, content: bytes):
+    from pipeline.extract import clean_plain_text
+    from pipeline.models import as_dict
+
+    records = []
+    for number, line in enumerate(content.decode("utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise InputError(f"line {number}: expected an object with a string 'text'")
+        records.append(record)
+    articles = [clean_plain_text(r["text"], url=r.get("url")) for r in records]
+    items = ((a.text, r.get("published_at") or a.published_at, a.dateline) for a, r in zip(articles, records))
+    for record, article, analysis in zip(records, articles, analyzer.analyze_many(items), strict=True):
+        result = as_dict(article)
+        result["entities"] = [as_dict(e) for e in analysis.entities]
+        result["events"] = [as_dict(e) for e in analysis.events]
+        yield record, result
+
+
+def _check_date(value: str) -> None:
+    from datetime import date, datetime
+
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not an ISO 8601 date", param_hint="--published-at") from None
+
+
+# --- the cycle ----------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    feeds: Annotated[Path, typer.Option("--feeds", help="OPML, or one feed URL a line.")],
+    force: Annotated[bool, typer.Option(help="Poll every listed feed, due or not.")] = False,
+    verbose: Verbose = 0,
+) -> None:
+    """One monitoring cycle over the feeds in FILE, without Airflow."""
+    _setup_logging(verbose, default=logging.INFO)
+    from pipeline import cycle, store
+    from pipeline.feedlist import read_feed_list
+
+    settings = _settings()
+    specs = read_feed_list(feeds)
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    summary = cycle.run_cycle(settings, specs, force=force)
+    print(f"run {summary['run_id']}: {cycle.format_counts(summary['counts'])}")
+
+
+# --- db -----------------------------------------------------------------------------------
+
+
+@db_app.command("migrate")
+def db_migrate(verbose: Verbose = 0) -> None:
+    """Apply the pending migrations in sql/."""
+    _setup_logging(verbose, default=logging.INFO)
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        applied = store.migrate(conn)
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the warehouse's connection URL (starting the embedded server if needed)."""
+    from pipeline import store
+
+    print(store.database_url(_settings()))
+
+
+# --- feeds --------------------------------------------------------------------------------
+
+
+@feeds_app.command("add")
+def feeds_add(urls: Annotated[list[str], typer.Argument(help="Feed URLs.")]) -> None:
+    """Add feeds to monitor."""
+    from pipeline import cycle
+    from pipeline.models import FeedSpec
+
+    ids = cycle.register_feeds(_settings(), [FeedSpec(url=u) for u in urls])
+    print(f"{len(ids)} feed(s) registered")
+
+
+@feeds_app.command("import")
+def feeds_import(file: Annotated[Path, typer.Argument(help="OPML, or one URL a line.")]) -> None:
+    """Add every feed listed in an OPML file or a list of URLs."""
+    from pipeline import cycle
+    from pipeline.feedlist import read_feed_list
+
+    ids = cycle.register_feeds(_settings(), read_feed_list(file))
+    print(f"{len(ids)} feed(s) registered")
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """The monitored feeds with their health."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        feeds = store.list_feeds(conn)
+    table = Table(title=f"{len(feeds)} feed(s)")
+    for column in ("id", "url", "enabled", "last status", "errors", "last polled", "last new item", "next poll", "interval"):
+        table.add_column(column)
+    for f in feeds:
+        table.add_row(str(f.feed_id), f.url, "yes" if f.enabled else f"no: {f.disabled_reason or ''}",
+                      str(f.last_status or "-"), str(f.consecutive_errors), _when(f.last_polled_at),
+                      _when(f.last_new_item_at), _when(f.next_poll_at), f"{f.poll_interval_s // 60} min")
+    Console(width=200).print(table)
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one line on stderr for every expected failure."""
+    try:
+        app(args=argv, prog_name="wirewatch", standalone_mode=False)
+    except WirewatchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,371 @@
+"""One monitoring cycle: due feeds → new entries → pages → articles → warehouse.
+
+The cycle is cut into steps that take and return ids and counts, so that the same
+functions run inside one process (`wirewatch run`) and as mapped Airflow tasks
+(`dags/feed_monitor.py`): select due feeds in batches, poll each batch, select the
+pending entries in batches, process each batch, finish the run. Every step opens
+its own connection and commits its own work, so a retried step redoes only itself
+and a rerun upserts rather than duplicates.
+
+Entries are the durable queue between polling and processing: a feed poll only
+records article URLs; processing drains whatever is pending, whoever put it there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from pipeline import schedule, store
+from pipeline.config import Settings
+from pipeline.errors import FetchError, HTTPStatusError, MalformedFeed, NotAnArticle, WirewatchError
+from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.feeds import parse_feed
+from pipeline.fetch import Fetcher
+from pipeline.models import ArticleBundle, FeedSpec
+from pipeline.urls import canonicalize_url, url_hash
+
+log = logging.getLogger(__name__)
+
+#: an entry whose page failed this many times is given up as `failed`
+MAX_ENTRY_ATTEMPTS = 3
+#: at most this many pending entries are taken into one cycle
+MAX_ENTRIES_PER_CYCLE = 5_000
+
+
+@dataclass(slots=True)
+class StepResult:
+    """Counts, timings and errors of one step; steps' results add up into a run's."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    timings: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def error(self, url: str, stage: str, exc: BaseException) -> None:
+        self.errors.append({"url": url, "stage": stage, "error": str(exc)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": dict(self.counts), "timings": {k: round(v, 3) for k, v in self.timings.items()},
+                "errors": self.errors}
+
+    @classmethod
+    def merged(cls, results: Iterable[dict[str, Any] | StepResult]) -> StepResult:
+        total = cls()
+        for result in results:
+            if isinstance(result, StepResult):
+                result = result.to_dict()
+            total.counts.update(result.get("counts", {}))
+            total.timings.update(result.get("timings", {}))
+            total.errors.extend(result.get("errors", []))
+        return total
+
+
+@lru_cache(maxsize=2)
+def _cached_analyzer(settings: Settings):
+    from pipeline.nlp import Analyzer
+
+    return Analyzer(settings)
+
+
+def get_analyzer(settings: Settings):
+    """The process's analyzer: the spaCy model is loaded once per process."""
+    return _cached_analyzer(settings)
+
+
+def chunk(ids: Sequence[int], size: int) -> list[list[int]]:
+    size = max(size, 1)
+    return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def start_run(settings: Settings, kind: str = "cycle") -> int:
+    with store.connect(settings) as conn:
+        run_id = store.start_run(conn, kind)
+        conn.commit()
+    log.info("run %s started (%s)", run_id, kind)
+    return run_id
+
+
+def register_feeds(settings: Settings, specs: Sequence[FeedSpec]) -> list[int]:
+    """Add or refresh feeds in the warehouse; returns their ids in the given order."""
+    with store.connect(settings) as conn:
+        ids = store.upsert_feeds(conn, specs)
+        conn.commit()
+    return ids
+
+
+def select_feed_batches(settings: Settings, *, feed_ids: Sequence[int] | None = None,
+                        force: bool = False, limit: int = 10_000) -> list[list[int]]:
+    """Ids of the feeds to poll now, in batches of `settings.batch_size`.
+
+    Without `force` only enabled feeds whose `next_poll_at` has come are taken.
+    """
+    now = datetime.now(timezone.utc)
+    with store.connect(settings) as conn:
+        feeds = store.list_feeds(conn, feed_ids) if force else store.due_feeds(conn, now, limit)
+    ids = [f.feed_id for f in feeds if f.enabled and (feed_ids is None or f.feed_id in feed_ids)]
+    return chunk(ids, settings.batch_size)
+
+
+def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | None = None,
+                    *, fetcher: Fetcher | None = None) -> dict[str, Any]:
+    """Poll each feed once; record new entries and each feed's next poll."""
+    result = StepResult()
+    with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
+        for feed in store.list_feeds(conn, feed_ids):
+            _poll_feed(settings, conn, client, feed, run_id, result)
+            conn.commit()
+    return result.to_dict()
+
+
+def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYCLE) -> list[list[int]]:
+    """Ids of the pending entries, oldest first, in batches of `settings.batch_size`."""
+    with store.connect(settings) as conn:
+        entries = store.pending_entries(conn, limit)
+    return chunk([e.entry_id for e in entries], settings.batch_size)
+
+
+def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: int | None = None,
+                        *, fetcher: Fetcher | None = None, analyzer=None) -> dict[str, Any]:
+    """Fetch, extract, analyse and load one batch of entries in one transaction."""
+    result = StepResult()
+    analyzer = analyzer or get_analyzer(settings)
+    with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
+        entries = store.get_entries(conn, entry_ids)
+        known = store.known_article_hashes(conn, [e.url_hash for e in entries])
+        todo = []
+        for entry in entries:
+            if entry.url_hash in known:
+                store.mark_entry(conn, entry.entry_id, "duplicate")
+                result.counts["articles_duplicate"] += 1
+            else:
+                todo.append(entry)
+        conn.commit()
+
+        extracted = [item for entry in todo
+                     if (item := _fetch_and_extract(settings, conn, client, entry, run_id, result))]
+        conn.commit()
+        if not extracted:
+            return result.to_dict()
+
+        started = time.perf_counter()
+        analyses = list(analyzer.analyze_many(
+            (article.text, article.published_at or _iso(entry.published_at), article.dateline)
+            for entry, _page, article in extracted
+        ))
+        result.timings["analyze_s"] += time.perf_counter() - started
+
+        started = time.perf_counter()
+        bundles = [
+            _bundle(entry, page, article, analysis, analyzer.version)
+            for (entry, page, article), analysis in zip(extracted, analyses, strict=True)
+        ]
+        outcomes = store.load_articles(conn, bundles)
+        conn.commit()
+        result.timings["load_s"] += time.perf_counter() - started
+        for outcome, bundle in zip(outcomes, bundles, strict=True):
+            if outcome.duplicate:
+                result.counts["articles_duplicate"] += 1
+                continue
+            result.counts["articles_new"] += 1
+            result.counts["entities"] += len(bundle.analysis.entities)
+            result.counts["events"] += len(bundle.analysis.events)
+            for event in bundle.analysis.events:
+                result.counts[f"events_{event.type}"] += 1
+    return result.to_dict()
+
+
+def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Add up the steps' results and record them in the run's row."""
+    total = StepResult.merged(results)
+    with store.connect(settings) as conn:
+        store.finish_run(conn, run_id, "ok", dict(total.counts), dict(total.timings), total.errors)
+        conn.commit()
+    summary = total.to_dict()
+    summary["run_id"] = run_id
+    log.info("run %s finished: %s", run_id, format_counts(summary["counts"]))
+    return summary
+
+
+def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool = False,
+              analyzer=None) -> dict[str, Any]:
+    """The whole cycle in this process: what `wirewatch run` and tests call."""
+    feed_ids = register_feeds(settings, feeds) if feeds else None
+    run_id = start_run(settings, "cycle")
+    results: list[dict[str, Any]] = []
+    try:
+        with Fetcher(settings) as fetcher:
+            for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
+                results.append(poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
+            for batch in select_entry_batches(settings):
+                results.append(process_entry_batch(settings, batch, run_id, fetcher=fetcher,
+                                                   analyzer=analyzer))
+    except BaseException:
+        with store.connect(settings) as conn:
+            total = StepResult.merged(results)
+            store.finish_run(conn, run_id, "failed", dict(total.counts), dict(total.timings), total.errors)
+            conn.commit()
+        raise
+    return finish_run(settings, run_id, results)
+
+
+def format_counts(counts: dict[str, int]) -> str:
+    """One line with the counts a person looks at first."""
+    keys = ("feeds_polled", "feeds_unchanged", "feeds_failed", "entries_new", "articles_new",
+            "articles_duplicate", "pages_skipped", "pages_failed", "entities", "events")
+    return ", ".join(f"{k}={counts.get(k, 0)}" for k in keys)
+
+
+# --- inside the steps --------------------------------------------------------------------
+
+
+class _fetcher:
+    """Use the caller's fetcher, or open (and close) one for this step."""
+
+    def __init__(self, settings: Settings, given: Fetcher | None) -> None:
+        self._given = given
+        self._own = None if given else Fetcher(settings)
+
+    def __enter__(self) -> Fetcher:
+        return self._given or self._own.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own is not None:
+            self._own.__exit__(*exc)
+
+
+def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | None,
+               result: StepResult) -> None:
+    now = datetime.now(timezone.utc)
+    result.counts["feeds_polled"] += 1
+    started = time.perf_counter()
+    status: int | None = None
+    try:
+        page = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, kind="feed")
+        status = page.status
+        body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
+        if page.not_modified or body_hash == feed.body_hash:
+            result.counts["feeds_unchanged"] += 1
+            plan = schedule.plan_success(now, feed.poll_interval_s, new_items=0,
+                                         floor_s=settings.min_poll_interval,
+                                         ceiling_s=settings.max_poll_interval,
+                                         hint_s=schedule.hint_seconds(cache_control=page.headers.get("cache-control")))
+            store.record_feed_poll(conn, feed.feed_id, status=status, etag=page.etag or feed.etag,
+                                   last_modified=page.last_modified or feed.last_modified,
+                                   body_hash=body_hash, error=None, new_items=0,
+                                   next_poll_at=plan.next_poll_at, poll_interval_s=plan.interval_s,
+                                   polled_at=now)
+            return
+        parsed = parse_feed(page.content, page.final_url, headers=page.headers)
+        pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in parsed.entries if entry.link]
+        new_items = store.add_entries(conn, feed.feed_id, pairs)
+        result.counts["entries_new"] += new_items
+        hint = schedule.hint_seconds(ttl_minutes=parsed.ttl_seconds // 60 if parsed.ttl_seconds else None,
+                                     update_period=getattr(parsed, "update_period", None),
+                                     update_frequency=getattr(parsed, "update_frequency", None),
+                                     cache_control=page.headers.get("cache-control"))
+        plan = schedule.plan_success(now, feed.poll_interval_s, new_items=new_items,
+                                     floor_s=settings.min_poll_interval,
+                                     ceiling_s=settings.max_poll_interval, hint_s=hint)
+        store.record_feed_poll(conn, feed.feed_id, status=status, etag=page.etag,
+                               last_modified=page.last_modified, body_hash=body_hash, error=None,
+                               new_items=new_items, next_poll_at=plan.next_poll_at,
+                               poll_interval_s=plan.interval_s, polled_at=now,
+                               title=parsed.title, site_url=parsed.site_url)
+        log.info("feed %s: %d entries, %d new", feed.url, len(parsed.entries), new_items)
+    except (FetchError, MalformedFeed) as exc:
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        status = exc.status if isinstance(exc, HTTPStatusError) else None
+        errors = feed.consecutive_errors + 1
+        plan = schedule.plan_failure(now, feed.poll_interval_s, errors,
+                                     floor_s=settings.min_poll_interval,
+                                     ceiling_s=settings.max_poll_interval, retry_after_s=retry_after)
+        store.record_feed_poll(conn, feed.feed_id, status=status, etag=feed.etag,
+                               last_modified=feed.last_modified, body_hash=feed.body_hash,
+                               error=str(exc), new_items=0, next_poll_at=plan.next_poll_at,
+                               poll_interval_s=plan.interval_s, polled_at=now)
+        if errors >= settings.max_consecutive_errors:
+            store.disable_feed(conn, feed.feed_id, f"{errors} consecutive errors, last: {exc}")
+            log.warning("feed %s disabled after %d consecutive errors", feed.url, errors)
+        result.counts["feeds_failed"] += 1
+        result.error(feed.url, "feed", exc)
+        log.warning("feed %s skipped: %s", feed.url, exc)
+    finally:
+        elapsed = time.perf_counter() - started
+        result.timings["poll_s"] += elapsed
+        store.log_fetches(conn, [store.FetchLogRow(run_id=run_id, feed_id=feed.feed_id, url=feed.url,
+                                                   kind="feed", status=status,
+                                                   error=result.errors[-1]["error"] if status is None and result.errors and result.errors[-1]["url"] == feed.url else None,
+                                                   bytes=None, elapsed_ms=int(elapsed * 1000))])
+
+
+def _fetch_and_extract(settings: Settings, conn, fetcher: Fetcher, entry, run_id: int | None,
+                       result: StepResult):
+    started = time.perf_counter()
+    try:
+        page = fetcher.fetch(entry.url, kind="page")
+    except FetchError as exc:
+        attempts = entry.attempts + 1
+        state = "failed" if attempts >= MAX_ENTRY_ATTEMPTS or not _retryable(exc) else "pending"
+        store.mark_entry(conn, entry.entry_id, state, error=str(exc))
+        result.counts["pages_failed"] += 1
+        result.error(entry.url, "fetch", exc)
+        log.warning("page %s skipped: %s", entry.url, exc)
+        return None
+    finally:
+        result.timings["fetch_s"] += time.perf_counter() - started
+    started = time.perf_counter()
+    try:
+        article = extract_article(page.text if page.text is not None else page.content, page.final_url)
+    except NotAnArticle as exc:
+        store.mark_entry(conn, entry.entry_id, "skipped", skip_reason=exc.reason, error=str(exc))
+        result.counts["pages_skipped"] += 1
+        result.counts[f"skipped_{exc.reason}"] += 1
+        log.warning("page %s skipped: %s", entry.url, exc)
+        return None
+    except WirewatchError as exc:
+        store.mark_entry(conn, entry.entry_id, "failed", error=str(exc))
+        result.counts["pages_failed"] += 1
+        result.error(entry.url, "extract", exc)
+        return None
+    finally:
+        result.timings["extract_s"] += time.perf_counter() - started
+    return entry, page, article
+
+
+def _retryable(exc: FetchError) -> bool:
+    if isinstance(exc, HTTPStatusError):
+        return exc.status in (408, 425, 429) or exc.status >= 500
+    return type(exc).__name__ in ("FetchTimeout", "FetchError")
+
+
+def _bundle(entry, page, article, analysis, analyzer_version: str) -> ArticleBundle:
+    canonical = canonicalize_url(article.canonical_url or page.final_url)
+    return ArticleBundle(
+        entry_id=entry.entry_id,
+        url=page.final_url,
+        url_hash=url_hash(canonicalize_url(page.final_url)),
+        canonical_url=canonical,
+        canonical_url_hash=url_hash(canonical),
+        raw=page.content,
+        content_type=page.content_type,
+        encoding=page.encoding,
+        fetched_at=page.fetched_at,
+        article=article,
+        analysis=analysis,
+        extractor_version=EXTRACTOR_VERSION,
+        analyzer_version=analyzer_version,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
