@@ -93,8 +93,7 @@ def analyze(
     from pipeline.nlp import Analyzer
 
     if jsonl:
-        analyzer = Analyzer(settings)
-        for record, result in _analyze_jsonl(analyzer, _read_input(file)):
+        for record, result in _analyze_jsonl(settings, _read_input(file)):
             _emit({"id": record.get("id"), **result})
         return
 
@@ -121,9 +120,10 @@ def _article_from(file: str, content: bytes, url: str | None):
     return extract_article(content, url)
 
 
-def _analyze_jsonl(analyzer, content: bytes):
+def _analyze_jsonl(settings: Settings, content: bytes):
     from pipeline.extract import clean_plain_text
     from pipeline.models import as_dict
+    from pipeline.nlp import Analyzer
 
     records = []
     for number, line in enumerate(content.decode("utf-8-sig").splitlines(), start=1):
@@ -136,6 +136,7 @@ def _analyze_jsonl(analyzer, content: bytes):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise InputError(f"line {number}: expected an object with a string 'text'")
         records.append(record)
+    analyzer = Analyzer(settings)
     articles = [clean_plain_text(r["text"], url=r.get("url")) for r in records]
     items = ((a.text, r.get("published_at") or a.published_at, a.dateline) for a, r in zip(articles, records))
     for record, article, analysis in zip(records, articles, analyzer.analyze_many(items), strict=True):
