@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ENV_VARS, Settings
+from pipeline.errors import ConfigError
+
+
+def test_config_defaults_use_the_embedded_warehouse():
+    settings = Settings.from_env({})
+    assert settings.embedded and settings.database_url is None
+    assert settings.home == Path(".wirewatch")
+    assert settings.allow_private == ()
+
+
+def test_config_reads_every_variable_it_lists():
+    env = {
+        "WIREWATCH_DATABASE_URL": "postgresql://u@db/w",
+        "WIREWATCH_ALLOW_PRIVATE": "127.0.0.1, 10.0.0.0/8,Localhost",
+        "WIREWATCH_MAX_BODY_BYTES": "1024",
+        "WIREWATCH_HOST_DELAY": "0.5",
+        "WIREWATCH_ALLOW_FILE_URLS": "yes",
+        "WIREWATCH_CONTACT": "desk@example.org",
+    }
+    settings = Settings.from_env(env)
+    assert settings.database_url == "postgresql://u@db/w" and not settings.embedded
+    assert settings.allow_private == ("127.0.0.1", "10.0.0.0/8", "localhost")
+    assert settings.max_body_bytes == 1024 and settings.host_delay == 0.5
+    assert settings.allow_file_urls is True
+    assert settings.user_agent_header.endswith("contact: desk@example.org")
+    assert all(name.startswith("WIREWATCH_") for name in ENV_VARS)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WIREWATCH_MAX_REDIRECTS": "many"}, "WIREWATCH_MAX_REDIRECTS='many' is not a valid int"),
+        ({"WIREWATCH_ALLOW_FILE_URLS": "perhaps"}, "WIREWATCH_ALLOW_FILE_URLS='perhaps' is not a valid bool"),
+        ({"WIREWATCH_ALLOW_PRIVATE": "10.0.0.0/33"}, "neither a host name nor an address range"),
+        ({"WIREWATCH_MIN_POLL_INTERVAL": "7200", "WIREWATCH_MAX_POLL_INTERVAL": "60"}, "is above"),
+        ({"WIREWATCH_RAW_STORE": "s3"}, "WIREWATCH_RAW_STORE='s3'"),
+    ],
+)
+def test_config_rejects_bad_values_in_one_line(env, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        Settings.from_env(env)
+    assert "\n" not in str(info.value)
+
+
+def test_config_overrides_win_and_settings_are_frozen():
+    settings = Settings.from_env({"WIREWATCH_BATCH_SIZE": "4"}, batch_size=16)
+    assert settings.batch_size == 16
+    with pytest.raises(AttributeError):
+        settings.batch_size = 1  # type: ignore[misc]
+    assert settings.with_(batch_size=2).batch_size == 2
