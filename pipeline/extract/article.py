@@ -1,0 +1,168 @@
+"""One page in, one `Article` out: body, metadata, agency and dateline, or `NotAnArticle`.
+
+The steps run in the order their inputs become available: decode and parse once, read
+what the page declares about itself, choose the body, strip what is not the story, cut
+the agency credit and dateline into metadata, then refuse pages that are not articles.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import trafilatura
+
+from pipeline.config import Settings
+from pipeline.errors import NotAnArticle
+from pipeline.extract.agency import normalise_agency, split_attribution
+from pipeline.extract.body import (
+    anchor_texts,
+    detect_language,
+    join_paragraphs,
+    link_share,
+    split_paragraphs,
+    strip_boilerplate,
+)
+from pipeline.extract.combine import extract_body
+from pipeline.extract.document import decode_html, parse_html
+from pipeline.extract.gate import check_article
+from pipeline.extract.metadata import PageMetadata, read_metadata
+from pipeline.models import Article
+
+logger = logging.getLogger(__name__)
+
+# Bump whenever the text or metadata produced for the same page may change: stored
+# articles with an older version are candidates for reprocessing.
+EXTRACTOR_VERSION = "wirewatch-extract/1"
+_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
+EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
+
+
+def extract_article(html: str | bytes, url: str | None = None, *, settings: Settings | None = None) -> Article:
+    """The article in an HTML page; raises `NotAnArticle` (with `reason`) for other pages.
+
+    `settings` is accepted for symmetry with the other stages; extraction has no options
+    of its own yet, so the defaults and any `Settings` give the same result.
+    """
+    del settings  # extraction reads no configuration; kept in the signature for callers
+    text = decode_html(html) if isinstance(html, bytes) else html
+    tree = parse_html(text)
+    if tree is None:
+        raise NotAnArticle(f"{url or 'the page'} is not an article (empty): no HTML in it; skip it", url=url, reason="empty")
+    meta = read_metadata(tree)
+    body = extract_body(tree, url)
+    if body.document is not None:
+        meta = meta.filled_from(_trafilatura_metadata(body.document))
+    paragraphs = strip_boilerplate(_drop_headline(split_paragraphs(body.text), meta.title))
+    attribution = split_attribution(paragraphs)
+    paragraphs = list(attribution.paragraphs)
+    share = link_share(paragraphs, anchor_texts(tree))
+    body_text = join_paragraphs(paragraphs)
+    check_article(body_text, tree, meta, url, share)
+    logger.debug("extracted %s: %s characters by %s", url, len(body_text), body.method)
+    return Article(
+        url=url,
+        canonical_url=_canonical(meta.canonical_url, url),
+        title=meta.title,
+        author=meta.author,
+        published_at=_iso_date(meta.published_at),
+        language=detect_language(body_text, meta.html_lang),
+        text=body_text,
+        extractor=EXTRACTOR,
+        source_agency=attribution.agency or (normalise_agency(meta.author) if meta.author else None),
+        dateline=attribution.dateline,
+        sitename=meta.sitename,
+    )
+
+
+def clean_plain_text(text: str, url: str | None = None) -> Article:
+    """A plain-text document (a `.txt` wire report) as an `Article`, credits and dateline cut.
+
+    Plain text has no markup to judge, so nothing is refused: an empty body stays empty.
+    """
+    attribution = split_attribution(split_paragraphs(text))
+    body_text = join_paragraphs(list(attribution.paragraphs))
+    return Article(
+        url=url,
+        canonical_url=_canonical(None, url),
+        title=None,
+        author=None,
+        published_at=None,
+        language=detect_language(body_text, None),
+        text=body_text,
+        extractor=f"{EXTRACTOR_VERSION} (plain text)",
+        source_agency=attribution.agency,
+        dateline=attribution.dateline,
+    )
+
+
+def _drop_headline(paragraphs: list[str], title: str | None) -> list[str]:
+    """The paragraphs without a leading copy of the headline (it is metadata, not body)."""
+    if paragraphs and title:
+        first = _squash(paragraphs[0])
+        if len(first) >= 10 and first in _squash(title):
+            return paragraphs[1:]
+    return paragraphs
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text).lower()
+
+
+def _trafilatura_metadata(document: trafilatura.settings.Document) -> PageMetadata:
+    """trafilatura's heuristic metadata (htmldate for the date), lowest precedence."""
+    return PageMetadata(
+        title=document.title or None,
+        author=document.author or None,
+        published_at=document.date or None,
+        sitename=document.sitename or None,
+    )
+
+
+def _canonical(declared: str | None, url: str | None) -> str | None:
+    if declared:
+        absolute = urljoin(url, declared) if url else declared
+        if absolute.startswith(("http://", "https://")):
+            return absolute
+    return _normalise_url(url) if url else None
+
+
+def _normalise_url(url: str) -> str:
+    """Lower-case scheme and host, no default port, no fragment.
+
+    A private minimal form: the full canonicaliser (tracking parameters and all) belongs
+    to `pipeline.urls`.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+
+
+def _iso_date(value: str | None) -> str | None:
+    """An ISO 8601 date or date-time for the date strings publishers write, else None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    if _ISO_PREFIX.match(value):
+        return value[:10]
+    logger.debug("unreadable publication date %r", value)
+    return None
