@@ -39,6 +39,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_SPACY_MODEL": ("spacy_model", "str"),
     "WIREWATCH_ALLOW_FILE_URLS": ("allow_file_urls", "bool"),
     "WIREWATCH_RAW_STORE": ("raw_store", "str"),
+    "WIREWATCH_PUBLIC_BASE_URL": ("public_base_url", "str"),
+    "WIREWATCH_REDIS_URL": ("redis_url", "str"),
 }
 
 
@@ -66,6 +68,8 @@ class Settings:
     spacy_model: str = SPACY_MODEL
     allow_file_urls: bool = False
     raw_store: str = "database"
+    public_base_url: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
