@@ -1,0 +1,560 @@
+"""Fetching feeds and pages over HTTP, defensively: the other end is not trusted.
+
+A `Fetcher` holds one `httpx.Client` (so connections are pooled per host) and turns
+every way a fetch can go wrong into one of the `FetchError` subclasses, each naming
+the URL. Defences, because feed URLs and redirects come from strangers:
+
+- Every TCP connection, including those opened for redirects, goes through
+  `_GuardedBackend`, which resolves the host itself and connects only to addresses
+  `AddressPolicy` allows; private, loopback, link-local, multicast, reserved and
+  cloud-metadata addresses are refused unless `Settings.allow_private` lists the
+  host or a range holding the address. Checking at connect time (not only before
+  the request) also closes the DNS-rebinding gap between a check and a connect.
+- Redirects are followed by hand, up to `Settings.max_redirects`, http(s) only.
+- The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
+  arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
+  cap instead of filling memory; `Settings.total_timeout` bounds the whole fetch.
+
+Bodies of text types are decoded to `Page.text` by `decode_text`: byte-order mark,
+HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email.utils
+import ipaddress
+import logging
+import mimetypes
+import re
+import socket
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import charset_normalizer
+import httpcore
+import httpx
+
+from pipeline.config import Settings
+from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
+from pipeline.models import Page
+from pipeline.urls import resolve_url
+
+try:  # brotli is a declared dependency; without it "br" is simply not advertised
+    import brotli
+except ImportError:  # pragma: no cover
+    brotli = None
+
+__all__ = ["AddressPolicy", "Fetcher", "decode_text", "parse_retry_after"]
+
+logger = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT = {
+    "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+    "feed": (
+        "application/rss+xml, application/atom+xml, application/feed+json, "
+        "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    ),
+}
+ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
+# Reachable from any cloud VM and never a news site: refused even inside an allowed
+# range, unless the address itself (or its host name) is listed.
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+SNIFF_BYTES = 4096
+BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
+                "application/gzip", "application/x-gzip", "application/octet-stream")
+
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# WHATWG Encoding: these labels mean windows-1252, whose 0x80-0x9F are “smart” punctuation.
+_AS_WINDOWS_1252 = frozenset(
+    {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
+     "cp819", "ibm819", "iso-ir-100", "windows-1252", "cp1252", "x-cp1252"}
+)
+
+
+class AddressPolicy:
+    """Which resolved addresses fetching may connect to, from `Settings.allow_private`."""
+
+    def __init__(self, allow_private: Iterable[str] = ()) -> None:
+        self._hosts: set[str] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for item in allow_private:
+            try:
+                self._networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                self._hosts.add(item.strip().lower().rstrip("."))
+
+    def refusal(self, host: str, address: str) -> str | None:
+        """Why `host` at `address` must not be reached, or None when it may be."""
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        kind = _address_kind(ip)
+        if kind is None:
+            return None
+        if host.lower().rstrip(".") in self._hosts:
+            return None
+        exact_only = ip in METADATA_ADDRESSES
+        for network in self._networks:
+            if ip.version == network.version and ip in network:
+                if not exact_only or network.num_addresses == 1:
+                    return None
+        return f"{host} resolves to {kind} address {ip}"
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses of `host` to connect to, all of them allowed, or `_Refused`."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve host {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            reason = self.refusal(host, address)
+            if reason:  # one bad address taints the name: DNS may hand it out next time
+                raise _Refused(reason)
+        return addresses
+
+
+def _address_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if ip in METADATA_ADDRESSES:
+        return "cloud-metadata"
+    for kind, flag in (
+        ("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast), ("private", ip.is_private),
+        ("reserved", ip.is_reserved), ("unspecified", ip.is_unspecified),
+    ):
+        if flag:
+            return kind
+    return None if ip.is_global else "non-public"
+
+
+class _Refused(Exception):
+    """Raised inside the transport; `Fetcher` turns it into `BlockedAddress` with the URL."""
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, connecting only to addresses the policy allows."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self._policy = policy
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        last_error: Exception | None = None
+        for address in self._policy.resolve(host, port):
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last_error = exc
+        raise last_error or httpcore.ConnectError(f"no address for {host}")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class Fetcher:
+    """Fetches URLs with the limits and address policy of one `Settings`.
+
+    Use as a context manager so the pooled connections are closed:
+    `with Fetcher(settings) as fetcher: page = fetcher.fetch(url)`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.policy = AddressPolicy(settings.allow_private)
+        transport = httpx.HTTPTransport(retries=0)
+        # httpx has no public hook for the network backend; the pool it builds does.
+        pool = transport._pool
+        if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover
+            raise FetchError("httpx transport has no connection pool to guard", url="")
+        pool._network_backend = _GuardedBackend(self.policy)
+        self._client = httpx.Client(
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,  # a proxy would connect on our behalf, past the address guard
+            headers={"User-Agent": settings.user_agent_header, "Accept-Encoding": ACCEPT_ENCODING},
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              kind: str = "page") -> Page:
+        """GET `url`, following redirects; a 304 gives a Page with `not_modified=True`.
+
+        Raises `FetchTimeout`, `HTTPStatusError` (with `retry_after`), `BlockedAddress`,
+        `ResponseTooLarge` or `FetchError`, each carrying `url`.
+        """
+        if kind not in ACCEPT:
+            raise ValueError(f"kind must be one of {sorted(ACCEPT)}, not {kind!r}")
+        started = time.monotonic()
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "file":
+            return self._fetch_file(url, started)
+        if scheme not in ("http", "https"):
+            raise FetchError(f"{url}: unsupported URL scheme {scheme!r}; only http and https are fetched", url=url)
+        headers = {"Accept": ACCEPT[kind]}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            page = self._follow(url, headers, started)
+        except _Refused as exc:
+            raise BlockedAddress(
+                f"{url}: {exc}; add the host or range to WIREWATCH_ALLOW_PRIVATE to allow it", url=url
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(f"{url}: timed out ({type(exc).__name__}); retry later", url=url) from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}", url=url) from None
+        logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
+        return page
+
+    def _follow(self, url: str, headers: dict[str, str], started: float) -> Page:
+        current = url
+        redirects: list[str] = []
+        deadline = started + self.settings.total_timeout
+        while True:
+            request = self._client.build_request("GET", current, headers=headers, timeout=self._timeout(url, deadline))
+            response = self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in REDIRECT_STATUSES and location:
+                    current = self._next_hop(url, current, location, redirects)
+                    continue
+                if status == 304:
+                    return self._page(url, current, response, b"", started, redirects, etag=headers.get("If-None-Match"),
+                                      last_modified=headers.get("If-Modified-Since"))
+                if not 200 <= status < 300:
+                    raise _status_error(url, current, response)
+                body = self._read_body(url, response, deadline)
+                return self._page(url, current, response, body, started, redirects)
+            finally:
+                response.close()
+
+    def _next_hop(self, url: str, current: str, location: str, redirects: list[str]) -> str:
+        target = resolve_url(current, location)
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise BlockedAddress(f"{url}: redirected to {scheme!r} URL {target}; only http(s) redirects are followed",
+                                 url=url)
+        if len(redirects) >= self.settings.max_redirects:
+            raise FetchError(
+                f"{url}: more than {self.settings.max_redirects} redirects (last to {target}); "
+                "raise WIREWATCH_MAX_REDIRECTS if this is expected", url=url)
+        redirects.append(target)
+        return target
+
+    def _timeout(self, url: str, deadline: float) -> httpx.Timeout:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchTimeout(f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later", url=url)
+        connect = min(self.settings.connect_timeout, remaining)
+        read = min(self.settings.read_timeout, remaining)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    def _read_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+        cap = self.settings.max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLarge(f"{url}: Content-Length {declared} is over the cap of {cap} bytes "
+                                   "(WIREWATCH_MAX_BODY_BYTES)", url=url)
+        decoder = _Decoder.for_encoding(url, response.headers.get("content-encoding", ""))
+        received = 0
+        body = bytearray()
+        try:
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received > cap:
+                    raise _Overflow
+                if time.monotonic() > deadline:
+                    raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
+                                       "retry later", url=url)
+                body += decoder.decode(chunk, cap - len(body))
+            body += decoder.finish(cap - len(body))
+        except _Overflow:
+            raise ResponseTooLarge(f"{url}: body over the cap of {cap} bytes (after decompression); "
+                                   "raise WIREWATCH_MAX_BODY_BYTES if it is genuine", url=url) from None
+        except (zlib.error, _BrotliError) as exc:
+            raise FetchError(f"{url}: corrupt compressed body ({exc})", url=url) from None
+        return bytes(body)
+
+    def _page(self, url: str, final_url: str, response: httpx.Response, body: bytes, started: float,
+              redirects: list[str], *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        content_type = response.headers.get("content-type")
+        text, encoding = (None, None)
+        if response.status_code != 304 and _is_text(content_type, body):
+            text, encoding = decode_text(body, content_type)
+        return Page(
+            url=url,
+            final_url=final_url,
+            status=response.status_code,
+            content=body,
+            text=text,
+            encoding=encoding,
+            content_type=content_type,
+            fetched_at=datetime.now(UTC),
+            etag=response.headers.get("etag", etag),
+            last_modified=response.headers.get("last-modified", last_modified),
+            headers={key.lower(): value for key, value in response.headers.items()},
+            not_modified=response.status_code == 304,
+            elapsed_ms=round((time.monotonic() - started) * 1000),
+            redirects=tuple(redirects),
+        )
+
+    def _fetch_file(self, url: str, started: float) -> Page:
+        if not self.settings.allow_file_urls:
+            raise BlockedAddress(f"{url}: file URLs are refused; set WIREWATCH_ALLOW_FILE_URLS=1 to allow them", url=url)
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError(f"{url}: file URLs must name a local path (file:///path)", url=url)
+        path = Path(url2pathname(unquote(parts.path)))
+        cap = self.settings.max_body_bytes
+        try:
+            with path.open("rb") as handle:
+                body = handle.read(cap + 1)
+        except OSError as exc:
+            raise FetchError(f"{url}: cannot read {path}: {exc.strerror}", url=url) from None
+        if len(body) > cap:
+            raise ResponseTooLarge(f"{url}: file over the cap of {cap} bytes (WIREWATCH_MAX_BODY_BYTES)", url=url)
+        content_type = mimetypes.guess_type(path.name)[0]
+        text, encoding = decode_text(body, content_type) if _is_text(content_type, body) else (None, None)
+        elapsed = round((time.monotonic() - started) * 1000)
+        logger.info("read %s, %d bytes, %d ms", url, len(body), elapsed)
+        return Page(url=url, final_url=url, status=200, content=body, text=text, encoding=encoding,
+                    content_type=content_type, fetched_at=datetime.now(UTC), elapsed_ms=elapsed)
+
+
+def _status_error(url: str, current: str, response: httpx.Response) -> HTTPStatusError:
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    where = url if current == url else f"{url} (redirected to {current})"
+    reason = response.reason_phrase or "error"
+    hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
+    return HTTPStatusError(f"{where}: HTTP {status} {reason}{hint}", url=url, status=status,
+                           retry_after=retry_after)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _Overflow(Exception):
+    """The decompressed body would pass its budget."""
+
+
+class _BrotliError(Exception):
+    pass
+
+
+class _Decoder:
+    """Undoes Content-Encoding step by step, never producing more than a budget."""
+
+    def __init__(self, steps: list[_Step]) -> None:
+        self._steps = steps
+
+    @classmethod
+    def for_encoding(cls, url: str, header: str) -> _Decoder:
+        steps: list[_Step] = []
+        for coding in reversed([part.strip().lower() for part in header.split(",") if part.strip()]):
+            if coding in ("gzip", "x-gzip"):
+                steps.append(_ZlibStep(zlib.MAX_WBITS | 16))
+            elif coding == "deflate":
+                steps.append(_ZlibStep(zlib.MAX_WBITS, raw_fallback=True))
+            elif coding == "br" and brotli is not None:
+                steps.append(_BrotliStep())
+            elif coding != "identity":
+                raise FetchError(f"{url}: unsupported Content-Encoding {coding!r}", url=url)
+        return cls(steps)
+
+    def decode(self, data: bytes, budget: int) -> bytes:
+        for step in self._steps:
+            data = step.decode(data, budget)
+        return data
+
+    def finish(self, budget: int) -> bytes:
+        data = b""
+        for step in self._steps:
+            data = step.decode(data, budget) + step.finish(budget)
+        return data
+
+
+class _Step:
+    def decode(self, data: bytes, budget: int) -> bytes:
+        raise NotImplementedError
+
+    def finish(self, budget: int) -> bytes:
+        return b""
+
+
+class _ZlibStep(_Step):
+    """gzip (with concatenated members) or deflate (zlib-wrapped, or raw as some servers send)."""
+
+    def __init__(self, wbits: int, *, raw_fallback: bool = False) -> None:
+        self._wbits = wbits
+        self._raw_fallback = raw_fallback
+        self._started = False
+        self._obj = zlib.decompressobj(wbits)
+
+    def decode(self, data: bytes, budget: int) -> bytes:
+        out = bytearray()
+        while data:
+            try:
+                chunk = self._obj.decompress(data, budget - len(out) + 1)
+            except zlib.error:
+                if self._raw_fallback and not self._started:
+                    self._raw_fallback = False
+                    self._wbits = -zlib.MAX_WBITS
+                    self._obj = zlib.decompressobj(self._wbits)
+                    continue
+                raise
+            self._started = True
+            out += chunk
+            if len(out) > budget:
+                raise _Overflow
+            if self._obj.eof:
+                data = self._obj.unused_data
+                if not data.startswith(b"\x1f\x8b"):
+                    break  # trailing garbage after the stream: ignored, as browsers do
+                self._obj = zlib.decompressobj(self._wbits)
+            else:
+                data = self._obj.unconsumed_tail
+        return bytes(out)
+
+    def finish(self, budget: int) -> bytes:
+        if not self._obj.eof and self._started:
+            logger.debug("compressed body ended before its stream did; keeping what was decoded")
+        out = self._obj.flush()
+        if len(out) > budget:
+            raise _Overflow
+        return out
+
+
+class _BrotliStep(_Step):
+    def __init__(self) -> None:
+        self._obj = brotli.Decompressor()
+
+    def decode(self, data: bytes, budget: int) -> bytes:
+        out = bytearray()
+        try:
+            out += self._obj.process(data, output_buffer_limit=budget + 1)
+            while len(out) <= budget and not self._obj.can_accept_more_data():
+                out += self._obj.process(b"", output_buffer_limit=budget - len(out) + 1)
+        except brotli.error as exc:
+            raise _BrotliError(str(exc)) from None
+        if len(out) > budget:
+            raise _Overflow
+        return bytes(out)
+
+
+def _is_text(content_type: str | None, body: bytes) -> bool:
+    """Whether the body is worth decoding: text types, or untyped bodies without NULs."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime and not mime.startswith(BINARY_TYPES):
+        return True
+    head = body[:SNIFF_BYTES]
+    if any(head.startswith(bom) for bom, _ in _BOMS):
+        return True
+    return not head.startswith(b"\x1f\x8b") and b"\x00" not in head
+
+
+def decode_text(content: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The body as text and the codec used, decoding undecodable bytes as U+FFFD.
+
+    Order (as in the HTML standard's sniffing): a byte-order mark, the HTTP charset,
+    a `<meta charset>` or XML declaration near the top, then charset_normalizer.
+    Latin-1 and ASCII labels are read as windows-1252, as browsers do.
+    """
+    for bom, name in _BOMS:
+        if content.startswith(bom):
+            return content[len(bom):].decode(name, "replace"), name
+    for label in _declared_charsets(content, content_type):
+        codec = _codec(label)
+        if codec:
+            return content.decode(codec, "replace"), codec
+    if not content:
+        return "", "utf-8"
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(content).best()
+    codec = _codec(best.encoding) if best is not None else None
+    codec = codec or "cp1252"
+    return content.decode(codec, "replace"), codec
+
+
+def _declared_charsets(content: bytes, content_type: str | None) -> Iterator[str]:
+    if content_type:
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                yield value.strip().strip("\"'")
+    head = content[:SNIFF_BYTES]
+    for pattern in (_XML_ENCODING, _META_CHARSET):
+        match = pattern.search(head)
+        if match:
+            label = match.group(1).decode("ascii").lower()
+            # A document readable as ASCII cannot really be UTF-16/32 (HTML standard).
+            yield "utf-8" if label.startswith(("utf-16", "utf-32", "ucs-2")) else label
+
+
+def _codec(label: str) -> str | None:
+    """A Python codec name for a charset label, or None for a label nobody knows."""
+    label = label.strip().lower()
+    if label in _AS_WINDOWS_1252:
+        return "cp1252"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
