@@ -60,6 +60,8 @@ class ParsedFeed:
     ttl_seconds: int | None = None
     hub_url: str | None = None
     self_url: str | None = None
+    update_period: str | None = None
+    update_frequency: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
