@@ -13,7 +13,12 @@
     │   ├── BlockedAddress       skip: private/loopback target not allowed
     │   └── ResponseTooLarge     skip: body or decompressed body over the cap
     ├── MalformedFeed            skip and record: the document is not a feed
-    └── NotAnArticle             skip and record: carries `reason`
+    ├── ArchiveError             skip and record: a WARC file, sitemap or archived feed page
+    │                            cannot be read; carries `source`
+    ├── NotAnArticle             skip and record: carries `reason`
+    └── WebSubError              push subscription problems
+        ├── HubError             the hub refused or failed a (un)subscribe request: carries `url`, `status`
+        └── SignatureError       a push is unsigned or badly signed: refuse it
 
 Messages are one line naming the input and, where there is one, the fix.
 """
@@ -88,6 +93,14 @@ class MalformedFeed(WirewatchError):
         self.url = url
 
 
+class ArchiveError(WirewatchError):
+    """An archive (WARC file, sitemap, archived feed page) cannot be read as one."""
+
+    def __init__(self, message: str, *, source: str) -> None:
+        super().__init__(message)
+        self.source = source
+
+
 class NotAnArticle(WirewatchError):
     """A page holds no article body worth storing."""
 
@@ -95,3 +108,20 @@ class NotAnArticle(WirewatchError):
         super().__init__(message)
         self.url = url
         self.reason = reason
+
+
+class WebSubError(WirewatchError):
+    """Something went wrong with a WebSub (push) subscription."""
+
+
+class HubError(WebSubError):
+    """The hub did not accept a subscribe or unsubscribe request; retry later."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class SignatureError(WebSubError):
+    """A pushed body is unsigned, signed with an unknown method, or the HMAC does not match."""
