@@ -1,0 +1,66 @@
+"""The PostgreSQL warehouse: connection, migrations, loading, and the cycle's bookkeeping.
+
+    database    where the warehouse is (a configured server or the embedded one), connect
+    migrations  apply `sql/NNN_*.sql` once each, in order, checksummed
+    loader      articles with entities and events, a batch per transaction; raw pages
+    feeds       feeds and their polling state, the queue of article URLs
+    runs        pipeline runs and the fetch log
+    statements  every SQL statement the above run
+
+Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
+"""
+
+from pipeline.store.database import connect, database_url, describe_server, start_embedded, stop_embedded
+from pipeline.store.feeds import (
+    add_entries,
+    disable_feed,
+    due_feeds,
+    enable_feed,
+    get_entries,
+    known_article_hashes,
+    list_feeds,
+    mark_entry,
+    pending_entries,
+    record_feed_poll,
+    upsert_feeds,
+)
+from pipeline.store.loader import content_hash, load_articles, load_raw_page, replace_analysis, store_raw_page
+from pipeline.store.migrations import SQL_DIR, find_migrations, migrate
+from pipeline.store.rows import EntryRow, FeedState, FetchLogRow, LoadOutcome, RunRow
+from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
+
+__all__ = [
+    "SQL_DIR",
+    "EntryRow",
+    "FeedState",
+    "FetchLogRow",
+    "LoadOutcome",
+    "RunRow",
+    "add_entries",
+    "connect",
+    "content_hash",
+    "database_url",
+    "describe_server",
+    "disable_feed",
+    "due_feeds",
+    "enable_feed",
+    "find_migrations",
+    "finish_run",
+    "get_entries",
+    "get_run",
+    "known_article_hashes",
+    "list_feeds",
+    "load_articles",
+    "load_raw_page",
+    "log_fetches",
+    "mark_entry",
+    "migrate",
+    "pending_entries",
+    "record_feed_poll",
+    "replace_analysis",
+    "start_embedded",
+    "start_run",
+    "stop_embedded",
+    "store_raw_page",
+    "upsert_feeds",
+]

@@ -1,0 +1,183 @@
+"""Where the warehouse is and how to open a connection to it.
+
+With `WIREWATCH_DATABASE_URL` set, that PostgreSQL server is used. Without it, a real
+PostgreSQL 16 shipped in the `pgserver` wheel is started under
+`<WIREWATCH_HOME>/pgdata` (default `.wirewatch/pgdata`) and left running when the
+process exits, so the next command reuses it in a fraction of a second; it listens on
+a unix socket only, never on a TCP port. Stop it with `stop_embedded(settings)`.
+
+Side effects of running as root: PostgreSQL refuses to run as root, so pgserver
+creates a system user `pgserver` (with `useradd`), chowns the data folder to it, and
+adds group/other read+execute permission to every parent folder of the data folder
+(and of the wheel's binaries) so that user can reach them. Run as an ordinary user
+to avoid both.
+
+Connection failures are translated once, here: psycopg's `OperationalError` becomes
+`DatabaseUnavailable` with a one-line message naming the server and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pipeline.config import Settings
+from pipeline.errors import DatabaseError, DatabaseUnavailable, LoadError
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5
+EMBEDDED_DATABASE = "wirewatch"
+PGDATA_DIR = "pgdata"
+APPLICATION_NAME = "wirewatch"
+
+
+def database_url(settings: Settings) -> str:
+    """The warehouse's connection URL; starts the embedded server when none is configured."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(Path(settings.home) / PGDATA_DIR)
+
+
+def connect(target: Settings | str, *, autocommit: bool = False) -> psycopg.Connection:
+    """An open connection (a context manager) to the warehouse, in UTC, autocommit off.
+
+    `target` is a `Settings` (embedded server started if needed) or a connection URL.
+    """
+    url = database_url(target) if isinstance(target, Settings) else target
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name=APPLICATION_NAME,
+            options="-c timezone=UTC",
+        )
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_server(url)}: {_first_line(exc)}; "
+            "is PostgreSQL running? set WIREWATCH_DATABASE_URL"
+        ) from None
+    except psycopg.ProgrammingError as exc:
+        raise DatabaseUnavailable(
+            f"invalid database URL for {describe_server(url)}: {_first_line(exc)}; "
+            "fix WIREWATCH_DATABASE_URL"
+        ) from None
+
+
+def describe_server(url: str) -> str:
+    """`host:port/dbname` or `socket /dir/.s.PGSQL.port/dbname`, never the password."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "an unparsable URL"
+    host = str(params.get("host") or os.environ.get("PGHOST") or "localhost")
+    port = str(params.get("port") or "5432")
+    dbname = params.get("dbname") or params.get("user") or "postgres"
+    if host.startswith("/"):
+        return f"socket {host}/.s.PGSQL.{port} (database {dbname})"
+    return f"{host}:{port} (database {dbname})"
+
+
+@contextlib.contextmanager
+def translate_errors(what: str, *, keep_integrity: bool = False) -> Iterator[None]:
+    """Turn a lost connection into `DatabaseUnavailable` and other driver errors into ours.
+
+    A constraint violation or bad value becomes `LoadError`, unless `keep_integrity`:
+    then it is re-raised for the loader, which names the article that caused it.
+    """
+    try:
+        yield
+    except (psycopg.IntegrityError, psycopg.DataError) as exc:
+        if keep_integrity:
+            raise
+        raise LoadError(f"rejected while {what}: {_first_line(exc)}; nothing of it was stored") from None
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"lost the connection to PostgreSQL while {what}: {_first_line(exc)}; "
+            "is PostgreSQL running? retry later"
+        ) from None
+    except psycopg.InterfaceError as exc:
+        raise DatabaseUnavailable(f"no usable connection while {what}: {_first_line(exc)}; reconnect and retry") from None
+    except psycopg.Error as exc:
+        raise DatabaseError(f"database error while {what}: {_first_line(exc)}") from None
+
+
+def start_embedded(pgdata: Path, *, keep_running: bool = True, database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or reuse) the embedded PostgreSQL in `pgdata`; its URL for `database`.
+
+    `keep_running=False` stops the server when this process exits (for tests).
+    """
+    pgdata = Path(pgdata).expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes.
+            warnings.simplefilter("ignore")
+            import pgserver
+
+        server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+        url = server.get_uri(database="postgres")
+    except Exception as exc:  # pgserver raises subprocess, assertion and OS errors alike
+        raise DatabaseUnavailable(
+            f"embedded PostgreSQL under {pgdata} did not start: {_first_line(exc)}; "
+            f"see {pgdata / 'log'} or set WIREWATCH_DATABASE_URL"
+        ) from None
+    log.info("embedded PostgreSQL under %s ready in %.1fs", pgdata, time.perf_counter() - started)
+    if database != "postgres":
+        _ensure_database(url, database)
+        url = make_conninfo(url, dbname=database)
+    return url
+
+
+def stop_embedded(pgdata: Path, *, timeout_s: float = 10.0) -> bool:
+    """Stop the embedded server of `pgdata` (fast shutdown); False when it was not running."""
+    pid_file = Path(pgdata).expanduser().resolve() / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise DatabaseError(f"embedded PostgreSQL (pid {pid}) under {pgdata} did not stop in {timeout_s:.0f}s")
+    log.info("embedded PostgreSQL under %s stopped", pgdata)
+    return True
+
+
+def _ensure_database(server_url: str, database: str) -> None:
+    """Create `database` on the server unless it exists (CREATE DATABASE needs autocommit)."""
+    with connect(server_url, autocommit=True) as conn, translate_errors(f"creating database {database}"):
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        if exists is None:
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+                log.info("created database %s", database)
+            except pg_errors.DuplicateDatabase:
+                pass  # another process created it first
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.splitlines()[0].split())

@@ -1,0 +1,134 @@
+"""The feeds we poll and the queue of article URLs they feed: what a cycle reads and records.
+
+Each function runs in `conn.transaction()`: on an idle connection it commits its own
+work, inside a caller's transaction it is a savepoint and commits with the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import psycopg
+from psycopg.rows import class_row
+
+from pipeline.errors import DatabaseError
+from pipeline.models import FeedEntry, FeedSpec
+from pipeline.store import statements as q
+from pipeline.store.database import translate_errors
+from pipeline.store.rows import EntryRow, FeedState
+
+log = logging.getLogger(__name__)
+
+ENTRY_STATES = frozenset({"pending", "done", "skipped", "failed", "duplicate"})
+DEFAULT_POLL_INTERVAL_S = 900
+
+
+def upsert_feeds(conn: psycopg.Connection, specs: Iterable[FeedSpec], *,
+                 poll_interval_s: int = DEFAULT_POLL_INTERVAL_S) -> list[int]:
+    """Add feeds (or refresh their title/site) by URL; their ids, in the order given."""
+    ids: list[int] = []
+    with translate_errors("registering feeds"), conn.transaction(), conn.cursor() as cur:
+        for spec in specs:
+            cur.execute(q.UPSERT_FEED, {"url": spec.url, "title": spec.title, "site_url": spec.site_url,
+                                        "poll_interval_s": poll_interval_s})
+            ids.append(_one(cur.fetchone(), "upserting feed", spec.url))
+    return ids
+
+
+def list_feeds(conn: psycopg.Connection, ids: Sequence[int] | None = None) -> list[FeedState]:
+    """Every feed (or those with the given ids), by id."""
+    with translate_errors("listing feeds"), conn.cursor(row_factory=class_row(FeedState)) as cur:
+        if ids is None:
+            return cur.execute(q.SELECT_FEEDS).fetchall()
+        return cur.execute(q.SELECT_FEEDS_BY_ID, (list(ids),)).fetchall()
+
+
+def due_feeds(conn: psycopg.Connection, now: datetime, limit: int) -> list[FeedState]:
+    """Enabled feeds whose `next_poll_at` has come, most overdue first."""
+    with translate_errors("selecting due feeds"), conn.cursor(row_factory=class_row(FeedState)) as cur:
+        return cur.execute(q.SELECT_DUE_FEEDS, (now, limit)).fetchall()
+
+
+def record_feed_poll(conn: psycopg.Connection, feed_id: int, *, status: int | None, etag: str | None,
+                     last_modified: str | None, body_hash: str | None, error: str | None, new_items: int,
+                     next_poll_at: datetime, poll_interval_s: int, polled_at: datetime,
+                     title: str | None = None, site_url: str | None = None, hub_url: str | None = None,
+                     self_url: str | None = None) -> None:
+    """Record one poll: a success (`error` None) resets the error count, a failure adds one.
+
+    Validators and metadata given as None keep their stored values.
+    """
+    params = {"feed_id": feed_id, "status": status, "etag": etag, "last_modified": last_modified,
+              "body_hash": body_hash, "error": error, "new_items": new_items, "next_poll_at": next_poll_at,
+              "poll_interval_s": poll_interval_s, "polled_at": polled_at, "title": title,
+              "site_url": site_url, "hub_url": hub_url, "self_url": self_url}
+    with translate_errors(f"recording the poll of feed {feed_id}"), conn.transaction():
+        _one(conn.execute(q.RECORD_FEED_POLL, params).fetchone(), "recording a poll", f"feed {feed_id}")
+
+
+def disable_feed(conn: psycopg.Connection, feed_id: int, reason: str) -> None:
+    """Stop polling a feed, saying why (shown by `wirewatch feeds`)."""
+    with translate_errors(f"disabling feed {feed_id}"), conn.transaction():
+        row = conn.execute(q.SET_FEED_ENABLED, {"feed_id": feed_id, "enabled": False, "reason": reason}).fetchone()
+        _one(row, "disabling", f"feed {feed_id}")
+
+
+def enable_feed(conn: psycopg.Connection, feed_id: int) -> None:
+    """Poll a disabled feed again."""
+    with translate_errors(f"enabling feed {feed_id}"), conn.transaction():
+        row = conn.execute(q.SET_FEED_ENABLED, {"feed_id": feed_id, "enabled": True, "reason": None}).fetchone()
+        _one(row, "enabling", f"feed {feed_id}")
+
+
+def add_entries(conn: psycopg.Connection, feed_id: int | None,
+                entries: Sequence[tuple[FeedEntry, str]], source: str = "feed") -> int:
+    """Queue article URLs (each with its canonical URL's hash); how many were new."""
+    new = 0
+    with translate_errors(f"queueing entries of feed {feed_id}"), conn.transaction(), conn.cursor() as cur:
+        for entry, url_hash in entries:
+            cur.execute(q.INSERT_ENTRY, (feed_id, source, entry.link, url_hash, entry.title, entry.summary,
+                                         entry.entry_id, entry.published_at))
+            new += cur.fetchone() is not None
+    return new
+
+
+def pending_entries(conn: psycopg.Connection, limit: int) -> list[EntryRow]:
+    """Entries waiting to be fetched, oldest first."""
+    with translate_errors("selecting pending entries"), conn.cursor(row_factory=class_row(EntryRow)) as cur:
+        return cur.execute(q.SELECT_PENDING_ENTRIES, (limit,)).fetchall()
+
+
+def get_entries(conn: psycopg.Connection, ids: Sequence[int]) -> list[EntryRow]:
+    """The entries with these ids, by id (missing ids are left out)."""
+    with translate_errors("reading entries"), conn.cursor(row_factory=class_row(EntryRow)) as cur:
+        return cur.execute(q.SELECT_ENTRIES_BY_ID, (list(ids),)).fetchall()
+
+
+def mark_entry(conn: psycopg.Connection, entry_id: int, state: str, *, error: str | None = None,
+               skip_reason: str | None = None, article_id: int | None = None) -> None:
+    """Record the end of one attempt at an entry: its new state, and why when it did not succeed."""
+    if state not in ENTRY_STATES:
+        raise DatabaseError(f"entry {entry_id}: unknown state {state!r}; use one of {', '.join(sorted(ENTRY_STATES))}")
+    if state == "skipped" and skip_reason is None:
+        raise DatabaseError(f"entry {entry_id}: marking it skipped needs a skip_reason")
+    params = {"entry_id": entry_id, "state": state, "error": error, "skip_reason": skip_reason,
+              "article_id": article_id}
+    with translate_errors(f"marking entry {entry_id}"), conn.transaction():
+        _one(conn.execute(q.MARK_ENTRY, params).fetchone(), "marking", f"entry {entry_id}")
+
+
+def known_article_hashes(conn: psycopg.Connection, url_hashes: Iterable[str]) -> set[str]:
+    """Those of `url_hashes` an article is already stored under (no need to fetch them again)."""
+    hashes = list(set(url_hashes))
+    if not hashes:
+        return set()
+    with translate_errors("looking up known URLs"):
+        return {row[0] for row in conn.execute(q.SELECT_KNOWN_ARTICLE_HASHES, {"hashes": hashes})}
+
+
+def _one(row: tuple | None, doing: str, what: str) -> int:
+    if row is None:
+        raise DatabaseError(f"{doing} {what}: no such row; list them with `wirewatch feeds`")
+    return int(row[0])

@@ -1,0 +1,63 @@
+"""Pipeline runs and the fetch log: what ran, what it counted, every HTTP request it made."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from pipeline.errors import DatabaseError
+from pipeline.store import statements as q
+from pipeline.store.database import translate_errors
+from pipeline.store.rows import FetchLogRow, RunRow
+
+log = logging.getLogger(__name__)
+
+RUN_STATUSES = frozenset({"ok", "failed"})
+
+
+def start_run(conn: psycopg.Connection, kind: str) -> int:
+    """Record that a run (cycle, backfill, reprocess, push, ...) started; its id."""
+    with translate_errors(f"starting a {kind} run"), conn.transaction():
+        row = conn.execute(q.INSERT_RUN, (kind, socket.gethostname())).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: str, counts: Mapping[str, Any],
+               timings: Mapping[str, Any] | None = None, errors: Iterable[Mapping[str, Any]] | None = None) -> None:
+    """Record a run's end: `ok` or `failed`, its counters, stage timings and the failures it went past."""
+    if status not in RUN_STATUSES:
+        raise DatabaseError(f"run {run_id}: status {status!r} is not one of {', '.join(sorted(RUN_STATUSES))}")
+    params = {"run_id": run_id, "status": status, "counts": Jsonb(dict(counts)),
+              "timings": Jsonb(dict(timings)) if timings is not None else None,
+              "errors": Jsonb([dict(e) for e in errors]) if errors is not None else None}
+    with translate_errors(f"finishing run {run_id}"), conn.transaction():
+        if conn.execute(q.FINISH_RUN, params).fetchone() is None:
+            raise DatabaseError(f"run {run_id} does not exist; start it with start_run")
+
+
+def get_run(conn: psycopg.Connection, run_id: int) -> RunRow | None:
+    """One run's row, or None when there is no such run."""
+    with translate_errors(f"reading run {run_id}"), conn.cursor(row_factory=class_row(RunRow)) as cur:
+        return cur.execute(q.SELECT_RUN, (run_id,)).fetchone()
+
+
+def log_fetches(conn: psycopg.Connection, rows: Iterable[FetchLogRow]) -> int:
+    """Append HTTP fetches to `fetch_log` (one COPY); how many were written."""
+    now = datetime.now(timezone.utc)
+    values = [(r.run_id, r.feed_id, r.url, r.kind, r.status, r.error, r.bytes, r.elapsed_ms, r.fetched_at or now)
+              for r in rows]
+    if not values:
+        return 0
+    with translate_errors("logging fetches"), conn.transaction(), conn.cursor() as cur:
+        with cur.copy(q.copy_into("fetch_log", q.FETCH_LOG_COLUMNS)) as copy:
+            for value in values:
+                copy.write_row(value)
+    return len(values)

@@ -1,0 +1,436 @@
+"""Every SQL statement the store runs, in one place, with bound parameters only.
+
+Schema lives in `sql/0*.sql`; these are the statements that read and write it.
+Identifiers that vary (table lists) are composed with `psycopg.sql`, never by string
+formatting of values.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+# --- migrations -----------------------------------------------------------------------------
+
+#: arbitrary constants naming the advisory locks (pg_advisory_xact_lock takes a bigint)
+MIGRATION_LOCK_KEY = 0x5757_4D49_4752  # "WWMIGR"
+LOAD_LOCK_KEY = 0x5757_4C4F_4144  # "WWLOAD"
+
+ADVISORY_XACT_LOCK = "select pg_advisory_xact_lock(%s)"
+
+CREATE_SCHEMA_MIGRATIONS = """
+create table if not exists schema_migrations (
+    version     integer primary key check (version > 0),
+    name        text not null unique,
+    checksum    text not null check (checksum ~ '^[0-9a-f]{64}$'),
+    applied_at  timestamptz not null default now()
+)
+"""
+
+SELECT_MIGRATIONS = "select version, name, checksum from schema_migrations order by version"
+
+SELECT_MIGRATION = "select name, checksum from schema_migrations where version = %s"
+
+INSERT_MIGRATION = "insert into schema_migrations (version, name, checksum) values (%s, %s, %s)"
+
+# --- staging tables for one load --------------------------------------------------------------
+
+# Temp tables live until the end of the load's transaction. `if not exists` + truncate lets
+# the error probe reuse them across savepoints.
+CREATE_STAGING = """
+create temp table if not exists stage_articles (
+    ord                 integer primary key,
+    first_ord           integer not null,
+    dup_reason          text,
+    entry_id            bigint,
+    url                 text not null,
+    url_hash            text not null,
+    canonical_url       text not null,
+    canonical_url_hash  text not null,
+    title               text,
+    author              text,
+    published_at        timestamptz,
+    language            text,
+    source_agency       text,
+    dateline            text,
+    sitename            text,
+    text                text,
+    content_hash        text not null,
+    extractor           text,
+    extractor_version   text,
+    raw_page_hash       text,
+    fetched_at          timestamptz,
+    analyzer_version    text not null,
+    model_version       text not null,
+    article_id          bigint,
+    is_new              boolean not null default false
+) on commit drop;
+create temp table if not exists stage_raw_pages (
+    content_hash    text primary key,
+    body            bytea not null,
+    content_type    text,
+    encoding        text,
+    original_bytes  integer not null
+) on commit drop;
+create temp table if not exists stage_entities (
+    ord        integer not null,
+    seq        integer not null,
+    label      text,
+    canonical  text,
+    mentions   integer
+) on commit drop;
+create temp table if not exists stage_mentions (
+    ord         integer not null,
+    start_char  integer,
+    end_char    integer,
+    text        text,
+    label       text,
+    canonical   text
+) on commit drop;
+create temp table if not exists stage_events (
+    ord               integer not null,
+    seq               integer not null,
+    type              text,
+    mode              text,
+    trigger           text,
+    actor1_text       text,
+    actor1_canonical  text,
+    actor1_type       text,
+    actor1_country    text,
+    actor2_text       text,
+    actor2_canonical  text,
+    actor2_type       text,
+    actor2_country    text,
+    loc_geonameid     integer,
+    loc_name          text,
+    loc_admin1        text,
+    loc_country       text,
+    loc_lat           double precision,
+    loc_lon           double precision,
+    loc_precision     text,
+    location_text     text,
+    location_source   text,
+    event_date        date,
+    date_text         text,
+    date_precision    text,
+    date_source       text,
+    fatalities        integer,
+    sentence          text,
+    sent_start        integer,
+    sent_end          integer,
+    supporting        jsonb,
+    confidence        real
+) on commit drop;
+truncate stage_articles, stage_raw_pages, stage_entities, stage_mentions, stage_events
+"""
+
+STAGE_ARTICLE_COLUMNS = (
+    "ord", "first_ord", "dup_reason", "entry_id", "url", "url_hash", "canonical_url",
+    "canonical_url_hash", "title", "author", "published_at", "language", "source_agency",
+    "dateline", "sitename", "text", "content_hash", "extractor", "extractor_version",
+    "raw_page_hash", "fetched_at", "analyzer_version", "model_version", "article_id", "is_new",
+)
+STAGE_RAW_COLUMNS = ("content_hash", "body", "content_type", "encoding", "original_bytes")
+STAGE_ENTITY_COLUMNS = ("ord", "seq", "label", "canonical", "mentions")
+STAGE_MENTION_COLUMNS = ("ord", "start_char", "end_char", "text", "label", "canonical")
+STAGE_EVENT_COLUMNS = (
+    "ord", "seq", "type", "mode", "trigger",
+    "actor1_text", "actor1_canonical", "actor1_type", "actor1_country",
+    "actor2_text", "actor2_canonical", "actor2_type", "actor2_country",
+    "loc_geonameid", "loc_name", "loc_admin1", "loc_country", "loc_lat", "loc_lon", "loc_precision",
+    "location_text", "location_source", "event_date", "date_text", "date_precision", "date_source",
+    "fatalities", "sentence", "sent_start", "sent_end", "supporting", "confidence",
+)
+
+
+def copy_into(table: str, columns: tuple[str, ...]) -> sql.Composed:
+    """`copy <table> (<columns>) from stdin` with quoted identifiers."""
+    return sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+
+
+# --- loading articles -----------------------------------------------------------------------
+
+# A batch's first occurrences that are already stored: same canonical or fetched URL first
+# (the same article again), then same text (a syndicated copy under another URL).
+RESOLVE_BY_URL = """
+update stage_articles s
+set article_id = coalesce(
+        (select au.article_id from article_urls au where au.url_hash = s.canonical_url_hash),
+        (select a.article_id from articles a where a.url_hash = s.canonical_url_hash),
+        (select au.article_id from article_urls au where au.url_hash = s.url_hash)),
+    dup_reason = 'url'
+where s.ord = s.first_ord and s.article_id is null
+  and (exists (select 1 from article_urls au where au.url_hash in (s.canonical_url_hash, s.url_hash))
+       or exists (select 1 from articles a where a.url_hash = s.canonical_url_hash))
+"""
+
+RESOLVE_BY_CONTENT = """
+update stage_articles s
+set article_id = a.article_id, dup_reason = 'content'
+from articles a
+where s.ord = s.first_ord and s.article_id is null and a.content_hash = s.content_hash
+"""
+
+SELECT_UNRESOLVED = "select ord from stage_articles where ord = first_ord and article_id is null order by ord"
+
+INSERT_RAW_PAGES = """
+insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
+select content_hash, body, content_type, encoding, original_bytes from stage_raw_pages
+on conflict (content_hash) do nothing
+"""
+
+INSERT_ARTICLES = """
+with inserted as (
+    insert into articles (
+        url, canonical_url, url_hash, title, author, published_at, language, source_agency,
+        dateline, sitename, text, content_hash, extractor, extractor_version, raw_page_hash,
+        fetched_at, analyzed_at, analyzer_version)
+    select s.url, s.canonical_url, s.canonical_url_hash, s.title, s.author, s.published_at,
+           s.language, s.source_agency, s.dateline, s.sitename, s.text, s.content_hash,
+           s.extractor, s.extractor_version, s.raw_page_hash, s.fetched_at, now(), s.analyzer_version
+    from stage_articles s
+    where s.ord = s.first_ord and s.article_id is null
+    order by s.ord
+    on conflict do nothing
+    returning article_id, url_hash
+)
+update stage_articles s
+set article_id = i.article_id, is_new = true
+from inserted i
+where s.ord = s.first_ord and s.canonical_url_hash = i.url_hash
+"""
+
+# Later occurrences in the batch point where their first occurrence ended up.
+RESOLVE_IN_BATCH = """
+update stage_articles s
+set article_id = f.article_id
+from stage_articles f
+where s.ord <> s.first_ord and f.ord = s.first_ord
+"""
+
+INSERT_ARTICLE_URLS = """
+insert into article_urls (url_hash, url, article_id)
+select distinct on (u.url_hash) u.url_hash, u.url, u.article_id
+from (
+    select ord, 0 as pos, canonical_url_hash as url_hash, canonical_url as url, article_id from stage_articles
+    union all
+    select ord, 1 as pos, url_hash, url, article_id from stage_articles
+) u
+order by u.url_hash, u.ord, u.pos
+on conflict (url_hash) do nothing
+"""
+
+SELECT_NEW_ARTICLES = "select ord, article_id from stage_articles where is_new order by ord"
+
+INSERT_ENTITIES = """
+insert into entities (article_id, canonical, label, mentions)
+select s.article_id, e.canonical, e.label, e.mentions
+from stage_entities e join stage_articles s on s.ord = e.ord
+order by e.ord, e.seq
+"""
+
+INSERT_MENTIONS = """
+insert into entity_mentions (article_id, start_char, end_char, text, label, canonical, entity_id)
+select s.article_id, m.start_char, m.end_char, m.text, m.label, m.canonical, en.entity_id
+from stage_mentions m
+join stage_articles s on s.ord = m.ord
+join entities en on en.article_id = s.article_id and en.label = m.label and en.canonical = m.canonical
+"""
+
+INSERT_LOCATIONS = """
+insert into locations (geonameid, name, admin1, country, lat, lon, precision)
+select distinct on (coalesce(loc_geonameid, -1), loc_name, coalesce(loc_admin1, ''),
+                    coalesce(loc_country, ''), loc_precision)
+       loc_geonameid, loc_name, loc_admin1, loc_country, loc_lat, loc_lon, loc_precision
+from stage_events
+where loc_name is not null
+order by coalesce(loc_geonameid, -1), loc_name, coalesce(loc_admin1, ''), coalesce(loc_country, ''),
+         loc_precision, ord, seq
+on conflict ((coalesce(geonameid, -1)), name, (coalesce(admin1, '')), (coalesce(country, '')), precision)
+do nothing
+"""
+
+INSERT_EVENTS = """
+insert into events (
+    article_id, seq, type, mode, trigger,
+    actor1_text, actor1_canonical, actor1_type, actor1_country,
+    actor2_text, actor2_canonical, actor2_type, actor2_country,
+    location_id, location_text, location_source, event_date, date_text, date_precision,
+    date_source, fatalities, sentence, sent_start, sent_end, supporting, confidence,
+    analyzer_version, model_version)
+select s.article_id, e.seq, e.type, e.mode, e.trigger,
+       e.actor1_text, e.actor1_canonical, e.actor1_type, e.actor1_country,
+       e.actor2_text, e.actor2_canonical, e.actor2_type, e.actor2_country,
+       l.location_id, e.location_text, e.location_source, e.event_date, e.date_text, e.date_precision,
+       e.date_source, e.fatalities, e.sentence, e.sent_start, e.sent_end, e.supporting, e.confidence,
+       s.analyzer_version, s.model_version
+from stage_events e
+join stage_articles s on s.ord = e.ord
+left join locations l
+       on coalesce(l.geonameid, -1) = coalesce(e.loc_geonameid, -1)
+      and l.name = e.loc_name
+      and coalesce(l.admin1, '') = coalesce(e.loc_admin1, '')
+      and coalesce(l.country, '') = coalesce(e.loc_country, '')
+      and l.precision = e.loc_precision
+order by e.ord, e.seq
+"""
+
+# An entry already final with the same article is left as it is, so reloading changes nothing.
+UPDATE_LOADED_ENTRIES = """
+update entries e
+set state = case when s.is_new then 'done' else 'duplicate' end,
+    article_id = s.article_id, last_error = null, skip_reason = null,
+    attempts = e.attempts + 1, updated_at = now()
+from stage_articles s
+where e.entry_id = s.entry_id
+  and (e.state not in ('done', 'duplicate') or e.article_id is distinct from s.article_id)
+"""
+
+SELECT_OUTCOMES = """
+select ord, entry_id, url, article_id, not is_new as duplicate, dup_reason
+from stage_articles order by ord
+"""
+
+# --- reprocessing -----------------------------------------------------------------------------
+
+LOCK_ARTICLE = """
+select url, canonical_url, url_hash, content_hash from articles where article_id = %s for update
+"""
+
+DELETE_EVENTS = "delete from events where article_id = %s returning location_id"
+
+DELETE_MENTIONS = "delete from entity_mentions where article_id = %s"
+
+DELETE_ENTITIES = "delete from entities where article_id = %s"
+
+# Places only the replaced events used go too, so a reprocessing leaves no orphans.
+DELETE_UNUSED_LOCATIONS = """
+delete from locations l
+where l.location_id = any(%s)
+  and not exists (select 1 from events e where e.location_id = l.location_id)
+"""
+
+MARK_ANALYZED = "update articles set analyzed_at = now(), analyzer_version = %s where article_id = %s"
+
+# --- raw pages --------------------------------------------------------------------------------
+
+INSERT_RAW_PAGE = """
+insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
+values (%s, %s, %s, %s, %s)
+on conflict (content_hash) do nothing
+"""
+
+SELECT_RAW_PAGE = "select body from raw_pages where content_hash = %s"
+
+# --- feeds ------------------------------------------------------------------------------------
+
+UPSERT_FEED = """
+insert into feeds (url, title, site_url, poll_interval_s)
+values (%(url)s, %(title)s, %(site_url)s, %(poll_interval_s)s)
+on conflict (url) do update
+set title = coalesce(excluded.title, feeds.title),
+    site_url = coalesce(excluded.site_url, feeds.site_url)
+returning feed_id
+"""
+
+SELECT_FEEDS = "select * from feeds order by feed_id"
+
+SELECT_FEEDS_BY_ID = "select * from feeds where feed_id = any(%s) order by feed_id"
+
+SELECT_DUE_FEEDS = """
+select * from feeds
+where enabled and next_poll_at <= %s
+order by next_poll_at, feed_id
+limit %s
+"""
+
+RECORD_FEED_POLL = """
+update feeds
+set last_status = %(status)s,
+    etag = coalesce(%(etag)s, etag),
+    last_modified = coalesce(%(last_modified)s, last_modified),
+    body_hash = coalesce(%(body_hash)s, body_hash),
+    last_error = %(error)s,
+    consecutive_errors = case when %(error)s::text is null then 0 else consecutive_errors + 1 end,
+    last_polled_at = %(polled_at)s,
+    last_new_item_at = case when %(new_items)s > 0 then %(polled_at)s else last_new_item_at end,
+    items_seen = items_seen + %(new_items)s,
+    next_poll_at = %(next_poll_at)s,
+    poll_interval_s = %(poll_interval_s)s,
+    title = coalesce(%(title)s, title),
+    site_url = coalesce(%(site_url)s, site_url),
+    hub_url = coalesce(%(hub_url)s, hub_url),
+    self_url = coalesce(%(self_url)s, self_url)
+where feed_id = %(feed_id)s
+returning feed_id
+"""
+
+SET_FEED_ENABLED = """
+update feeds set enabled = %(enabled)s, disabled_reason = %(reason)s
+where feed_id = %(feed_id)s
+returning feed_id
+"""
+
+# --- entries (the queue) --------------------------------------------------------------------
+
+INSERT_ENTRY = """
+insert into entries (feed_id, source, url, url_hash, title, summary, guid, published_at)
+values (%s, %s, %s, %s, %s, %s, %s, %s)
+on conflict (url_hash) do nothing
+returning entry_id
+"""
+
+SELECT_PENDING_ENTRIES = """
+select * from entries
+where state = 'pending'
+order by discovered_at, entry_id
+limit %s
+"""
+
+SELECT_ENTRIES_BY_ID = "select * from entries where entry_id = any(%s) order by entry_id"
+
+MARK_ENTRY = """
+update entries
+set state = %(state)s, last_error = %(error)s, skip_reason = %(skip_reason)s,
+    attempts = attempts + 1, updated_at = now(),
+    article_id = coalesce(%(article_id)s, article_id)
+where entry_id = %(entry_id)s
+returning entry_id
+"""
+
+SELECT_KNOWN_ARTICLE_HASHES = """
+select url_hash from article_urls where url_hash = any(%(hashes)s)
+union
+select url_hash from articles where url_hash = any(%(hashes)s)
+"""
+
+# --- runs and the fetch log -----------------------------------------------------------------
+
+INSERT_RUN = "insert into pipeline_runs (kind, host) values (%s, %s) returning run_id"
+
+FINISH_RUN = """
+update pipeline_runs
+set status = %(status)s, finished_at = greatest(now(), started_at), counts = %(counts)s,
+    timings = %(timings)s, errors = %(errors)s
+where run_id = %(run_id)s
+returning run_id
+"""
+
+SELECT_RUN = "select * from pipeline_runs where run_id = %s"
+
+FETCH_LOG_COLUMNS = ("run_id", "feed_id", "url", "kind", "status", "error", "bytes", "elapsed_ms", "fetched_at")
+
+# --- housekeeping (tests, reset) ------------------------------------------------------------
+
+DATA_TABLES = (
+    "events", "locations", "entity_mentions", "entities", "entries", "article_urls",
+    "articles", "raw_pages", "fetch_log", "pipeline_runs", "feeds",
+)
+
+
+def truncate_all() -> sql.Composed:
+    """Empty every data table (not `schema_migrations`) and restart the identities."""
+    return sql.SQL("truncate {} restart identity cascade").format(
+        sql.SQL(", ").join(map(sql.Identifier, DATA_TABLES))
+    )

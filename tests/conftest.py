@@ -1,0 +1,85 @@
+"""Fixtures every test layer shares: a clean environment and a real PostgreSQL.
+
+The database comes from `WIREWATCH_TEST_DATABASE_URL` when set (a fresh, uniquely
+named database is created on that server and dropped at the end), otherwise from an
+embedded pgserver under a temporary folder, stopped when the session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from pipeline import store
+
+#: read once at import, before the per-test fixture below clears WIREWATCH_* variables
+TEST_DATABASE_URL = os.environ.get("WIREWATCH_TEST_DATABASE_URL", "").strip()
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's WIREWATCH_* or AIRFLOW_CONN_* settings."""
+    for name in list(os.environ):
+        if name.startswith(("WIREWATCH_", "AIRFLOW_CONN_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server the tests may create databases on."""
+    if TEST_DATABASE_URL:
+        yield TEST_DATABASE_URL
+        return
+    pgdata: Path = tmp_path_factory.mktemp("embedded") / "pgdata"
+    yield store.start_embedded(pgdata, keep_running=False, database="postgres")
+    store.stop_embedded(pgdata)
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Iterator[Callable[[], str]]:
+    """A factory of fresh empty databases on the test server, all dropped at the end."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"wirewatch_test_{os.getpid()}_{secrets.token_hex(4)}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        created.append(name)
+        return make_conninfo(server_url, dbname=name)
+
+    yield make
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Callable[[], str]) -> str:
+    """A database for this test session, migrated once."""
+    url = make_database()
+    with store.connect(url) as conn:
+        store.migrate(conn)
+    return url
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """The migrated session database with every data table emptied for this test."""
+    with store.connect(database_url) as conn, conn.transaction():
+        conn.execute(store.statements.truncate_all())
+    return database_url
+
+
+@pytest.fixture
+def db(migrated_url: str) -> Iterator[psycopg.Connection]:
+    """A connection (autocommit off) to the emptied, migrated session database."""
+    with store.connect(migrated_url) as conn:
+        yield conn
+        conn.rollback()
