@@ -64,6 +64,8 @@ create table pipeline_runs (
 
 comment on table pipeline_runs is 'One row per pipeline run (a monitoring cycle, a backfill, a reprocessing, a push delivery).';
 comment on column pipeline_runs.kind is 'What ran: cycle, backfill, reprocess, push, ...';
+comment on column pipeline_runs.started_at is 'When the run started.';
+comment on column pipeline_runs.finished_at is 'When the run ended; null while it is running.';
 comment on column pipeline_runs.status is 'running while in progress, then ok or failed.';
 comment on column pipeline_runs.counts is 'Counters of the run: feeds_polled, feeds_unchanged, feeds_failed, entries_new, articles_new, articles_duplicate, pages_skipped, pages_failed, entities, events, ...';
 comment on column pipeline_runs.timings is 'Seconds spent per stage, e.g. {"fetch": 3.2, "nlp": 10.5}.';

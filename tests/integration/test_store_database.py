@@ -1,0 +1,60 @@
+"""Where the warehouse is: an unreachable server, and the embedded one started and reused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import store
+from pipeline.config import Settings
+from pipeline.errors import DatabaseUnavailable
+
+
+def test_store_unreachable_server_is_one_line_error():
+    with pytest.raises(DatabaseUnavailable) as caught:
+        store.connect(Settings(database_url="postgresql://postgres:secret@127.0.0.1:1/wirewatch"))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "127.0.0.1:1" in message and "WIREWATCH_DATABASE_URL" in message
+    assert "secret" not in message
+
+
+def test_store_configured_url_is_used_as_is(database_url):
+    settings = Settings(database_url=database_url)
+    assert store.database_url(settings) == database_url
+    with store.connect(settings) as conn:
+        assert conn.execute("show timezone").fetchone()[0] == "UTC"
+        assert conn.autocommit is False
+
+
+REUSE_SCRIPT = """
+import sys
+from pathlib import Path
+from pipeline import store
+from pipeline.config import Settings
+settings = Settings(home=Path(sys.argv[1]))
+with store.connect(settings) as conn:
+    print(conn.execute("select pg_postmaster_start_time(), current_database()").fetchone())
+"""
+
+
+@pytest.mark.slow
+def test_store_embedded_server_starts_and_is_reused(tmp_path: Path):
+    home = tmp_path / "home" / ".wirewatch"  # parents created on demand
+    pgdata = home / "pgdata"
+    try:
+        runs = [subprocess.run([sys.executable, "-c", REUSE_SCRIPT, str(home)], capture_output=True, text=True,
+                               timeout=120, check=False) for _ in range(2)]
+        assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-2000:]
+        # the second process found the first one's server still running: same start time
+        assert runs[0].stdout == runs[1].stdout and "'wirewatch'" in runs[0].stdout
+        url = store.database_url(Settings(home=home))
+        assert str(pgdata.resolve()) in url or "host=" in url
+        with store.connect(url) as conn:
+            assert store.migrate(conn) != []
+    finally:
+        store.stop_embedded(pgdata)
+    assert not (pgdata / "postmaster.pid").exists()
