@@ -61,9 +61,12 @@ def is_http_url(url: str) -> bool:
 
 
 def resolve_url(base: str, link: str) -> str:
-    """`link` made absolute against `base` (a feed URL or xml:base); whitespace stripped."""
+    """`link` made absolute against `base` (a feed URL or xml:base); whitespace stripped.
+
+    An empty link stays empty: it is a missing link, not a link to `base`.
+    """
     link = link.strip()
-    if not base:
+    if not base or not link:
         return link
     try:
         return urljoin(base.strip(), link)

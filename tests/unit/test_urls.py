@@ -109,3 +109,4 @@ def test_is_http_url(url: str, expected: bool) -> None:
 def test_resolve_url_against_feed_url() -> None:
     assert resolve_url("https://a.example/feeds/rss.xml", "../news/1.html") == "https://a.example/news/1.html"
     assert resolve_url("https://a.example/feeds/", " https://b.example/x ") == "https://b.example/x"
+    assert resolve_url("https://a.example/feeds/", "  ") == ""

@@ -1,0 +1,311 @@
+"""Feed documents to `ParsedFeed`: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed by hand.
+
+Every format ends up as the same `FeedEntry` records: links absolute (resolved
+against xml:base or the feed URL) and http(s) only, titles and summaries as plain
+text, dates as aware UTC datetimes. A document that is not a feed at all (an HTML
+page, an empty or binary body, broken XML with no entries) raises `MalformedFeed`
+naming the URL, so the caller can record it and move on; a broken feed that still
+yields entries is parsed with a warning, as readers expect of real-world feeds.
+
+Hostile XML: feedparser 6 already strips entity declarations it deems unsafe and
+disables external entities, but we refuse any document whose DOCTYPE declares
+entities before it reaches a parser: no feed needs them, and "billion laughs" or
+XXE documents do.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import zlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from lxml import etree
+from lxml import html as lxml_html
+
+from pipeline.errors import MalformedFeed
+from pipeline.models import FeedEntry, ParsedFeed
+from pipeline.urls import is_http_url, resolve_url
+
+__all__ = ["parse_feed", "plain_text"]
+
+logger = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 50 * 1024 * 1024  # decompressed; a news feed is rarely over 5 MB
+JSON_FEED_TYPES = ("application/feed+json", "application/json")
+SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
+BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
+
+_ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.I | re.S)
+_WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    """Parse a fetched feed document; `url` is where it came from (the base for links).
+
+    `headers` are the HTTP response headers, used for the charset and to recognise
+    JSON Feed. Raises `MalformedFeed` when the document is not a feed.
+    """
+    headers = {key.lower(): value for key, value in (headers or {}).items()}
+    content = _decompressed(content, url)
+    if not content.strip():
+        raise MalformedFeed(f"{url}: empty document, not a feed; check the feed URL", url=url)
+    if _is_json(content, headers.get("content-type", "")):
+        return _parse_json_feed(content, url)
+    if _ENTITY_DECLARATION.search(_prolog(content)):
+        raise MalformedFeed(
+            f"{url}: document declares XML entities in its DOCTYPE (possible entity-expansion attack); refused",
+            url=url,
+        )
+    return _parse_xml_feed(content, url, headers)
+
+
+def plain_text(markup: str | None, *, keep_lines: bool = False) -> str | None:
+    """Text of an HTML fragment (tags dropped, entities decoded, spaces collapsed), None if empty.
+
+    With `keep_lines`, block elements become line breaks (for summaries); otherwise
+    everything is one line (for titles).
+    """
+    if markup is None:
+        return None
+    text = markup
+    if "<" in markup or "&" in markup:
+        text = _fragment_text(markup)
+    lines = (_WHITESPACE.sub(" ", line).strip() for line in text.split("\n"))
+    joined = ("\n" if keep_lines else " ").join(line for line in lines if line)
+    return joined or None
+
+
+def _fragment_text(markup: str) -> str:
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html.unescape(_TAG.sub(" ", markup))
+    for element in root.iter("script", "style"):
+        element.drop_tree()
+    for element in root.iter(*BLOCK_TAGS):  # a line break, or a space once lines are joined
+        element.tail = "\n" + (element.tail or "")
+    return root.text_content()
+
+
+def _decompressed(content: bytes, url: str) -> bytes:
+    """Feeds saved or served as .gz without Content-Encoding: recognised by the magic bytes."""
+    if not content.startswith(b"\x1f\x8b"):
+        return content
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        data = inflater.decompress(content, MAX_FEED_BYTES + 1)
+    except zlib.error as exc:
+        raise MalformedFeed(f"{url}: corrupt gzip data ({exc})", url=url) from None
+    if len(data) > MAX_FEED_BYTES:
+        raise MalformedFeed(f"{url}: gzip body decompresses past {MAX_FEED_BYTES} bytes; refused", url=url)
+    return data
+
+
+def _prolog(content: bytes) -> bytes:
+    """The part before the root element, as ASCII-compatible bytes (UTF-16 transcoded)."""
+    head = content[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        encoding = "utf-16-le" if head.startswith(b"\xff\xfe") or head[:2] == b"<\x00" else "utf-16-be"
+        head = head.decode(encoding, "ignore").encode("utf-8")
+    root = re.search(rb"<[A-Za-z_]", head)
+    return head[: root.start()] if root else head
+
+
+def _is_json(content: bytes, content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime in JSON_FEED_TYPES:
+        return True
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+    response_headers = {"content-location": url}
+    if "content-type" in headers:
+        response_headers["content-type"] = headers["content-type"]
+    result = feedparser.parse(content, response_headers=response_headers, resolve_relative_uris=True,
+                              sanitize_html=True)
+    feed = result.get("feed", {})
+    version = result.get("version") or None
+    problem = result.get("bozo_exception")
+    # feedparser also flags a missing or overridden Content-Type: notes, not damage.
+    broken = bool(result.bozo) and not isinstance(problem, feedparser.ThingsNobodyCaresAboutButMe)
+    if not result.entries and (not version or (broken and not feed.get("title"))):
+        why = f"not well-formed ({_one_line(problem)})" if broken else "no RSS, RDF or Atom root element"
+        raise MalformedFeed(f"{url}: not a feed: {why}; check the feed URL", url=url)
+    if broken:
+        logger.warning("feed %s is not well-formed (%s); parsed %d entries anyway", url,
+                       _one_line(problem), len(result.entries))
+    entries = []
+    for item in result.entries:
+        entry = _xml_entry(item, url)
+        if entry is not None:
+            entries.append(entry)
+    _log_skipped(url, len(result.entries) - len(entries))
+    links = feed.get("links", [])
+    period = (feed.get("sy_updateperiod") or "").strip().lower()
+    return ParsedFeed(
+        url=url,
+        title=plain_text(feed.get("title")),
+        site_url=_http_or_none(resolve_url(url, feed.get("link") or "")),
+        entries=tuple(entries),
+        version=version,
+        ttl_seconds=_positive_int(feed.get("ttl"), 60),
+        hub_url=_link_with_rel(links, "hub", url),
+        self_url=_link_with_rel(links, "self", url),
+        update_period=period if period in SY_PERIODS else None,
+        update_frequency=_positive_int(feed.get("sy_updatefrequency"), 1),
+    )
+
+
+def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | None:
+    link = item.get("link") or _link_with_rel(item.get("links", []), "alternate", feed_url)
+    entry_id = (item.get("id") or "").strip() or None
+    if not link and entry_id and item.get("guidislink", True):
+        link = entry_id
+    link = resolve_url(feed_url, link or "")
+    if not is_http_url(link):
+        return None
+    summary = item.get("summary")
+    if not summary and item.get("content"):
+        summary = item["content"][0].get("value")
+    return FeedEntry(
+        feed_url=feed_url,
+        link=link,
+        title=plain_text(item.get("title")),
+        published_at=_entry_date(item),
+        summary=plain_text(summary, keep_lines=True),
+        entry_id=entry_id,
+    )
+
+
+def _entry_date(item: Mapping[str, Any]) -> datetime | None:
+    """published, else updated (where dc:date lands), else created; feedparser gives UTC."""
+    # dict.get: FeedParserDict.get maps missing keys to others, with a DeprecationWarning
+    for key in ("published", "updated", "created"):
+        parsed = dict.get(item, f"{key}_parsed")
+        if parsed:
+            try:
+                return datetime(*parsed[:6], tzinfo=UTC)
+            except (TypeError, ValueError):
+                continue
+    for key in ("published", "updated", "created"):
+        if dict.get(item, key):
+            return _parse_date_text(dict.get(item, key))
+    return None
+
+
+def _parse_date_text(value: str) -> datetime | None:
+    """Dates feedparser could not read (other languages, odd formats), via dateparser."""
+    import dateparser  # slow import; rarely needed
+
+    parsed = dateparser.parse(value, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC"})
+    return parsed.astimezone(UTC) if parsed else None
+
+
+def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), which feedparser does not read."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedFeed(f"{url}: not a feed: invalid JSON ({_one_line(exc)})", url=url) from None
+    version = document.get("version", "") if isinstance(document, dict) else ""
+    if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
+        raise MalformedFeed(f"{url}: not a feed: JSON without a jsonfeed.org version", url=url)
+    items = document.get("items")
+    if not isinstance(items, list):
+        raise MalformedFeed(f"{url}: not a feed: JSON Feed without an items list", url=url)
+    entries = [entry for item in items if (entry := _json_entry(item, url)) is not None]
+    _log_skipped(url, len(items) - len(entries))
+    hubs = document.get("hubs") if isinstance(document.get("hubs"), list) else []
+    hub = next((h.get("url") for h in hubs if isinstance(h, dict) and isinstance(h.get("url"), str)), None)
+    return ParsedFeed(
+        url=url,
+        title=plain_text(_string(document.get("title"))),
+        site_url=_http_or_none(resolve_url(url, _string(document.get("home_page_url")) or "")),
+        entries=tuple(entries),
+        version="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""),
+        hub_url=_http_or_none(resolve_url(url, hub or "")),
+        self_url=_http_or_none(resolve_url(url, _string(document.get("feed_url")) or "")),
+    )
+
+
+def _json_entry(item: object, feed_url: str) -> FeedEntry | None:
+    if not isinstance(item, dict):
+        return None
+    link = resolve_url(feed_url, _string(item.get("url")) or _string(item.get("external_url")) or "")
+    if not is_http_url(link):
+        return None
+    summary = _tidy_lines(_string(item.get("summary")) or _string(item.get("content_text")))
+    if summary is None:
+        summary = plain_text(_string(item.get("content_html")), keep_lines=True)
+    published = None
+    for key in ("date_published", "date_modified"):
+        published = _iso_datetime(_string(item.get(key)))
+        if published:
+            break
+    entry_id = item.get("id")
+    return FeedEntry(
+        feed_url=feed_url,
+        link=link,
+        title=plain_text(_string(item.get("title"))),
+        published_at=published,
+        summary=summary,
+        entry_id=str(entry_id) if isinstance(entry_id, (str, int)) and str(entry_id).strip() else None,
+    )
+
+
+def _iso_datetime(value: str | None) -> datetime | None:
+    """RFC 3339 as JSON Feed requires; naive times are taken as UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return _parse_date_text(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _tidy_lines(text: str | None) -> str | None:
+    if text is None:
+        return None
+    lines = (_WHITESPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line) or None
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _link_with_rel(links: list[Mapping[str, Any]], rel: str, base: str) -> str | None:
+    for link in links:
+        if link.get("rel") == rel and link.get("href"):
+            return _http_or_none(resolve_url(base, link["href"]))
+    return None
+
+
+def _http_or_none(url: str) -> str | None:
+    return url if is_http_url(url) else None
+
+
+def _positive_int(value: object, scale: int) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number * scale if number > 0 else None
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())[:200]
+
+
+def _log_skipped(url: str, skipped: int) -> None:
+    if skipped:
+        logger.warning("feed %s: skipped %d entries without an http(s) link", url, skipped)
