@@ -41,6 +41,7 @@ create table articles (
     extracted_at       timestamptz not null default now(),
     analyzed_at        timestamptz,
     analyzer_version   text,
+    first_run_id       bigint references pipeline_runs (run_id) on delete set null,
     constraint articles_analyzed check ((analyzed_at is null) = (analyzer_version is null))
 );
 
@@ -64,9 +65,11 @@ comment on column articles.fetched_at is 'When the page was fetched.';
 comment on column articles.extracted_at is 'When the text was extracted and stored.';
 comment on column articles.analyzed_at is 'When entities and events were last (re)computed.';
 comment on column articles.analyzer_version is 'Wirewatch analyzer version that produced the current entities and events, to select articles for reprocessing.';
+comment on column articles.first_run_id is 'The pipeline run that stored the article, for per-run reports; null when loaded outside a run.';
 
 create index articles_published_idx on articles (published_at);
 create index articles_analyzer_idx on articles (analyzer_version);
+create index articles_first_run_idx on articles (first_run_id);
 create index articles_duplicate_of_idx on articles (duplicate_of) where duplicate_of is not null;
 
 create table article_urls (

@@ -83,3 +83,12 @@ def db(migrated_url: str) -> Iterator[psycopg.Connection]:
     with store.connect(migrated_url) as conn:
         yield conn
         conn.rollback()
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    """The NLP analyzer with the spaCy model loaded once for the whole test session."""
+    from pipeline.config import Settings
+    from pipeline.nlp import Analyzer
+
+    return Analyzer(Settings())

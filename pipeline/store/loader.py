@@ -19,6 +19,7 @@ savepoint that is then rolled back too).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -53,6 +54,7 @@ class _Staged:
     bundle: ArticleBundle
     published_at: datetime | None
     content_hash: str
+    run_id: int | None
 
 
 def content_hash(text: str) -> str:
@@ -60,13 +62,16 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_articles(conn: psycopg.Connection, bundles: Iterable[ArticleBundle]) -> list[LoadOutcome]:
+def load_articles(conn: psycopg.Connection, bundles: Iterable[ArticleBundle], *,
+                  run_id: int | None = None) -> list[LoadOutcome]:
     """Store a batch of articles with their raw pages, entities and events; one outcome per bundle.
+
+    New articles record `run_id` as the run that first stored them (per-run reports).
 
     The batch is one transaction (a savepoint when the caller has one open): all of it
     is stored, or nothing and `LoadError` is raised.
     """
-    staged = _stage(list(bundles))
+    staged = _stage(list(bundles), run_id)
     if not staged:
         return []
     try:
@@ -133,7 +138,7 @@ def load_raw_page(conn: psycopg.Connection, key: str) -> bytes | None:
 # --- staging ------------------------------------------------------------------------------
 
 
-def _stage(bundles: Sequence[ArticleBundle]) -> list[_Staged]:
+def _stage(bundles: Sequence[ArticleBundle], run_id: int | None) -> list[_Staged]:
     """Check each bundle and find the duplicates inside the batch (first occurrence wins)."""
     staged: list[_Staged] = []
     first: dict[tuple[str, str], int] = {}
@@ -147,6 +152,7 @@ def _stage(bundles: Sequence[ArticleBundle]) -> list[_Staged]:
         staged.append(_Staged(
             ord=ord_, first_ord=first_ord, dup_reason=hit[0] if hit else None, bundle=bundle,
             published_at=_parse_timestamp(bundle.article.published_at, bundle.url), content_hash=text_hash,
+            run_id=run_id,
         ))
     return staged
 
@@ -228,7 +234,7 @@ def _article_row(s: _Staged) -> tuple[Any, ...]:
         s.ord, s.first_ord, s.dup_reason, b.entry_id, b.url, b.url_hash, b.canonical_url,
         b.canonical_url_hash, a.title, a.author, s.published_at, a.language, a.source_agency,
         a.dateline, a.sitename, a.text, s.content_hash, a.extractor, b.extractor_version,
-        raw_hash, b.fetched_at, b.analyzer_version, b.analysis.model_version, None, False,
+        raw_hash, b.fetched_at, b.analyzer_version, b.analysis.model_version, s.run_id, None, False,
     )
 
 
@@ -295,7 +301,7 @@ def _find_culprit(conn: psycopg.Connection, staged: Sequence[_Staged]) -> tuple[
     with translate_errors("looking for the article that broke a load", keep_integrity=True), \
             conn.transaction() as probe:
         for s in staged:
-            single = _Staged(0, 0, None, s.bundle, s.published_at, s.content_hash)
+            single = dataclasses.replace(s, ord=0, first_ord=0, dup_reason=None)
             try:
                 with conn.transaction():
                     _load(conn, [single])

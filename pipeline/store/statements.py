@@ -61,6 +61,7 @@ create temp table if not exists stage_articles (
     fetched_at          timestamptz,
     analyzer_version    text not null,
     model_version       text not null,
+    run_id              bigint,
     article_id          bigint,
     is_new              boolean not null default false
 ) on commit drop;
@@ -127,7 +128,7 @@ STAGE_ARTICLE_COLUMNS = (
     "ord", "first_ord", "dup_reason", "entry_id", "url", "url_hash", "canonical_url",
     "canonical_url_hash", "title", "author", "published_at", "language", "source_agency",
     "dateline", "sitename", "text", "content_hash", "extractor", "extractor_version",
-    "raw_page_hash", "fetched_at", "analyzer_version", "model_version", "article_id", "is_new",
+    "raw_page_hash", "fetched_at", "analyzer_version", "model_version", "run_id", "article_id", "is_new",
 )
 STAGE_RAW_COLUMNS = ("content_hash", "body", "content_type", "encoding", "original_bytes")
 STAGE_ENTITY_COLUMNS = ("ord", "seq", "label", "canonical", "mentions")
@@ -185,10 +186,11 @@ with inserted as (
     insert into articles (
         url, canonical_url, url_hash, title, author, published_at, language, source_agency,
         dateline, sitename, text, content_hash, extractor, extractor_version, raw_page_hash,
-        fetched_at, analyzed_at, analyzer_version)
+        fetched_at, analyzed_at, analyzer_version, first_run_id)
     select s.url, s.canonical_url, s.canonical_url_hash, s.title, s.author, s.published_at,
            s.language, s.source_agency, s.dateline, s.sitename, s.text, s.content_hash,
-           s.extractor, s.extractor_version, s.raw_page_hash, s.fetched_at, now(), s.analyzer_version
+           s.extractor, s.extractor_version, s.raw_page_hash, s.fetched_at, now(), s.analyzer_version,
+           s.run_id
     from stage_articles s
     where s.ord = s.first_ord and s.article_id is null
     order by s.ord

