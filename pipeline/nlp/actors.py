@@ -1,0 +1,193 @@
+"""Actors: the phrase the parse attaches to a trigger, with its canonical name, sector and country.
+
+An actor is read only from the trigger's own sentence. Its span is the named entity at
+(or modifying) the head noun when there is one, else the head noun with its adjectives
+and compounds ("Iraqi forces", "displaced people"). Quantity heads ("dozens of people")
+give way to what they count; generic heads ("leaders of X", "members of X") to X.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.geo import Gazetteer
+from pipeline.models import Actor
+from pipeline.nlp import lexicon
+from pipeline.nlp.entities import canonical_text
+
+logger = logging.getLogger(__name__)
+
+QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "thousand", "thousands",
+                  "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
+GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
+                 "unit", "fighter", "delegation", "wing", "deployment"}
+PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
+ACTOR_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+TITLE_SECTORS = {"president": "GOV", "minister": "GOV", "king": "GOV", "premier": "GOV", "chancellor": "GOV",
+                 "secretary": "GOV", "general": "MIL", "colonel": "MIL", "commander": "MIL", "leader": "GOV",
+                 "governor": "GOV", "ambassador": "GOV", "spokesman": "GOV", "judge": "JUD", "senator": "LEG"}
+
+
+@dataclass(frozen=True, slots=True)
+class ActorMention:
+    """An actor found in a sentence: its span, for tracing and location exclusion."""
+
+    actor: Actor
+    span: Span
+
+
+class ActorReader:
+    """Turn parse tokens into `Actor`s; knows the gazetteers, not the parse rules."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.orgs = {o.canonical: o for o in lexicon.organisations()}
+        self.demonyms = lexicon.demonyms()
+        self.nouns = lexicon.actor_nouns()
+        self.group_nouns = lexicon.group_nouns()
+
+    def read(self, token: Token | None) -> ActorMention | None:
+        """The actor a head token names, or None for pronouns, dates and numbers alone."""
+        if token is None:
+            return None
+        token = self._content_head(token)
+        if token is None or token.lower_ in PRONOUNS or token.pos_ == "PRON":
+            return None
+        doc = token.doc
+        ent = _entity_at(token)
+        if ent is not None and ent.label_ in ACTOR_LABELS:
+            span = ent
+        elif ent is not None:
+            return None  # a date or number is not an actor
+        else:
+            span = self._noun_phrase(token)
+        if span is None or not span.text.strip():
+            return None
+        return ActorMention(self._describe(span, token, doc), span)
+
+    def _content_head(self, token: Token) -> Token | None:
+        """Skip quantity and generic heads to what they count or belong to."""
+        for _ in range(3):
+            lower = token.lemma_.lower()
+            of_objects = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
+                          for g in c.children if g.dep_ == "pobj"]
+            if (lower in QUANTITY_WORDS or token.like_num or token.pos_ == "NUM") and of_objects:
+                token = of_objects[0]
+                continue
+            if lower in GENERIC_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
+                    and _entity_at(token) is None:
+                token = of_objects[0]
+                continue
+            break
+        if token.like_num and _entity_at(token) is None:
+            return None
+        return token
+
+    def _noun_phrase(self, token: Token) -> Span | None:
+        """Head noun with its left compounds/adjectives; an entity among them stands for it."""
+        if token.pos_ not in ("NOUN", "PROPN", "ADJ"):
+            return None
+        left = [c for c in token.lefts if c.dep_ in ("compound", "amod", "nmod", "poss", "nummod", "npadvmod")]
+        for child in reversed(left):
+            ent = _entity_at(child)
+            if ent is not None and ent.label_ in ("ORG", "PERSON") and token.lemma_.lower() in (
+                    GENERIC_HEADS | {"group", "force", "militant", "jihadist", "rebel", "fighter", "bombing"}):
+                return ent
+        start = min([c.left_edge.i for c in left if c.dep_ != "poss"] + [token.i])
+        while start < token.i and (token.doc[start].dep_ in ("det", "punct", "cc", "predet")
+                                   or token.doc[start].pos_ == "NUM" or token.doc[start].like_num):
+            start += 1
+        return token.doc[start: token.i + 1]
+
+    def _describe(self, span: Span, head: Token, doc: Doc) -> Actor:
+        text = span.text
+        canonical = span._.canonical if span._.canonical else canonical_text(text)
+        sector: str | None = None
+        country: str | None = None
+        if span.label_ in ACTOR_LABELS and span.ent_id_ in self.orgs:
+            org = self.orgs[span.ent_id_]
+            sector, country = org.sector, org.country
+        elif span.label_ == "GPE":
+            code = self.gazetteer.country_code(span.text) or self.gazetteer.capital_country(span.text)
+            if code:
+                sector, country = "GOV", code
+            else:
+                loc = self.gazetteer.geocode(span.text, doc._.countries or ())
+                country = loc.country if loc else None
+                sector = "GOV" if loc else None
+        elif span.label_ == "NORP":
+            country = self.demonyms.get(span.text)
+            sector = "CVL"
+        elif span.label_ == "PERSON":
+            sector = self._title_sector(span)
+            country = self._modifier_country(span.root)
+        else:
+            lemma = head.lemma_.lower()
+            resolved = self._group_canonical(lemma, doc)
+            if resolved:
+                canonical = resolved
+                org = self.orgs.get(resolved)
+                sector, country = (org.sector, org.country) if org else ("REB", None)
+            else:
+                sector = self.nouns.get(lemma)
+                country = self._modifier_country(head)
+                for tok in span:
+                    ent = _entity_at(tok)
+                    if ent is not None and ent.ent_id_ in self.orgs and sector in (None, "REB", "MIL"):
+                        org = self.orgs[ent.ent_id_]
+                        canonical, sector, country = ent.ent_id_, org.sector or sector, org.country or country
+                        break
+                if sector is not None and country is None and head.pos_ != "PROPN":
+                    canonical = canonical_text(text)
+        return Actor(text=text, canonical=canonical, type=sector, country=country)
+
+    def _group_canonical(self, lemma: str, doc: Doc) -> str | None:
+        """ "the jihadists" -> "Islamic State" when exactly one candidate group is named."""
+        candidates = self.group_nouns.get(lemma)
+        if not candidates:
+            return None
+        named = {e._.canonical for e in doc.ents if e._.canonical in candidates}
+        return named.pop() if len(named) == 1 else None
+
+    def _title_sector(self, span: Span) -> str | None:
+        window = span.doc[max(span.start - 4, 0): span.end]
+        for tok in window:
+            sector = TITLE_SECTORS.get(tok.lower_)
+            if sector:
+                return sector
+        return None
+
+    def _modifier_country(self, head: Token) -> str | None:
+        """Country named by a modifier: "Iraqi forces", "Syria's army", "U.S. negotiator"."""
+        for child in list(head.lefts) + [c for c in head.children if c.dep_ == "prep"]:
+            for tok in child.subtree:
+                ent = _entity_at(tok)
+                if ent is None:
+                    continue
+                if ent.label_ == "NORP" and self.demonyms.get(ent.text):
+                    return self.demonyms[ent.text]
+                if ent.label_ == "GPE":
+                    code = self.gazetteer.country_code(ent.text)
+                    if code:
+                        return code
+        window = head.doc[max(head.i - 6, head.sent.start): head.i]
+        for tok in reversed(window):
+            ent = _entity_at(tok)
+            if ent is not None and ent.label_ == "NORP" and self.demonyms.get(ent.text):
+                if all(t.dep_ in ("amod", "compound", "nmod", "cc", "conj", "det", "punct", "npadvmod")
+                       for t in head.doc[tok.i: head.i]):
+                    return self.demonyms[ent.text]
+        return None
+
+
+def _entity_at(token: Token) -> Span | None:
+    """The named entity a token is part of, or None."""
+    if token.ent_iob_ in ("", "O"):
+        return None
+    for ent in token.doc.ents:
+        if ent.start <= token.i < ent.end:
+            return ent
+    return None

@@ -1,0 +1,516 @@
+"""PLOVER events read sentence by sentence from a parsed `Doc`.
+
+For each sentence: find trigger words (`pipeline/data/triggers.tsv`), keep the
+strongest one per clause, adjust its type for negation and modality (a denied attack
+is no ASSAULT, a threatened one is a THREATEN, a promised aid an AGREE), read actor1 and
+actor2 from the trigger's own dependents (passives and "by" agents included), the date
+from the sentence's own DATE entity, fatalities from numbers attached to death words and
+the place from the sentence, else its paragraph, else the dateline. Nothing is taken
+from an unrelated sentence. Mentions of the same event are then merged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.dates import resolve_date
+from pipeline.geo import Gazetteer
+from pipeline.models import Actor, Event, Location
+from pipeline.nlp import lexicon
+from pipeline.nlp.actors import ActorMention, ActorReader
+from pipeline.nlp.fatalities import count_fatalities
+
+logger = logging.getLogger(__name__)
+
+SUBHEADING = re.compile(r"^\s*[-–—•*]+\s*[^\n]{1,80}?\s*[-–—•*]+\s*$")
+SPEECH_VERBS = {"say", "tell", "announce", "state", "report", "add", "claim", "conclude", "confirm", "declare",
+                "quote", "charge", "note", "insist"}
+THREAT_GOVERNORS = {"threaten", "warn", "vow", "swear"}
+INTENT_GOVERNORS = {"plan", "intend", "prepare", "ready", "willing", "decide", "agree", "promise", "pledge", "offer"}
+FUTURE_AUX = {"will", "would", "shall", "'ll"}
+VIOLENT = {"ASSAULT", "FIGHT", "COERCE", "MOBILIZE", "SANCTION", "PROTEST", "REJECT"}
+COOPERATIVE = {"AID", "COOPERATE", "CONSULT", "SUPPORT", "CONCEDE", "RETREAT", "AGREE"}
+EVENT_NOUNS = {"bombing", "attack", "explosion", "blast", "bomb", "ambush", "shooting", "raid", "strike",
+               "offensive", "assault", "massacre", "airstrike", "shelling"}
+LIGHT_VERBS = {"carry", "launch", "stage", "conduct", "begin", "start", "mount", "hold", "impose", "undertake",
+               "make", "organize", "organise", "use", "give", "reach", "issue", "take", "resort"}
+HARM_VERBS = {"kill", "target", "hit", "wound", "injure", "strike", "claim", "destroy", "damage"}
+LOCATION_PREPS = {"in", "at", "near", "outside", "around", "across", "inside", "into", "on", "from"}
+ADMIN_NOUNS = {"province", "governorate", "region", "state", "district", "prefecture", "county"}
+FATALITY_TYPES = {"ASSAULT", "FIGHT", "COERCE", "PROTEST"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    token: Token
+    type: str
+    mode: str | None
+    priority: int
+    depth: int
+
+
+class EventReader:
+    """Reads events from parsed documents; built once with the gazetteer and word lists."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.actors = ActorReader(gazetteer)
+        self.triggers = lexicon.triggers()
+        self.mode_cues = lexicon.mode_cues()
+
+    # -- document level -------------------------------------------------------------
+    def read(self, doc: Doc, published: date | None, dateline: str | None) -> tuple[Event, ...]:
+        """All events of a document, same-event mentions merged, in text order."""
+        countries = tuple(doc._.countries or ())
+        dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
+        events: list[Event] = []
+        for sent in doc.sents:
+            if is_subheading(sent.text):
+                continue
+            events.extend(self.read_sentence(sent, published, dateline_loc, countries))
+        return merge_events(events)
+
+    def read_sentence(self, sent: Span, published: date | None, dateline_loc: Location | None,
+                      countries: tuple[str, ...] = ()) -> list[Event]:
+        """The events one sentence states: the strongest trigger, plus other coordinated clauses."""
+        candidates = [c for c in (self._candidate(t) for t in sent) if c is not None]
+        if not candidates:
+            return []
+        candidates.sort(key=lambda c: (-c.priority, c.depth, c.token.i))
+        chosen = [candidates[0]]
+        for cand in candidates[1:]:
+            if (cand.priority >= 3 and cand.type not in {c.type for c in chosen}
+                    and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
+                    and not _dominates(chosen[0].token, cand.token, through_conj=False)):
+                chosen.append(cand)
+        events = []
+        for rank, cand in enumerate(chosen):
+            event = self._event(sent, cand, published, dateline_loc, countries, secondary=rank > 0)
+            if event is not None:
+                events.append(event)
+        return events
+
+    # -- triggers -------------------------------------------------------------------
+    def _candidate(self, token: Token) -> _Candidate | None:
+        lemma = token.lemma_.lower()
+        options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
+        if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
+            return None
+        if token.ent_type_ and token.ent_type_ not in ("EVENT",):
+            return None
+        if token.dep_ == "amod" or (token.i > 0 and token.nbor(-1).text in ("-", "–")):
+            return None  # "US-backed fighters", "anti-IS fight"
+        neighbours = {c.lemma_.lower() for c in token.children} | {token.head.lemma_.lower()}
+        neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj") for g in c.children}
+        for trig in options:
+            if all(word in neighbours for word in trig.companions):
+                break
+        else:
+            return None
+        if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
+            return None
+        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token))
+
+    def _event(self, sent: Span, cand: _Candidate, published: date | None,
+               dateline_loc: Location | None, countries: tuple[str, ...], *, secondary: bool) -> Event | None:
+        token = cand.token
+        etype, mode = cand.type, cand.mode
+        negated = _negated(token)
+        if negated:
+            if etype in ("AGREE", "SUPPORT", "CONCEDE", "COOPERATE", "CONSULT", "AID", "RETREAT"):
+                etype, mode = "REJECT", None
+            elif etype != "REJECT":
+                return None  # a denied or failed attack is not an event of that type
+        governor = _governor(token)
+        if governor is not None and etype != "THREATEN":
+            glemma = governor.lemma_.lower()
+            if glemma in THREAT_GOVERNORS:
+                etype, mode = "THREATEN", _threat_mode(etype, mode)
+            elif glemma in ("refuse", "deny", "reject") and etype != "REJECT":
+                etype, mode = "REJECT", None
+        elif _future(token) and etype != "THREATEN":
+            if etype in VIOLENT and etype != "REJECT":
+                etype, mode = "THREATEN", _threat_mode(etype, mode)
+            elif etype in COOPERATIVE and etype != "AGREE":
+                etype, mode = "AGREE", None
+        mode = self._mode(sent, etype, mode)
+
+        actor1, actor2 = self._actors(token)
+        if etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT":
+            etype = "ASSAULT"
+        elif etype == "ASSAULT" and cand.token.lemma_.lower() == "attack" and actor2 is not None \
+                and actor2.actor.type in ("MIL", "REB"):
+            etype = "FIGHT"
+
+        location, loc_source = self._location(sent, token, actor1, dateline_loc, countries)
+        date_value, date_text, precision, date_source = self._date(sent, token, published)
+        fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
+        confidence = 0.45 + 0.05 * min(cand.priority, 6) + (0.15 if actor1 else 0) + (0.1 if actor2 else 0)
+        confidence -= 0.15 if secondary else 0
+        confidence -= 0.1 if negated else 0
+        return Event(
+            type=etype, mode=mode,
+            actor1=actor1.actor if actor1 else None, actor2=actor2.actor if actor2 else None,
+            location=location, date=date_value, date_text=date_text, date_precision=precision,
+            fatalities=fatalities, sentence=sent.text, start=sent.start_char, end=sent.end_char,
+            confidence=round(max(0.05, min(confidence, 0.99)), 2), trigger=token.text,
+            location_source=loc_source, date_source=date_source,
+            supporting=((sent.start_char, sent.end_char),),
+        )
+
+    def _mode(self, sent: Span, etype: str, mode: str | None) -> str | None:
+        cues = self.mode_cues.get(etype)
+        if not cues:
+            return mode
+        for tok in sent:
+            found = cues.get(tok.lemma_.lower()) or cues.get(tok.lower_)
+            if found and (mode is None or found == "suicide-attack"):
+                return found
+        return mode
+
+    # -- actors ---------------------------------------------------------------------
+    def _actors(self, token: Token) -> tuple[ActorMention | None, ActorMention | None]:
+        """actor1 (source) and actor2 (target) from the trigger's dependents."""
+        read = self.actors.read
+        kids = list(token.children)
+        subj = _first(kids, "nsubj")
+        subjpass = _first(kids, "nsubjpass")
+        agent = _agent(token)
+        obj = (_first(kids, "dobj") or _first(kids, "attr")) if token.pos_ == "VERB" else None
+        source: Token | None = None
+        target: Token | None = None
+        if token.pos_ == "VERB" or token.pos_ == "ADJ":
+            if subjpass is not None:
+                source, target = agent, subjpass
+            else:
+                source, target = subj, obj
+            opponent = (_prep_object(token, ("against", "with")) or _prep_object(obj, ("against", "with"))) \
+                if obj is not None else None
+            if subj is not None and subj.lemma_.lower() in EVENT_NOUNS | {"fighting", "fight", "clash"} \
+                    and opponent is not None:
+                source, target = obj, opponent  # "fighting pitted X against Y"
+            if source is None and subjpass is None and token.dep_ in ("acl", "relcl") and token.tag_ != "VBN":
+                source = token.head  # "forces converged on ...", parsed as a noun phrase
+            elif target is None and subj is None and token.dep_ == "acl" and token.tag_ == "VBN":
+                target = token.head  # "people killed by ..."
+            if source is None:
+                source = _inherited_subject(token)
+            if target is None:
+                target = _prep_object(token, ("against", "with", "on", "to", "at", "from", "for", "into", "in"))
+            if target is None:
+                target = _embedded_target(token)
+        else:  # a noun trigger: "the bombing by IS", "fighting between X and Y"
+            source = agent or _noun_source(token)
+            target = _prep_object(token, ("against", "on", "at", "targeting", "with", "in"))
+            between = _prep_object(token, ("between",))
+            if between is not None:
+                source = between
+                target = next((c for c in between.children if c.dep_ == "conj"), target)
+            head = token.head
+            if source is None and token.dep_ in ("dobj", "pobj") and head.lemma_.lower() in LIGHT_VERBS | {"pit"}:
+                source = _first(list(head.children), "nsubj") or _inherited_subject(head)
+            if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
+                target = _first(list(head.children), "dobj") or target
+            if token.dep_ == "pobj" and head.head.pos_ == "VERB":
+                verb = head.head
+                target = target or _first(list(verb.children), "nsubjpass")
+        if source is not None and source.lemma_.lower() in EVENT_NOUNS:
+            source = _agent(source) or _noun_source(source)
+        if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
+            source = _speaker(token) or None
+        a1 = read(source)
+        a2 = read(target)
+        if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
+            a2 = None
+        return a1, a2
+
+    # -- where and when -------------------------------------------------------------
+    def _location(self, sent: Span, token: Token, actor1: ActorMention | None,
+                  dateline_loc: Location | None, countries: tuple[str, ...]) -> tuple[Location | None, str | None]:
+        found = self._sentence_location(sent, token, actor1, countries)
+        if found is not None:
+            return found, "sentence"
+        paragraph = _paragraph(sent)
+        fallback: Location | None = None
+        source: str | None = None
+        if paragraph is not None:
+            for other in paragraph.sents:
+                if other.start != sent.start:
+                    fallback = self._sentence_location(other, other.root, None, countries, strict=True)
+                    if fallback is not None:
+                        source = "paragraph"
+                        break
+        if fallback is None and dateline_loc is not None:
+            fallback, source = dateline_loc, "dateline"
+        if fallback is not None and fallback.precision == "city" and fallback.admin1 and any(
+                t.lemma_.lower() in ADMIN_NOUNS and not t.ent_type_ for t in sent):
+            fallback = self.gazetteer.admin1_location(fallback.text, fallback.admin1, fallback.country or "")
+        return fallback, source
+
+    def _sentence_location(self, sent: Span, token: Token, actor1: ActorMention | None,
+                           countries: tuple[str, ...], strict: bool = False) -> Location | None:
+        best: tuple[int, Location] | None = None
+        rank = {"city": 0, "admin1": 1, "country": 2}
+        for ent in sent.ents:
+            if ent.label_ not in ("GPE", "LOC", "FAC"):
+                continue
+            root = ent.root
+            if actor1 is not None and actor1.span.start <= ent.start < actor1.span.end:
+                continue
+            if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-", "–") or root.dep_ == "npadvmod":
+                continue  # "Britain-based", "US-led"
+            prep = root.head if root.dep_ == "pobj" else None
+            attached = prep is not None and prep.lower_ in LOCATION_PREPS
+            if root.dep_ == "pobj" and prep is not None and prep.lower_ == "of" and prep.head.lemma_.lower() in (
+                    "town", "city", "village", "outskirts", "province", "region", "area", "capital", "suburb"):
+                attached = True
+            if strict and not attached:
+                continue
+            if root.dep_ in ("poss",) or (root.dep_ == "compound" and root.head.lemma_.lower() not in (
+                    "area", "province", "region", "city", "town")):
+                if not attached:
+                    continue
+            loc = self.gazetteer.geocode(ent.text, countries)
+            if loc is None:
+                continue
+            if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
+                loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
+            score = (0 if attached else 10) + rank.get(loc.precision, 3) + abs(ent.start - token.i) / 100
+            if best is None or score < best[0]:
+                best = (score, loc)
+        return best[1] if best else None
+
+    def _date(self, sent: Span, token: Token, published: date | None) -> tuple[str | None, str | None, str | None, str | None]:
+        dates = [e for e in sent.ents if e.label_ == "DATE"]
+        dates.sort(key=lambda e: _tree_distance(e.root, token))
+        for ent in dates:
+            resolved = resolve_date(ent.text, published)
+            if resolved is not None:
+                return resolved.date, resolved.text, resolved.precision, "sentence"
+        if published is not None:
+            return published.isoformat(), None, "day", "published"
+        return None, None, None, None
+
+
+def is_subheading(text: str) -> bool:
+    """ "- Fleeing civilians -" and similar section titles are not sentences."""
+    return bool(SUBHEADING.match(text))
+
+
+def merge_events(events: list[Event]) -> tuple[Event, ...]:
+    """Merge mentions of one event: same type, compatible actors, date and place."""
+    merged: list[Event] = []
+    for event in events:
+        for i, kept in enumerate(merged):
+            if _same_event(kept, event):
+                merged[i] = _combine(kept, event)
+                break
+        else:
+            merged.append(event)
+    return tuple(merged)
+
+
+def _same_event(a: Event, b: Event) -> bool:
+    if a.type != b.type or (a.mode and b.mode and a.mode != b.mode):
+        return False
+    if a.actor1 is None or b.actor1 is None or a.actor1.canonical != b.actor1.canonical:
+        return False
+    if a.date_source == "sentence" and b.date_source == "sentence" and a.date != b.date:
+        return False
+    if a.date_source != b.date_source and "sentence" not in (a.date_source, b.date_source):
+        return False
+    if a.location and b.location and a.location.country != b.location.country:
+        return False
+    if a.actor2 and b.actor2 and a.actor2.type != b.actor2.type:
+        return False
+    return True
+
+
+def _combine(a: Event, b: Event) -> Event:
+    """One event from two mentions: the first sentence, gaps filled from the second."""
+    better_loc = a.location
+    if b.location and (a.location is None or (a.location_source != "sentence" and b.location_source == "sentence")):
+        better_loc = b.location
+    fatalities = max((f for f in (a.fatalities, b.fatalities) if f is not None), default=None)
+    dated = a if a.date_source == "sentence" or b.date_source != "sentence" else b
+    return replace(
+        a,
+        mode=a.mode or b.mode,
+        actor2=a.actor2 or b.actor2,
+        location=better_loc,
+        location_source=a.location_source if better_loc is a.location else b.location_source,
+        date=dated.date, date_text=dated.date_text, date_precision=dated.date_precision,
+        date_source=dated.date_source,
+        fatalities=fatalities,
+        confidence=round(min(0.99, max(a.confidence, b.confidence) + 0.05), 2),
+        supporting=a.supporting + b.supporting,
+    )
+
+
+# -- parse helpers ------------------------------------------------------------------
+def _first(children: list[Token], dep: str) -> Token | None:
+    return next((c for c in children if c.dep_ == dep), None)
+
+
+def _depth(token: Token) -> int:
+    depth = 0
+    while token.head.i != token.i and depth < 50:
+        token = token.head
+        depth += 1
+    return depth
+
+
+def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
+    """True when `b` sits below `a` in the tree (optionally not counting conj links)."""
+    node = b
+    for _ in range(50):
+        if node.head.i == node.i:
+            return False
+        if not through_conj and node.dep_ == "conj" and node.head.i == a.i:
+            return False
+        node = node.head
+        if node.i == a.i:
+            return True
+    return False
+
+
+def _negated(token: Token) -> bool:
+    if any(c.dep_ == "neg" for c in token.children):
+        return True
+    if token.dep_ in ("xcomp",) and any(c.dep_ == "neg" for c in token.head.children):
+        return True
+    return any(c.lemma_.lower() in ("fail",) for c in [token.head] if token.dep_ == "xcomp")
+
+
+def _governor(token: Token) -> Token | None:
+    """A threatening or refusing verb the trigger is the complement of."""
+    node = token
+    for _ in range(3):
+        if node.dep_ not in ("xcomp", "ccomp", "dobj", "pobj", "prep") or node.head.i == node.i:
+            return None
+        node = node.head
+        if node.lemma_.lower() in THREAT_GOVERNORS | {"refuse", "deny", "reject"}:
+            return node
+    return None
+
+
+def _future(token: Token) -> bool:
+    """Stated as intent: "will/would X", or the complement of "plan/ready/willing to"."""
+    if any(c.dep_ == "aux" and c.lower_ in FUTURE_AUX for c in token.children):
+        return True
+    return token.dep_ == "xcomp" and token.head.lemma_.lower() in ("plan", "intend", "prepare", "ready", "willing")
+
+
+def _threat_mode(etype: str, mode: str | None) -> str | None:
+    if etype in ("ASSAULT", "FIGHT"):
+        return "violence"
+    if etype in ("COERCE", "PROTEST"):
+        return "curfew" if mode == "curfew" else "restrict"
+    if etype == "SANCTION":
+        return "relations"
+    return None
+
+
+def _agent(token: Token) -> Token | None:
+    """The "by" agent of a passive verb, or of a participle modifying a noun trigger."""
+    for child in token.children:
+        if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
+            pobj = _first(list(child.children), "pobj")
+            if pobj is not None:
+                return pobj
+        if child.dep_ == "acl":  # "a bombing carried out by IS"
+            found = _agent(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _noun_source(token: Token) -> Token | None:
+    """The doer of a noun trigger: "IS's attack", "an IS car bombing"."""
+    for child in token.children:
+        if child.dep_ == "poss":
+            return child
+    for child in token.lefts:
+        if child.dep_ in ("compound", "nmod", "amod") and child.ent_type_ in ("ORG", "NORP", "GPE", "PERSON"):
+            return child
+    return None
+
+
+def _prep_object(token: Token, preps: tuple[str, ...]) -> Token | None:
+    for child in token.children:
+        if child.dep_ in ("prep", "dative") and child.lower_ in preps:
+            pobj = _first(list(child.children), "pobj")
+            if pobj is not None and not pobj.ent_type_ == "DATE":
+                return pobj
+    return None
+
+
+def _inherited_subject(token: Token) -> Token | None:
+    """The subject an infinitive or coordinated verb shares with its head verb."""
+    node = token
+    for _ in range(3):
+        if node.dep_ not in ("xcomp", "conj", "advcl", "ccomp", "acomp") or node.head.i == node.i:
+            return None
+        node = node.head
+        subj = _first(list(node.children), "nsubj")
+        if subj is not None:
+            return subj
+        subjpass = _first(list(node.children), "nsubjpass")
+        if subjpass is not None and node.dep_ != "conj":
+            return None
+    return None
+
+
+def _embedded_target(token: Token) -> Token | None:
+    """The target inside a complement: "demanded that the US cancel", "threatened to ban X"."""
+    for child in token.children:
+        if child.dep_ in ("ccomp", "xcomp"):
+            subj = _first(list(child.children), "nsubj")
+            if subj is not None and child.dep_ == "ccomp":
+                return subj
+            obj = _first(list(child.children), "dobj")
+            if obj is not None:
+                return obj
+            pobj = _prep_object(child, ("against", "with", "on", "to", "in", "from"))
+            if pobj is not None:
+                return pobj
+    return None
+
+
+def _speaker(token: Token) -> Token | None:
+    """Subject of the speech verb a trigger is reported under ("Iraq said it would")."""
+    node = token
+    for _ in range(4):
+        if node.head.i == node.i:
+            return None
+        node = node.head
+        if node.lemma_.lower() in SPEECH_VERBS:
+            return _first(list(node.children), "nsubj")
+    return None
+
+
+def _tree_distance(a: Token, b: Token) -> int:
+    path_a = [a] + list(a.ancestors)
+    ids_a = {t.i: n for n, t in enumerate(path_a)}
+    for n, t in enumerate([b] + list(b.ancestors)):
+        if t.i in ids_a:
+            return n + ids_a[t.i]
+    return 99
+
+
+def _paragraph(sent: Span) -> Span | None:
+    """The paragraph (text between line breaks) holding a sentence."""
+    doc = sent.doc
+    text = doc.text
+    start = text.rfind("\n", 0, sent.start_char) + 1
+    end = text.find("\n", sent.start_char + len(sent.text.rstrip()))
+    end = len(text) if end == -1 else end
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None or (span.start == sent.start and span.end == sent.end):
+        return None
+    return span

