@@ -82,7 +82,7 @@ def describe_server(url: str) -> str:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "an unparsable URL"
-    host = str(params.get("host") or os.environ.get("PGHOST") or "localhost")
+    host = str(params.get("host") or "the default socket")
     port = str(params.get("port") or "5432")
     dbname = params.get("dbname") or params.get("user") or "postgres"
     if host.startswith("/"):

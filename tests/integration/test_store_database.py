@@ -22,6 +22,15 @@ def test_store_unreachable_server_is_one_line_error():
     assert "secret" not in message
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql://u:pw@db.example:6543/wh", "db.example:6543 (database wh)"),
+    ("postgresql://postgres:@/wirewatch?host=/tmp/pg", "socket /tmp/pg/.s.PGSQL.5432 (database wirewatch)"),
+    ("host=10.0.0.5 dbname=x password=pw", "10.0.0.5:5432 (database x)"),
+])
+def test_store_describe_server_names_it_without_password(url, expected):
+    assert store.describe_server(url) == expected
+
+
 def test_store_configured_url_is_used_as_is(database_url):
     settings = Settings(database_url=database_url)
     assert store.database_url(settings) == database_url
