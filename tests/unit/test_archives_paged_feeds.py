@@ -1,0 +1,87 @@
+"""RFC 5005 archived and paged feeds, walked over loopback HTTP."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.archives.paged_feeds import archive_links, walk_feed_pages
+from pipeline.config import Settings
+from pipeline.errors import ArchiveError
+from pipeline.fetch import Fetcher
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+_spec = importlib.util.spec_from_file_location("archive_site", FIXTURES / "site.py")
+site = sys.modules.setdefault("archive_site", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(site)
+
+BASE = "https://news.example.org"
+UTC = timezone.utc
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_text().replace("{base}", BASE).encode()
+
+
+@pytest.fixture
+def fetch():
+    with Fetcher(Settings(allow_private=("127.0.0.1", "localhost"))) as fetcher:
+        yield lambda url: fetcher.fetch(url, kind="feed")
+
+
+def test_archive_links_reads_feed_level_links_only():
+    links = archive_links(_fixture("feed_current.xml"), f"{BASE}/feeds/world.xml")
+    assert links == {"self": f"{BASE}/feeds/world.xml", "prev-archive": f"{BASE}/feeds/archive/2024-03-03.xml"}
+
+
+def test_archive_links_reads_atom_links_of_an_rss_channel():
+    links = archive_links(_fixture("paged_rss_2.xml"), f"{BASE}/feeds/paged.xml?page=2")
+    assert links == {"previous": f"{BASE}/feeds/paged.xml", "next": f"{BASE}/feeds/paged.xml?page=3"}
+
+
+def test_archive_links_reads_json_feed_next_url():
+    document = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [], "next_url": "?page=2"})
+    assert archive_links(document.encode(), f"{BASE}/feed.json") == {"next": f"{BASE}/feed.json?page=2"}
+
+
+@pytest.mark.parametrize("content", [b"", b"not xml", b"{broken json"])
+def test_archive_links_of_garbage_is_empty(content):
+    assert archive_links(content, f"{BASE}/feed") == {}
+
+
+def test_walk_feed_pages_follows_prev_archive_and_stops_before_the_range(httpserver, fetch):
+    base = site.serve_archive_site(httpserver)
+    entries = list(walk_feed_pages(fetch, f"{base}/feeds/world.xml",
+                                   start=datetime(2024, 3, 1, tzinfo=UTC), end=datetime(2024, 3, 4, tzinfo=UTC)))
+    assert [e.link for e in entries] == [
+        f"{base}/americas/2024/03/03/santiago-students-protest",
+        f"{base}/world/2024/03/02/car-bomb-market",
+    ]
+    requested = [request.path for request, _response in httpserver.log]
+    assert "/feeds/archive/2024-02-29.xml" in requested  # read: it might hold entries in range
+    assert "/feeds/archive/2024-02-28.xml" not in requested  # not followed: older than the range
+    assert "/should/not/be/followed" not in requested  # an entry's rel=next is not a page link
+    assert requested.count("/feeds/world.xml") == 1  # next-archive back to the start: no loop
+
+
+def test_walk_feed_pages_follows_next_of_a_paged_feed_and_skips_a_failing_page(httpserver, fetch):
+    base = site.serve_archive_site(httpserver)
+    skipped: list[tuple[str, str]] = []
+    entries = list(walk_feed_pages(fetch, f"{base}/feeds/paged.xml", include_undated=True, skipped=skipped))
+    assert [e.link for e in entries] == [
+        f"{base}/world/2024/03/04/geneva-ceasefire-talks",
+        f"{base}/americas/2024/03/03/santiago-students-protest",
+        f"{base}/undated",
+    ]
+    assert [url for url, _reason in skipped] == [f"{base}/feeds/paged.xml?page=3"]
+
+
+def test_walk_feed_pages_raises_when_the_first_page_fails(httpserver, fetch):
+    site.serve_archive_site(httpserver)
+    with pytest.raises(ArchiveError, match="cannot read the feed"):
+        list(walk_feed_pages(fetch, httpserver.url_for("/feeds/nothing-here.xml")))

@@ -1,0 +1,116 @@
+"""Sitemaps and sitemap indexes, parsed from bytes and walked over loopback HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.archives.sitemaps import parse_sitemap, walk_sitemaps
+from pipeline.config import Settings
+from pipeline.errors import ArchiveError, HTTPStatusError
+from pipeline.fetch import Fetcher
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+_spec = importlib.util.spec_from_file_location("archive_site", FIXTURES / "site.py")
+site = sys.modules.setdefault("archive_site", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(site)
+
+BASE = "https://news.example.org"
+UTC = timezone.utc
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_text().replace("{base}", BASE).encode()
+
+
+@pytest.fixture
+def fetch():
+    with Fetcher(Settings(allow_private=("127.0.0.1", "localhost"))) as fetcher:
+        yield lambda url: fetcher.fetch(url, kind="feed")
+
+
+def test_parse_sitemap_reads_a_news_sitemap():
+    sitemap = parse_sitemap(_fixture("news-2024-03-02.xml"), f"{BASE}/sitemaps/news.xml")
+    assert sitemap.kind == "urlset" and not sitemap.sitemaps
+    first = sitemap.urls[0]
+    assert first.loc == f"{BASE}/world/2024/03/02/car-bomb-market"
+    assert first.published_at == datetime(2024, 3, 2, 8, 30, tzinfo=UTC)
+    assert first.title == "Car bomb kills nine at market in northern town"
+    assert first.language == "en"
+
+
+def test_parse_sitemap_reads_an_index_with_relative_and_dated_children():
+    sitemap = parse_sitemap(_fixture("sitemap_index.xml"), f"{BASE}/sitemap_index.xml")
+    assert sitemap.kind == "index" and not sitemap.urls
+    locs = [ref.loc for ref in sitemap.sitemaps]
+    assert f"{BASE}/sitemaps/nested-index.xml" in locs  # relative <loc> resolved
+    assert sitemap.sitemaps[1].lastmod == datetime(2024, 3, 3, tzinfo=UTC)
+
+
+def test_parse_sitemap_gunzips_by_magic_and_drops_non_http_locs():
+    sitemap = parse_sitemap(gzip.compress(_fixture("news-2024-03-03.xml")), f"{BASE}/s.xml.gz")
+    assert [u.loc for u in sitemap.urls] == [f"{BASE}/americas/2024/03/03/santiago-students-protest", f"{BASE}/about"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"<html><body>not a sitemap</body></html>", b"", b"<?xml version='1.0'?><urlset><url>", b"\x1f\x8bnotgzip"],
+    ids=["html", "empty", "broken", "bad-gzip"],
+)
+def test_parse_sitemap_refuses_what_is_not_a_sitemap(content):
+    with pytest.raises(ArchiveError, match="example.org/s.xml"):
+        parse_sitemap(content, f"{BASE}/s.xml")
+
+
+def test_parse_sitemap_does_not_resolve_entities(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    hostile = f"""<?xml version="1.0"?>
+<!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file://{secret}">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{BASE}/a?&xxe;</loc></url></urlset>"""
+    try:
+        sitemap = parse_sitemap(hostile.encode(), f"{BASE}/s.xml")
+    except ArchiveError:
+        return
+    assert all("TOP-SECRET" not in u.loc for u in sitemap.urls)
+
+
+def test_parse_sitemap_caps_what_a_gzip_inflates_to():
+    bomb = gzip.compress(b"<urlset>" + b" " * 200_000 + b"</urlset>")
+    with pytest.raises(ArchiveError, match="inflates to more than"):
+        parse_sitemap(bomb, f"{BASE}/bomb.xml.gz", max_bytes=100_000)
+
+
+def test_walk_sitemaps_follows_the_index_within_the_date_range(httpserver, fetch):
+    base = site.serve_archive_site(httpserver)
+    skipped: list[tuple[str, str]] = []
+    urls = list(walk_sitemaps(fetch, f"{base}/sitemap_index.xml",
+                              start=datetime(2024, 3, 2, tzinfo=UTC), end=datetime(2024, 3, 4, tzinfo=UTC),
+                              skipped=skipped))
+    assert [u.loc for u in urls] == [
+        f"{base}/world/2024/03/02/car-bomb-market",
+        f"{base}/americas/2024/03/03/santiago-students-protest",
+    ]
+    assert [url for url, _reason in skipped] == [f"{base}/sitemaps/missing.xml"]
+    requested = {request.path for request, _response in httpserver.log}
+    assert "/sitemaps/old-2023.xml" not in requested  # lastmod before the range: not fetched
+    assert "/sitemaps/news-2024-03-04.xml" in requested  # reached through the nested index
+
+
+def test_walk_sitemaps_gives_undated_urls_only_when_asked(httpserver, fetch):
+    base = site.serve_archive_site(httpserver)
+    urls = [u.loc for u in walk_sitemaps(fetch, f"{base}/sitemaps/news-2024-03-03.xml", include_undated=True)]
+    assert f"{base}/about" in urls
+    urls = [u.loc for u in walk_sitemaps(fetch, f"{base}/sitemaps/news-2024-03-03.xml")]
+    assert f"{base}/about" not in urls
+
+
+def test_walk_sitemaps_raises_when_the_root_fails(httpserver, fetch):
+    site.serve_archive_site(httpserver)
+    with pytest.raises(HTTPStatusError):
+        list(walk_sitemaps(fetch, httpserver.url_for("/sitemaps/missing.xml")))
