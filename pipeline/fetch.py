@@ -252,7 +252,8 @@ class Fetcher:
         redirects: list[str] = []
         deadline = started + self.settings.total_timeout
         while True:
-            request = self._client.build_request("GET", current, headers=headers, timeout=self._timeout(url, deadline))
+            timeout = self._timeout(url, deadline)
+            request = self._client.build_request("GET", current, headers=headers, timeout=timeout)
             response = self._client.send(request, stream=True)
             try:
                 status = response.status_code
@@ -261,7 +262,8 @@ class Fetcher:
                     current = self._next_hop(url, current, location, redirects)
                     continue
                 if status == 304:
-                    return self._page(url, current, response, b"", started, redirects, etag=headers.get("If-None-Match"),
+                    return self._page(url, current, response, b"", started, redirects,
+                                      etag=headers.get("If-None-Match"),
                                       last_modified=headers.get("If-Modified-Since"))
                 if not 200 <= status < 300:
                     raise _status_error(url, current, response)
@@ -274,8 +276,8 @@ class Fetcher:
         target = resolve_url(current, location)
         scheme = urlsplit(target).scheme.lower()
         if scheme not in ("http", "https"):
-            raise BlockedAddress(f"{url}: redirected to {scheme!r} URL {target}; only http(s) redirects are followed",
-                                 url=url)
+            raise BlockedAddress(
+                f"{url}: redirected to {scheme!r} URL {target}; only http(s) redirects are followed", url=url)
         if len(redirects) >= self.settings.max_redirects:
             raise FetchError(
                 f"{url}: more than {self.settings.max_redirects} redirects (last to {target}); "
@@ -286,7 +288,8 @@ class Fetcher:
     def _timeout(self, url: str, deadline: float) -> httpx.Timeout:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchTimeout(f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later", url=url)
+            raise FetchTimeout(
+                f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later", url=url)
         connect = min(self.settings.connect_timeout, remaining)
         read = min(self.settings.read_timeout, remaining)
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
@@ -342,7 +345,8 @@ class Fetcher:
 
     def _fetch_file(self, url: str, started: float) -> Page:
         if not self.settings.allow_file_urls:
-            raise BlockedAddress(f"{url}: file URLs are refused; set WIREWATCH_ALLOW_FILE_URLS=1 to allow them", url=url)
+            raise BlockedAddress(
+                f"{url}: file URLs are refused; set WIREWATCH_ALLOW_FILE_URLS=1 to allow them", url=url)
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise FetchError(f"{url}: file URLs must name a local path (file:///path)", url=url)

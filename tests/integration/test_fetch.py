@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import socket
 import time
 import tracemalloc
@@ -37,12 +38,17 @@ def fetcher() -> Iterator[Fetcher]:
         yield fetcher
 
 
-def test_fetch_returns_page_with_decoded_text(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+def test_fetch_returns_page_with_decoded_text(httpserver: HTTPServer, fetcher: Fetcher,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     body = (PAGES / "utf8.html").read_bytes()
     httpserver.expect_request("/story", headers={"User-Agent": "WirewatchTest/1"}).respond_with_data(
-        body, content_type="text/html; charset=utf-8", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}
+        body, content_type="text/html; charset=utf-8",
+        headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"},
     )
-    page = fetcher.fetch(httpserver.url_for("/story"))
+    with caplog.at_level(logging.INFO, logger="pipeline.fetch"):
+        page = fetcher.fetch(httpserver.url_for("/story"))
+    assert [r.getMessage() for r in caplog.records] == [
+        f"GET {httpserver.url_for('/story')} -> 200, {len(body)} bytes, {page.elapsed_ms} ms"]
     assert page.status == 200 and not page.not_modified
     assert page.content == body
     assert "Kyiv \u2014 \u041a\u0438\u0457\u0432" in (page.text or "")
