@@ -47,7 +47,7 @@ def test_fetch_returns_page_with_decoded_text(httpserver: HTTPServer, fetcher: F
     )
     with caplog.at_level(logging.INFO, logger="pipeline.fetch"):
         page = fetcher.fetch(httpserver.url_for("/story"))
-    assert [r.getMessage() for r in caplog.records] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "pipeline.fetch"] == [
         f"GET {httpserver.url_for('/story')} -> 200, {len(body)} bytes, {page.elapsed_ms} ms"]
     assert page.status == 200 and not page.not_modified
     assert page.content == body
