@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 _APOSTROPHES = re.compile(r"[’'ʿʼ`´‘]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LEADING = re.compile(r"^(the|al|el)\s+(?=\S)", re.I)
+_COMPASS = {"west", "east", "north", "south", "centre", "center", "central", "western", "eastern",
+            "northern", "southern", "north east", "north west", "south east", "south west"}
 ADMIN1_WORDS = ("province", "governorate", "region", "state", "district", "prefecture", "county", "oblast")
 _SUFFIX = re.compile(r"\s+(province|governorate|region|state|district|prefecture|county|oblast|city|town|village|area)$", re.I)
 
@@ -181,6 +183,8 @@ class Gazetteer:
         return Location(text, city.name, city.admin1, city.country, city.lat, city.lon, city.geonameid, "city")
 
     def _subdivision(self, text: str, key: str, countries: Collection[str]) -> Location | None:
+        if key in _COMPASS:
+            return None
         found = self._subdivisions.get(key)
         if not found:
             return None

@@ -225,6 +225,12 @@ class Canonicaliser:
                     and nxt.end < len(doc) and doc[nxt.end].text == ")"):
                 union(i, i + 1)
         persons = [i for i, e in enumerate(ents) if e.label_ == "PERSON"]
+        surnames = {ents[i][-1].text: i for i in persons if len(ents[i]) > 1}
+        relabel: set[int] = set()
+        for i, ent in enumerate(ents):  # "Dillon said" tagged ORG after "Ryan Dillon"
+            if ent.label_ in ("ORG", "GPE") and len(ent) == 1 and not ent.ent_id_ and ent.text in surnames:
+                union(surnames[ent.text], i)
+                relabel.add(i)
         for i in persons:
             words = [t.text for t in ents[i] if not t.is_punct]
             longer = [j for j in persons if len(ents[j]) > len(ents[i])
@@ -239,6 +245,9 @@ class Canonicaliser:
                     if j != i and _initials(ents[j]) == text:
                         union(j, i)
                         break
+        if relabel:
+            ents = [Span(doc, e.start, e.end, label="PERSON") if i in relabel else e for i, e in enumerate(ents)]
+            doc.ents = ents
         groups: dict[int, list[int]] = {}
         for i in range(len(ents)):
             groups.setdefault(find(i), []).append(i)

@@ -120,6 +120,9 @@ class EventReader:
                dateline_loc: Location | None, countries: tuple[str, ...], *, secondary: bool) -> Event | None:
         token = cand.token
         etype, mode = cand.type, cand.mode
+        if cand.type == "THREATEN" and token.lemma_.lower() == "warn" and not any(
+                c.dep_ in ("xcomp", "dobj") for c in token.children):
+            return None  # "analysts warn that ..." reports a view, it threatens nobody
         negated = _negated(token)
         if negated:
             if etype in ("AGREE", "SUPPORT", "CONCEDE", "COOPERATE", "CONSULT", "AID", "RETREAT"):
@@ -133,7 +136,8 @@ class EventReader:
                 etype, mode = "THREATEN", _threat_mode(etype, mode)
             elif glemma in ("refuse", "deny", "reject") and etype != "REJECT":
                 etype, mode = "REJECT", None
-        elif _future(token) and etype != "THREATEN":
+        elif (_future(token) or (token.pos_ == "NOUN" and token.dep_ == "dobj" and _future(token.head))) \
+                and etype != "THREATEN":
             if etype in VIOLENT and etype != "REJECT":
                 etype, mode = "THREATEN", _threat_mode(etype, mode)
             elif etype in COOPERATIVE and etype != "AGREE":
@@ -147,7 +151,7 @@ class EventReader:
                 and actor2.actor.type in ("MIL", "REB"):
             etype = "FIGHT"
 
-        location, loc_source = self._location(sent, token, actor1, dateline_loc, countries)
+        location, loc_source = self._location(sent, token, actor1, actor2, dateline_loc, countries)
         date_value, date_text, precision, date_source = self._date(sent, token, published)
         fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
         confidence = 0.45 + 0.05 * min(cand.priority, 6) + (0.15 if actor1 else 0) + (0.1 if actor2 else 0)
@@ -222,7 +226,8 @@ class EventReader:
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
             source = _agent(source) or _noun_source(source)
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
-            source = _speaker(token) or None
+            # A pronoun inside a quotation is the quoted text's, not the speaker's.
+            source = None if _quoted(token) else _speaker(token)
         a1 = read(source)
         a2 = read(target)
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
@@ -230,9 +235,9 @@ class EventReader:
         return a1, a2
 
     # -- where and when -------------------------------------------------------------
-    def _location(self, sent: Span, token: Token, actor1: ActorMention | None,
+    def _location(self, sent: Span, token: Token, actor1: ActorMention | None, actor2: ActorMention | None,
                   dateline_loc: Location | None, countries: tuple[str, ...]) -> tuple[Location | None, str | None]:
-        found = self._sentence_location(sent, token, actor1, countries)
+        found = self._sentence_location(sent, token, actor1, countries, target=actor2.span if actor2 else None)
         if found is not None:
             return found, "sentence"
         paragraph = _paragraph(sent)
@@ -253,7 +258,8 @@ class EventReader:
         return fallback, source
 
     def _sentence_location(self, sent: Span, token: Token, actor1: ActorMention | None,
-                           countries: tuple[str, ...], strict: bool = False) -> Location | None:
+                           countries: tuple[str, ...], strict: bool = False,
+                           target: Span | None = None) -> Location | None:
         best: tuple[int, Location] | None = None
         rank = {"city": 0, "admin1": 1, "country": 2}
         for ent in sent.ents:
@@ -280,7 +286,9 @@ class EventReader:
                 continue
             if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
                 loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
-            score = (0 if attached else 10) + rank.get(loc.precision, 3) + abs(ent.start - token.i) / 100
+            score = _tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5
+            if target is not None and target.start <= ent.start < target.end:
+                score -= 5  # the place the action is done to: "retook Al-Qaim"
             if best is None or score < best[0]:
                 best = (score, loc)
         return best[1] if best else None
@@ -400,10 +408,24 @@ def _governor(token: Token) -> Token | None:
 
 
 def _future(token: Token) -> bool:
-    """Stated as intent: "will/would X", or the complement of "plan/ready/willing to"."""
-    if any(c.dep_ == "aux" and c.lower_ in FUTURE_AUX for c in token.children):
-        return True
-    return token.dep_ == "xcomp" and token.head.lemma_.lower() in ("plan", "intend", "prepare", "ready", "willing")
+    """Stated as intent: "will/would X", or the complement of "plan/attempt/ready to"."""
+    node = token
+    for _ in range(3):
+        if any(c.dep_ == "aux" and c.lower_ in FUTURE_AUX for c in node.children):
+            return True
+        if node.dep_ != "xcomp" or node.head.i == node.i:
+            return False
+        if node.head.lemma_.lower() in ("plan", "intend", "prepare", "ready", "willing", "attempt", "try", "seek"):
+            return True
+        node = node.head
+    return False
+
+
+def _quoted(token: Token) -> bool:
+    """True when an odd number of quotation marks precede the token in its sentence."""
+    sent = token.sent
+    marks = sum(1 for t in sent.doc[sent.start: token.i] if t.text in ('"', "“", "”"))
+    return marks % 2 == 1
 
 
 def _threat_mode(etype: str, mode: str | None) -> str | None:
