@@ -68,6 +68,15 @@ class ActorReader:
             return None
         return ActorMention(self._describe(span, token, doc), span)
 
+    def is_actor(self, mention: ActorMention) -> bool:
+        """True for people, groups, places and actor nouns; false for things ("weapons", "efforts")."""
+        if mention.span.label_ in ACTOR_LABELS:
+            return True
+        root = mention.span.root
+        lemma = root.lemma_.lower()
+        return (lemma in self.nouns or lemma in self.group_nouns or root.pos_ == "PROPN"
+                or mention.actor.country is not None or mention.actor.canonical in self.orgs)
+
     def _content_head(self, token: Token) -> Token | None:
         """Skip quantity and generic heads to what they count or belong to."""
         for _ in range(3):

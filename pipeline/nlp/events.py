@@ -216,8 +216,9 @@ class EventReader:
                 source = between
                 target = next((c for c in between.children if c.dep_ == "conj"), target)
             head = token.head
-            if source is None and token.dep_ in ("dobj", "pobj") and head.lemma_.lower() in LIGHT_VERBS | {"pit"}:
-                source = _first(list(head.children), "nsubj") or _inherited_subject(head)
+            verb = head.head if token.dep_ == "pobj" and head.head.pos_ == "VERB" else head
+            if source is None and token.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
+                source = _first(list(verb.children), "nsubj") or _inherited_subject(verb)
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
                 target = _first(list(head.children), "dobj") or target
             if token.dep_ == "pobj" and head.head.pos_ == "VERB":
@@ -228,8 +229,12 @@ class EventReader:
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
             # A pronoun inside a quotation is the quoted text's, not the speaker's.
             source = None if _quoted(token) else _speaker(token)
+        is_actor = self.actors.is_actor
         a1 = read(source)
-        a2 = read(target)
+        if a1 is None or not is_actor(a1):
+            a1 = next((m for m in map(read, _owners(source)) if m is not None and is_actor(m)), None)
+        a2 = next((m for m in map(read, [target, *_target_fallbacks(token, obj)])
+                   if m is not None and is_actor(m) and (a1 is None or m.span.start != a1.span.start)), None)
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
@@ -470,6 +475,39 @@ def _prep_object(token: Token, preps: tuple[str, ...]) -> Token | None:
             if pobj is not None and not pobj.ent_type_ == "DATE":
                 return pobj
     return None
+
+
+def _owners(token: Token | None) -> list[Token]:
+    """Who a non-actor phrase belongs to: "the deployment of NATO troops", "Turkey's efforts"."""
+    if token is None:
+        return []
+    out = [c for c in token.children if c.dep_ == "poss"]
+    out += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("of", "by", "from")
+            for g in c.children if g.dep_ == "pobj"]
+    out += [c for c in token.lefts if c.dep_ in ("compound", "nmod") and c.ent_type_]
+    return out
+
+
+def _target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
+    """Where a target hides when the object is a thing: recipients, owners, complements."""
+    out: list[Token] = []
+    if obj is not None:
+        out += _owners(obj)
+        out += [g for c in obj.children if c.dep_ == "prep" and c.lower_ in ("to", "for", "with", "against", "on", "in")
+                for g in c.children if g.dep_ == "pobj"]
+    out += [c for c in token.children if c.dep_ == "dative" and c.pos_ != "ADP"]
+    out += [g for c in token.children if c.dep_ in ("prep", "dative")
+            and c.lower_ in ("to", "for", "with", "against", "on", "in", "into", "at", "from", "toward", "towards")
+            for g in c.children if g.dep_ == "pobj"]
+    embedded = _embedded_target(token)
+    if embedded is not None:
+        out.append(embedded)
+    for child in token.children:
+        if child.dep_ in ("xcomp", "ccomp", "advcl"):
+            kid_obj = _first(list(child.children), "dobj")
+            out += [c for c in child.children if c.dep_ in ("dobj", "dative")]
+            out += _target_fallbacks(child, kid_obj)[:4] if kid_obj is not None else []
+    return out
 
 
 def _inherited_subject(token: Token) -> Token | None:
