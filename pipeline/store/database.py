@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -41,6 +42,7 @@ CONNECT_TIMEOUT_S = 5
 EMBEDDED_DATABASE = "wirewatch"
 PGDATA_DIR = "pgdata"
 APPLICATION_NAME = "wirewatch"
+EMBEDDED_START_ATTEMPTS = 4
 
 
 def database_url(settings: Settings) -> str:
@@ -128,8 +130,7 @@ def start_embedded(pgdata: Path, *, keep_running: bool = True, database: str = E
             warnings.simplefilter("ignore")
             import pgserver
 
-        server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
-        url = server.get_uri(database="postgres")
+        url = _start_pgserver(pgserver, pgdata, cleanup_mode=None if keep_running else "stop")
     except Exception as exc:  # pgserver raises subprocess, assertion and OS errors alike
         raise DatabaseUnavailable(
             f"embedded PostgreSQL under {pgdata} did not start: {_first_line(exc)}; "
@@ -140,6 +141,22 @@ def start_embedded(pgdata: Path, *, keep_running: bool = True, database: str = E
         _ensure_database(url, database)
         url = make_conninfo(url, dbname=database)
     return url
+
+
+def _start_pgserver(pgserver: Any, pgdata: Path, cleanup_mode: str | None) -> str:
+    """`pgserver.get_server`, retried: its `pg_ctl start` gives up after 10 s, which a busy
+    machine can exceed while the server is still coming up; a later attempt finds it ready."""
+    for attempt in range(1, EMBEDDED_START_ATTEMPTS + 1):
+        try:
+            return pgserver.get_server(pgdata, cleanup_mode=cleanup_mode).get_uri(database="postgres")
+        except Exception as exc:
+            if attempt == EMBEDDED_START_ATTEMPTS:
+                raise
+            # a failed start leaves its half-made handle cached; drop it so the next attempt starts afresh
+            pgserver.PostgresServer._instances.pop(pgdata, None)
+            log.warning("embedded PostgreSQL under %s not ready (attempt %d): %s", pgdata, attempt, _first_line(exc))
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def stop_embedded(pgdata: Path, *, timeout_s: float = 10.0) -> bool:
