@@ -23,6 +23,7 @@ first damaged record; warcio writes the files the tests read.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import glob
 import hashlib
 import io
@@ -103,6 +104,9 @@ class ArchivedPage:
     offset: int
     language: str | None = None
     record_id: str | None = None
+    #: where reading resumes to skip this record (its gzip member's start when the
+    #: member holds more records, since a member cannot be entered midway)
+    end_offset: int | None = None
 
 
 class _Skip(Exception):
@@ -188,7 +192,7 @@ class WarcReader:
                     self._resync_plain(stream)
                 continue
             if page is not None:
-                yield page
+                yield dataclasses.replace(page, end_offset=stream.tell())
 
     def _resync_plain(self, stream: io.BufferedReader) -> None:
         """Move to the next line that starts a record."""
@@ -233,9 +237,9 @@ class WarcReader:
                     return
                 offset = found
                 continue
-            if held is not None:
-                yield held
             assert member.end_offset is not None
+            if held is not None:
+                yield dataclasses.replace(held, end_offset=member.end_offset)
             offset = member.end_offset
 
     def _read_member_records(self, stream: io.BufferedReader, offset: int) -> Iterator[ArchivedPage]:
@@ -255,7 +259,7 @@ class WarcReader:
                     return
                 continue
             if page is not None:
-                yield page
+                yield dataclasses.replace(page, end_offset=offset)
 
     # --- one record ----------------------------------------------------------------------
 

@@ -211,3 +211,11 @@ def test_expand_warc_paths_sorts_a_glob_and_refuses_nothing(tmp_path):
 def test_warc_unreadable_file_raises_archive_error(tmp_path):
     with pytest.raises(ArchiveError, match="cannot open"):
         list(read_warc(tmp_path / "missing.warc.gz"))
+
+
+def test_warc_end_offset_resumes_after_the_record(sample):
+    path, _offsets, _gz = sample
+    pages = list(read_warc(path))
+    after_first = list(read_warc(path, start_offset=pages[0].end_offset))
+    assert [p.page.url for p in after_first] == [p.page.url for p in pages[1:]]
+    assert all(p.end_offset > p.offset for p in pages)

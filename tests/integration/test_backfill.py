@@ -1,0 +1,204 @@
+"""Backfill through real components: WARC files written by warcio, a loopback news site
+with sitemaps and an archived feed, trafilatura, spaCy, and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline import backfill, store
+from pipeline.backfill import BackfillOptions, BackfillSource, parse_source
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+
+pytestmark = pytest.mark.slow
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
+
+
+def _load(name: str, file: str):
+    spec = importlib.util.spec_from_file_location(name, FIXTURES / file)
+    module = sys.modules.setdefault(name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return module
+
+
+warcs = _load("archive_warcs", "warcs.py")
+site = _load("archive_site", "site.py")
+
+ENGLISH = ("en",)
+
+
+@pytest.fixture
+def settings(migrated_url, tmp_path):
+    return Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), batch_size=3,
+                    host_delay=0.0, home=tmp_path / "home")
+
+
+def _scalar(settings, query, *params):
+    with store.connect(settings) as conn:
+        return conn.execute(query, params).fetchone()[0]
+
+
+def _progress(settings, source):
+    with store.connect(settings) as conn:
+        return {row["day"]: row for row in backfill.progress_rows(conn, source)}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "location"),
+    [
+        ("/data/CC-NEWS-*.warc.gz", "warc", "/data/CC-NEWS-*.warc.gz"),
+        ("crawl.warc", "warc", "crawl.warc"),
+        ("https://example.org/sitemap_index.xml", "sitemap", "https://example.org/sitemap_index.xml"),
+        ("https://example.org/feeds/world.xml", "feed", "https://example.org/feeds/world.xml"),
+        ("feed:https://example.org/sitemap-like.xml", "feed", "https://example.org/sitemap-like.xml"),
+    ],
+)
+def test_parse_source_guesses_the_kind(text, kind, location):
+    assert parse_source(text) == BackfillSource(kind, location)
+
+
+@pytest.mark.parametrize("text", ["notes.txt", "sitemap:/local/file.xml", "ftp://example.org/a.warc"])
+def test_parse_source_refuses_what_it_cannot_read(text):
+    with pytest.raises(ConfigError):
+        parse_source(text)
+
+
+def test_select_warc_files_by_timestamp_in_name():
+    names = [Path(f"CC-NEWS-{stamp}-0000{i}.warc.gz") for i, stamp in
+             enumerate(["20240301180000", "20240302060000", "20240302200000", "20240303070000"])]
+    chosen = backfill.select_warc_files(names + [Path("own.warc.gz")], date(2024, 3, 2))
+    assert [p.name for p in chosen] == ["own.warc.gz", names[0].name, names[1].name, names[2].name]
+
+
+def test_backfill_warc_loads_each_day_once(settings, analyzer, tmp_path):
+    path = tmp_path / "crawl.warc.gz"
+    warcs.write_warc(path, warcs.sample_records())
+    source = parse_source(str(path))
+    summary = backfill.backfill_range(settings, source, date(2024, 3, 2), date(2024, 3, 4),
+                                      options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    counts = summary["counts"]
+    assert counts["articles_new"] == 3 and counts["days_done"] == 3
+    assert counts["skipped_language"] == 1 and counts["skipped_status"] == 1
+    assert _scalar(settings, "select count(*) from articles") == 3
+    assert _scalar(settings, "select count(*) from events") == counts["events"] > 0
+    assert _scalar(settings, "select count(*) from raw_pages where stored_in = 'database'") == 3
+    assert _scalar(settings, "select count(*) from articles where raw_page_hash is null") == 0
+    rows = _progress(settings, str(path))
+    assert [rows[d]["state"] for d in sorted(rows)] == ["done", "done", "done"]
+    run = _scalar(settings, "select kind || ':' || status from pipeline_runs where run_id = %s", summary["run_id"])
+    assert run == "backfill:ok"
+
+    again = backfill.backfill_range(settings, source, date(2024, 3, 2), date(2024, 3, 4),
+                                    options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    assert again["counts"].get("days_skipped") == 3 and again["counts"].get("articles_new", 0) == 0
+
+    forced = backfill.backfill_range(settings, source, date(2024, 3, 3), date(2024, 3, 3),
+                                     options=BackfillOptions(languages=ENGLISH, force=True), analyzer=analyzer)
+    assert forced["counts"]["articles_duplicate"] == 1 and forced["counts"].get("articles_new", 0) == 0
+    assert _scalar(settings, "select count(*) from articles") == 3
+
+
+def test_backfill_killed_midway_resumes_and_loads_every_record_once(settings, analyzer, tmp_path):
+    path = tmp_path / "day.warc.gz"
+    records = warcs.variant_records(10)
+    warcs.write_warc(path, records)
+    source = parse_source(str(path))
+    day = date(2024, 3, 2)
+    calls = []
+
+    def killed_after_two_batches(progress):
+        calls.append(progress.done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # what Ctrl-C or a dying worker does mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        backfill.backfill_range(settings, source, day, day, analyzer=analyzer, progress=killed_after_two_batches)
+    assert _scalar(settings, "select count(*) from articles") == 6  # two batches of three committed
+    interrupted = _progress(settings, str(path))[day]
+    assert interrupted["state"] == "running"
+    assert interrupted["cursor"]["files"][str(path)] > 0
+    assert _scalar(settings, "select status from pipeline_runs order by run_id desc limit 1") == "failed"
+
+    resumed = backfill.backfill_range(settings, source, day, day, analyzer=analyzer)
+    assert resumed["counts"]["articles_new"] == 4
+    assert resumed["counts"].get("articles_duplicate", 0) == 0  # resumed past the stored records
+    assert _scalar(settings, "select count(*) from articles") == 10
+    assert _scalar(settings, "select count(distinct url) from articles") == 10
+    assert sorted(r[0] for r in _rows(settings, "select url from articles")) == sorted(r.url for r in records)
+    row = _progress(settings, str(path))[day]
+    assert row["state"] == "done" and row["attempts"] == 2
+
+
+def _rows(settings, query):
+    with store.connect(settings) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_backfill_skips_a_corrupt_record_and_loads_the_rest(settings, analyzer, tmp_path, caplog):
+    path = tmp_path / "damaged.warc.gz"
+    offsets = warcs.write_warc(path, warcs.sample_records())
+    data = bytearray(path.read_bytes())
+    middle = (offsets[1] + offsets[2]) // 2  # inside the bombing record's gzip member
+    data[middle:middle + 8] = b"\x00" * 8
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="pipeline.archives.warc"):
+        summary = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 4),
+                                          options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    assert summary["counts"]["skipped_corrupt"] == 3  # met once by each day's scan of the file
+    assert summary["counts"]["articles_new"] == 2
+    titles = {r[0] for r in _rows(settings, "select title from articles")}
+    assert not any("Car bomb" in (t or "") for t in titles)
+    assert any(f"byte {offsets[1]}" in r.getMessage() for r in caplog.records)
+
+
+def test_backfill_sitemap_index_day_by_day(settings, analyzer, httpserver):
+    base = site.serve_archive_site(httpserver)
+    source = parse_source(f"{base}/sitemap_index.xml")
+    first = backfill.backfill_day(settings, source, date(2024, 3, 2), analyzer=analyzer)
+    assert first["counts"]["articles_new"] == 1
+    assert first["counts"]["documents_skipped"] == 1  # /sitemaps/missing.xml
+    assert any("missing.xml" in e["url"] for e in first["errors"])
+    assert _scalar(settings, "select count(*) from entries where source = 'sitemap'") == 1
+    second = backfill.backfill_day(settings, source, date(2024, 3, 3), analyzer=analyzer)
+    assert second["counts"]["articles_new"] == 1
+    assert _scalar(settings, "select count(*) from articles") == 2
+    again = backfill.backfill_day(settings, source, date(2024, 3, 3), analyzer=analyzer,
+                                  options=BackfillOptions(force=True))
+    assert again["counts"].get("articles_new", 0) == 0 and again["counts"].get("entries_new", 0) == 0
+
+
+def test_backfill_archived_feed_then_warc_makes_no_duplicates(settings, analyzer, httpserver, tmp_path):
+    base = site.serve_archive_site(httpserver)
+    summary = backfill.backfill_range(settings, parse_source(f"{base}/feeds/world.xml"),
+                                      date(2024, 3, 2), date(2024, 3, 4), analyzer=analyzer)
+    assert summary["counts"]["articles_new"] == 3
+    assert _scalar(settings, "select count(*) from entries where source = 'feed_archive'") == 3
+
+    # The same articles again from a crawl (under their canonical URLs): nothing new.
+    path = tmp_path / "crawl.warc.gz"
+    warcs.write_warc(path, warcs.sample_records())
+    again = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 4),
+                                    options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    assert again["counts"].get("articles_new", 0) == 0
+    assert again["counts"]["articles_duplicate"] == 3
+    assert _scalar(settings, "select count(*) from articles") == 3
+
+
+def test_backfill_keeps_raw_pages_on_disk_when_configured(settings, analyzer, tmp_path):
+    raw_dir = tmp_path / "raw"
+    settings = settings.with_(raw_store=f"dir:{raw_dir}")
+    path = tmp_path / "crawl.warc"
+    warcs.write_warc(path, warcs.sample_records(), gzip=False)
+    backfill.backfill_day(settings, parse_source(str(path)), date(2024, 3, 2), analyzer=analyzer)
+    key = _scalar(settings, "select raw_page_hash from articles")
+    assert _scalar(settings, "select stored_in from raw_pages where content_hash = %s", key) == "dir"
+    kept = raw_dir / key[:2] / f"{key}.gz"
+    assert gzip.decompress(kept.read_bytes()) == warcs.page("bombing")
