@@ -1,0 +1,234 @@
+"""Re-processing stored articles when a stage's version changes, without fetching them again.
+
+Every article row records the versions that produced it: `extractor_version` for its
+text and metadata, `analyzer_version` for its entities and events (each event row
+records it too). When `EXTRACTOR_VERSION` or the analyzer's version moves on, the
+articles made by an older one are stale:
+
+- stage `extract`: the kept raw page (`pipeline.archives.raw_pages`) is extracted again
+  with `extract_article`; when the text changed, the article's text and metadata are
+  updated and it is analysed again (entity and sentence offsets point into the text);
+- stage `analyze`: the stored text is analysed again with `Analyzer.analyze_many`.
+
+New results replace old ones with `store.replace_analysis`, one batch of articles per
+transaction: a batch is all replaced or not at all, and the places only the old
+events used are deleted with them, so nothing is left orphaned. The stages are the
+live path's own: there is one extraction and one analysis in the codebase.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import class_row
+
+from pipeline import cycle, store
+from pipeline.archives.raw_pages import RawPageStore
+from pipeline.config import Settings
+from pipeline.cycle import StepResult
+from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
+from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.models import Article
+from pipeline.store.database import translate_errors
+
+log = logging.getLogger(__name__)
+
+STAGES = ("extract", "analyze")
+
+_STALE_IDS = {
+    "extract": """
+        select article_id from articles
+         where coalesce(published_at, fetched_at, extracted_at) >= %(since)s
+           and extractor_version <> %(version)s
+         order by article_id limit %(limit)s
+    """,
+    "analyze": """
+        select article_id from articles
+         where coalesce(published_at, fetched_at, extracted_at) >= %(since)s
+           and analyzer_version is distinct from %(version)s
+         order by article_id limit %(limit)s
+    """,
+}
+_SELECT_ARTICLES = """
+select article_id, url, text, published_at, dateline, raw_page_hash, extractor_version, analyzer_version
+  from articles where article_id = any(%s) order by article_id
+"""
+_UPDATE_EXTRACTION = """
+update articles
+   set text = %(text)s, content_hash = %(content_hash)s, title = %(title)s, author = %(author)s,
+       published_at = coalesce(%(published_at)s, published_at), language = %(language)s,
+       source_agency = %(source_agency)s, dateline = %(dateline)s, sitename = %(sitename)s,
+       extractor = %(extractor)s, extractor_version = %(extractor_version)s, extracted_at = now()
+ where article_id = %(article_id)s
+"""
+_MARK_EXTRACTED = "update articles set extractor_version = %s, extracted_at = now() where article_id = %s"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """The columns of an `articles` row that reprocessing reads."""
+
+    article_id: int
+    url: str
+    text: str
+    published_at: datetime | None
+    dateline: str | None
+    raw_page_hash: str | None
+    extractor_version: str
+    analyzer_version: str | None
+
+
+def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_version: str | None = None,
+                  limit: int = 1_000_000) -> list[list[int]]:
+    """Ids of the articles since `since` made by another version of `stage`, in batches."""
+    _check_stage(stage)
+    version = EXTRACTOR_VERSION if stage == "extract" else analyzer_version
+    if version is None:
+        raise ConfigError("reprocessing the analyze stage needs the current analyzer version")
+    with store.connect(settings) as conn, translate_errors(f"selecting articles to re-{stage}"):
+        ids = [row[0] for row in conn.execute(_STALE_IDS[stage], {"since": since, "version": version,
+                                                                   "limit": limit})]
+    return cycle.chunk(ids, settings.batch_size)
+
+
+def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *, analyzer=None,
+              progress: Callable[[int, int, dict[str, int]], None] | None = None) -> dict[str, Any]:
+    """Re-run `stages` on every stale article since `since`, in one recorded run; its summary.
+
+    `progress(done, total, counts)` is called after each batch (the CLI's progress bar).
+    """
+    for stage in stages:
+        _check_stage(stage)
+    analyzer = analyzer or cycle.get_analyzer(settings)
+    run_id = cycle.start_run(settings, "reprocess")
+    results: list[dict[str, Any]] = []
+    try:
+        plan = [(stage, batch) for stage in STAGES if stage in stages
+                for batch in stale_batches(settings, stage, since, analyzer_version=analyzer.version)]
+        total = sum(len(batch) for _stage, batch in plan)
+        done = 0
+        for stage, batch in plan:
+            results.append(reprocess_batch(settings, stage, batch, run_id, analyzer=analyzer))
+            done += len(batch)
+            if progress is not None:
+                progress(done, total, dict(StepResult.merged(results).counts))
+    except BaseException:
+        total_result = StepResult.merged(results)
+        with store.connect(settings) as conn:
+            store.finish_run(conn, run_id, "failed", dict(total_result.counts), dict(total_result.timings),
+                             total_result.errors)
+            conn.commit()
+        raise
+    return cycle.finish_run(settings, run_id, results)
+
+
+def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], run_id: int | None = None,
+                    *, analyzer=None) -> dict[str, Any]:
+    """Re-run `stage` (and analysis after a changed extraction) on one batch, in one transaction."""
+    _check_stage(stage)
+    analyzer = analyzer or cycle.get_analyzer(settings)
+    result = StepResult()
+    with store.connect(settings) as conn:
+        with translate_errors("reading articles to reprocess"), \
+                conn.cursor(row_factory=class_row(StoredArticle)) as cur:
+            articles = cur.execute(_SELECT_ARTICLES, (list(article_ids),)).fetchall()
+        with conn.transaction():
+            if stage == "extract":
+                to_analyze = _reextract(conn, RawPageStore(settings), articles, result)
+            else:
+                to_analyze = [(a.article_id, a.text, a.published_at, a.dateline) for a in articles
+                              if a.analyzer_version != analyzer.version]
+            _reanalyze(conn, analyzer, to_analyze, result)
+        conn.commit()
+    log.info("reprocessed %d articles (%s): %s", len(articles), stage, dict(result.counts))
+    return result.to_dict()
+
+
+def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequence[StoredArticle],
+               result: StepResult) -> list[tuple[int, str, Any, str | None]]:
+    """Extract stale articles again from their raw pages; those whose text changed, to analyse."""
+    changed = []
+    started = time.perf_counter()
+    for stored in articles:
+        if stored.extractor_version == EXTRACTOR_VERSION:
+            continue
+        raw = raw_store.read(conn, stored.raw_page_hash) if stored.raw_page_hash else None
+        if raw is None:
+            result.counts["skipped_no_raw_page"] += 1
+            log.info("article %s: no raw page kept; cannot extract it again", stored.article_id)
+            continue
+        try:
+            article = extract_article(raw, stored.url)
+        except NotAnArticle as exc:
+            result.counts[f"skipped_{exc.reason}"] += 1
+            log.warning("article %s (%s) is no longer extracted as an article: %s; kept as it was",
+                        stored.article_id, stored.url, exc)
+            continue
+        except WirewatchError as exc:
+            result.counts["pages_failed"] += 1
+            result.error(stored.url, "extract", exc)
+            continue
+        if article.text == stored.text:
+            conn.execute(_MARK_EXTRACTED, (EXTRACTOR_VERSION, stored.article_id))
+            result.counts["extracted_unchanged"] += 1
+            continue
+        try:
+            with conn.transaction():
+                conn.execute(_UPDATE_EXTRACTION, _extraction_params(stored.article_id, article))
+        except pg_errors.UniqueViolation:
+            result.counts["skipped_same_text_as_another"] += 1
+            log.warning("article %s: its new text equals another stored article's; left as it was",
+                        stored.article_id)
+            continue
+        result.counts["extracted_changed"] += 1
+        changed.append((stored.article_id, article.text, article.published_at or stored.published_at,
+                        article.dateline))
+    result.timings["extract_s"] += time.perf_counter() - started
+    return changed
+
+
+def _reanalyze(conn: psycopg.Connection, analyzer, items: Sequence[tuple[int, str, Any, str | None]],
+               result: StepResult) -> None:
+    if not items:
+        return
+    started = time.perf_counter()
+    analyses = list(analyzer.analyze_many((text, published, dateline) for _id, text, published, dateline in items))
+    result.timings["analyze_s"] += time.perf_counter() - started
+    started = time.perf_counter()
+    for (article_id, _text, _published, _dateline), analysis in zip(items, analyses, strict=True):
+        store.replace_analysis(conn, article_id, analysis, analyzer.version)
+        result.counts["articles_reanalyzed"] += 1
+        result.counts["entities"] += len(analysis.entities)
+        result.counts["events"] += len(analysis.events)
+    result.timings["load_s"] += time.perf_counter() - started
+
+
+def _extraction_params(article_id: int, article: Article) -> dict[str, Any]:
+    return {
+        "article_id": article_id, "text": article.text, "content_hash": store.content_hash(article.text),
+        "title": article.title, "author": article.author, "published_at": _timestamp(article.published_at),
+        "language": article.language, "source_agency": article.source_agency, "dateline": article.dateline,
+        "sitename": article.sitename, "extractor": article.extractor, "extractor_version": EXTRACTOR_VERSION,
+    }
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _check_stage(stage: str) -> None:
+    if stage not in STAGES:
+        raise ConfigError(f"stage {stage!r}: use {' or '.join(STAGES)}")
