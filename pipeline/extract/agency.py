@@ -65,7 +65,6 @@ _CREDIT_LINES = [
 # A credit glued to the end of the last paragraph: "... he said. -- AFP", "... (Reuters)".
 _CREDIT_SUFFIX = re.compile(rf"(?<=[.!?\"”’)])\s*(?:{_DASH}\s*{_AGENCY_LIST}|\(\s*{_AGENCY_LIST.replace('agency', 'agency2')}\s*\))\s*\.?$")
 _REUTERS_TRAILER = re.compile(r"^\(?(?:reporting|writing|additional reporting) by [^;]{2,80}(?:;|$).*(?:editing by .*)?\)?$", re.I)
-_RIGHTS_TRAILER = re.compile(r"^(?:copyright|©)\s*\d{4}\b.{0,80}all rights reserved\.?$", re.I)
 
 # Datelines opening the first paragraph.
 _PLACE_CAPS = r"[A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]+){0,3}"
@@ -155,7 +154,7 @@ def _split_dateline(first: str) -> tuple[str | None, str, str | None]:
 
 
 def _credit_line(line: str) -> list[str | None] | None:
-    """The agencies a closing credit line names ([None] for an agency-less trailer), or None."""
+    """The agencies a closing credit line names, or None."""
     if len(line) > 200:
         return None
     for pattern in _CREDIT_LINES:
@@ -164,8 +163,6 @@ def _credit_line(line: str) -> list[str | None] | None:
             return list(_agencies_in(match.group("agency")))
     if _REUTERS_TRAILER.match(line) and re.search(r"\bediting by\b", line, re.I):
         return ["Reuters"]
-    if _RIGHTS_TRAILER.match(line):
-        return [None]
     return None
 
 

@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
 
 from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
@@ -53,9 +55,9 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
     if tree is None:
         raise NotAnArticle(f"{url or 'the page'} is not an article (empty): no HTML in it; skip it", url=url, reason="empty")
     meta = read_metadata(tree)
-    body = extract_body(tree, url)
-    if body.document is not None:
-        meta = meta.filled_from(_trafilatura_metadata(body.document))
+    if None in (meta.title, meta.author, meta.published_at, meta.sitename):
+        meta = meta.filled_from(_trafilatura_metadata(tree, url))
+    body = extract_body(tree, text, url)
     paragraphs = strip_boilerplate(_drop_headline(split_paragraphs(body.text), meta.title))
     attribution = split_attribution(paragraphs)
     paragraphs = list(attribution.paragraphs)
@@ -112,8 +114,9 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
-def _trafilatura_metadata(document: trafilatura.settings.Document) -> PageMetadata:
+def _trafilatura_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
     """trafilatura's heuristic metadata (htmldate for the date), lowest precedence."""
+    document = extract_metadata(tree, url, None, False)
     return PageMetadata(
         title=document.title or None,
         author=document.author or None,

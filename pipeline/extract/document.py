@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import charset_normalizer
-from lxml import html as lxml_html
 from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from pipeline.errors import InputError
 
@@ -100,19 +100,19 @@ def decode_html(content: bytes, declared: str | None = None) -> str:
 
 
 def parse_html(text: str) -> HtmlElement | None:
-    """An lxml tree of the page, or None when there is no markup to parse."""
-    stripped = text.strip()
-    if not stripped:
+    """An lxml tree of the page, or None when there is no markup to parse.
+
+    trafilatura's loader is used so that every extractor sees the tree trafilatura is tuned
+    for (comments and processing instructions dropped, faulty markup repaired); a plain
+    lxml parse keeps comments, and trafilatura then loses the text that follows them.
+    """
+    if not text.strip():
         return None
-    # lxml refuses str input that carries an XML encoding declaration.
-    if stripped.startswith("<?xml"):
-        stripped = re.sub(r"^<\?xml[^>]*\?>", "", stripped, count=1).lstrip()
     try:
-        tree = lxml_html.document_fromstring(stripped)
-    except Exception as exc:  # lxml raises ParserError, ValueError or XMLSyntaxError
+        return load_html(text)
+    except (TypeError, ValueError) as exc:
         logger.debug("unparseable HTML: %s", exc)
         return None
-    return tree
 
 
 def _sniff_declared(content: bytes) -> str | None:
