@@ -182,7 +182,7 @@ def report(title: str, pages: list[Page], runs: dict[str, Run], scorer: Callable
         scores = scorer(pages, run.outputs)
         scores["ms_per_page"] = 1000 * run.seconds / len(pages)
         results[name] = scores
-        print(f"{name:<20} {scores['precision']:>9.3f} {scores['recall']:>7.3f} {scores['f1']:>7.3f} {scores['accuracy']:>6.3f} {scores['ms_per_page']:>8.1f}")
+        print(f"{name:<20} {scores['precision']:>9.3f} {scores['recall']:>7.3f} {scores['f1']:>7.4f} {scores['accuracy']:>6.3f} {scores['ms_per_page']:>8.1f}")
         if run.refused:
             print(f"{'':<20} refused as not articles: {dict(run.refused)}")
     ours, plain = results["wirewatch"], results["plain trafilatura"]

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Bump whenever the text or metadata produced for the same page may change: stored
 # articles with an older version are candidates for reprocessing.
-EXTRACTOR_VERSION = "wirewatch-extract/1"
+EXTRACTOR_VERSION = "wirewatch-extract/2"
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
 EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
 
@@ -73,7 +73,7 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
         published_at=_iso_date(meta.published_at),
         language=detect_language(body_text, meta.html_lang),
         text=body_text,
-        extractor=EXTRACTOR,
+        extractor=f"{EXTRACTOR_VERSION} ({body.method}; trafilatura {trafilatura.__version__})",
         source_agency=attribution.agency or (normalise_agency(meta.author) if meta.author else None),
         dateline=attribution.dateline,
         sitename=meta.sitename,
