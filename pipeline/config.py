@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from pipeline.errors import ConfigError
@@ -70,7 +70,6 @@ class Settings:
     raw_store: str = "database"
     public_base_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -169,7 +169,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
             _bundle(entry, page, article, analysis, analyzer.version)
             for (entry, page, article), analysis in zip(extracted, analyses, strict=True)
         ]
-        outcomes = store.load_articles(conn, bundles)
+        outcomes = store.load_articles(conn, bundles, run_id=run_id)
         conn.commit()
         result.timings["load_s"] += time.perf_counter() - started
         for outcome, bundle in zip(outcomes, bundles, strict=True):
@@ -249,8 +249,11 @@ def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | N
     result.counts["feeds_polled"] += 1
     started = time.perf_counter()
     status: int | None = None
+    error: str | None = None
+    size: int | None = None
     try:
         page = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, kind="feed")
+        size = len(page.content)
         status = page.status
         body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
         if page.not_modified or body_hash == feed.body_hash:
@@ -280,9 +283,11 @@ def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | N
                                last_modified=page.last_modified, body_hash=body_hash, error=None,
                                new_items=new_items, next_poll_at=plan.next_poll_at,
                                poll_interval_s=plan.interval_s, polled_at=now,
-                               title=parsed.title, site_url=parsed.site_url)
+                               title=parsed.title, site_url=parsed.site_url, hub_url=parsed.hub_url,
+                               self_url=parsed.self_url)
         log.info("feed %s: %d entries, %d new", feed.url, len(parsed.entries), new_items)
     except (FetchError, MalformedFeed) as exc:
+        error = str(exc)
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         status = exc.status if isinstance(exc, HTTPStatusError) else None
         errors = feed.consecutive_errors + 1
@@ -302,10 +307,9 @@ def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | N
     finally:
         elapsed = time.perf_counter() - started
         result.timings["poll_s"] += elapsed
-        store.log_fetches(conn, [store.FetchLogRow(run_id=run_id, feed_id=feed.feed_id, url=feed.url,
-                                                   kind="feed", status=status,
-                                                   error=result.errors[-1]["error"] if status is None and result.errors and result.errors[-1]["url"] == feed.url else None,
-                                                   bytes=None, elapsed_ms=int(elapsed * 1000))])
+        store.log_fetches(conn, [store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id,
+                                                   feed_id=feed.feed_id, status=status, error=error,
+                                                   bytes=size, elapsed_ms=int(elapsed * 1000))])
 
 
 def _fetch_and_extract(settings: Settings, conn, fetcher: Fetcher, entry, run_id: int | None,
