@@ -152,6 +152,20 @@ def parse_source(text: str, kind: str | None = None) -> BackfillSource:
     return BackfillSource(kind=kind, location=text)
 
 
+def format_counts(counts: dict[str, int]) -> str:
+    """One line with the counts of a backfill a person looks at first."""
+    keys = ("days_done", "days_skipped", "days_failed", "records", "pages", "urls_listed", "articles_new",
+            "articles_duplicate", "pages_skipped", "pages_failed", "skipped_corrupt", "entities", "events")
+    return ", ".join(f"{key}={counts.get(key, 0)}" for key in keys)
+
+
+def load_analyzer(settings: Settings):
+    """The NLP analyzer, loaded once by each run (or day task) that needs one."""
+    from pipeline.nlp import Analyzer
+
+    return Analyzer(settings)
+
+
 def days_between(first: date, last: date) -> list[date]:
     """Every day from `first` to `last`, both included."""
     if last < first:
@@ -167,6 +181,9 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
     A day that fails with a skip-and-record error is marked failed and the next day
     goes on; a database that is down stops the run.
     """
+    if source.kind == "warc":
+        expand_warc_paths(source.location)  # no such file: say so before starting a run
+    analyzer = analyzer or load_analyzer(settings)
     run_id = cycle.start_run(settings, "backfill")
     results: list[dict[str, Any]] = []
     try:
@@ -251,7 +268,7 @@ def select_warc_files(paths: Sequence[Path], day: date) -> list[Path]:
 def _backfill_warc(settings: Settings, source: BackfillSource, day: date, cursor: dict[str, Any],
                    options: BackfillOptions, analyzer, run_id: int | None, progress: ProgressCallback | None,
                    result: StepResult) -> None:
-    analyzer = analyzer or cycle.get_analyzer(settings)
+    analyzer = analyzer or load_analyzer(settings)
     raw_store = RawPageStore(settings)
     start, end = _day_bounds(day)
     record_filter = RecordFilter(start=start, end=end, languages=options.languages,
@@ -434,7 +451,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
         report = Progress(day=day, done=0, total=len(pending), unit="entries", counts=result.counts)
         for batch in cycle.chunk(pending, settings.batch_size):
             step = cycle.process_entry_batch(settings, batch, run_id, fetcher=polite,  # type: ignore[arg-type]
-                                             analyzer=analyzer or cycle.get_analyzer(settings))
+                                             analyzer=analyzer or load_analyzer(settings))
             merged = StepResult.merged([step])
             result.counts.update(merged.counts)
             result.timings.update(merged.timings)

@@ -249,6 +249,77 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+# --- backfill and reprocessing --------------------------------------------------------------
+
+
+@app.command()
+def backfill(
+    source: Annotated[str, typer.Argument(help="A WARC file or glob, a sitemap or sitemap index URL, or an "
+                                               "archived/paged feed URL; prefix warc:, sitemap: or feed: to say which.")],
+    from_day: Annotated[str, typer.Option("--from", help="First day to backfill (YYYY-MM-DD, UTC).")],
+    to_day: Annotated[str, typer.Option("--to", help="Last day to backfill, included.")],
+    language: Annotated[Optional[list[str]], typer.Option("--language", help="Keep only pages in this ISO 639-1 language (repeatable).")] = None,
+    include_undated: Annotated[bool, typer.Option("--include-undated", help="Also take sitemap/feed URLs that carry no date.")] = False,
+    force: Annotated[bool, typer.Option(help="Redo days already backfilled.")] = False,
+    verbose: Verbose = 0,
+) -> None:
+    """Load a date range of an archive, day by day, resuming where an earlier run stopped."""
+    _setup_logging(verbose)
+    from pipeline import backfill as backfilling
+    from pipeline import store
+    from pipeline.archives.console import BackfillBar
+
+    settings = _settings()
+    first, last = _day(from_day, "--from"), _day(to_day, "--to")
+    origin = backfilling.parse_source(source)
+    days = backfilling.days_between(first, last)
+    options = backfilling.BackfillOptions(languages=tuple(code.lower() for code in language or ()),
+                                          include_undated=include_undated, force=force)
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    with BackfillBar(len(days)) as bar:
+        summary = backfilling.backfill_range(settings, origin, first, last, options=options, progress=bar.update)
+    BackfillBar.summarise(summary, origin.location)
+    print(f"backfill run {summary['run_id']}: {backfilling.format_counts(summary['counts'])}")
+
+
+@app.command()
+def reprocess(
+    since: Annotated[str, typer.Option("--since", help="Reprocess articles published (or fetched) since this day (YYYY-MM-DD).")],
+    stage: Annotated[Optional[str], typer.Option("--stage", help="extract or analyze (default: both, extract first).")] = None,
+    verbose: Verbose = 0,
+) -> None:
+    """Run extraction or analysis again on stored articles made by an older version."""
+    _setup_logging(verbose)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from pipeline import reprocess as reprocessing
+    from pipeline import store
+
+    settings = _settings()
+    stages = (stage,) if stage else reprocessing.STAGES
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    columns = (TextColumn("reprocessing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("articles", total=None)
+        summary = reprocessing.reprocess(settings, _day(since, "--since"), stages,
+                                         progress=lambda done, total, _counts: bar.update(task, completed=done,
+                                                                                           total=total))
+    counts = summary["counts"]
+    keys = ("extracted_changed", "extracted_unchanged", "articles_reanalyzed", "skipped_no_raw_page", "events")
+    print(f"reprocess run {summary['run_id']}: " + ", ".join(f"{k}={counts.get(k, 0)}" for k in keys))
+
+
+def _day(value: str, option: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a day (YYYY-MM-DD)", param_hint=option) from None
+
+
 # --- entry point --------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from psycopg.rows import class_row
 
 from pipeline import cycle, store
 from pipeline.archives.raw_pages import RawPageStore
+from pipeline.backfill import load_analyzer
 from pipeline.config import Settings
 from pipeline.cycle import StepResult
 from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
@@ -86,8 +87,11 @@ class StoredArticle:
 
 
 def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_version: str | None = None,
-                  limit: int = 1_000_000) -> list[list[int]]:
-    """Ids of the articles since `since` made by another version of `stage`, in batches."""
+                  limit: int = 1_000_000, size: int | None = None) -> list[list[int]]:
+    """Ids of the articles since `since` made by another version of `stage`, in batches.
+
+    Batches hold `size` ids (default `settings.batch_size`, one transaction each).
+    """
     _check_stage(stage)
     version = EXTRACTOR_VERSION if stage == "extract" else analyzer_version
     if version is None:
@@ -95,7 +99,7 @@ def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_versi
     with store.connect(settings) as conn, translate_errors(f"selecting articles to re-{stage}"):
         ids = [row[0] for row in conn.execute(_STALE_IDS[stage], {"since": since, "version": version,
                                                                    "limit": limit})]
-    return cycle.chunk(ids, settings.batch_size)
+    return cycle.chunk(ids, size or settings.batch_size)
 
 
 def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *, analyzer=None,
@@ -106,7 +110,7 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
     """
     for stage in stages:
         _check_stage(stage)
-    analyzer = analyzer or cycle.get_analyzer(settings)
+    analyzer = analyzer or load_analyzer(settings)
     run_id = cycle.start_run(settings, "reprocess")
     results: list[dict[str, Any]] = []
     try:
@@ -129,11 +133,23 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
     return cycle.finish_run(settings, run_id, results)
 
 
+def reprocess_ids(settings: Settings, stage: str, article_ids: Sequence[int], run_id: int | None = None,
+                  *, analyzer=None) -> dict[str, Any]:
+    """Re-run `stage` on many articles, a `settings.batch_size` batch per transaction.
+
+    What a mapped Airflow task calls with a large chunk, so the model loads once per chunk.
+    """
+    analyzer = analyzer or load_analyzer(settings)
+    results = [reprocess_batch(settings, stage, batch, run_id, analyzer=analyzer)
+               for batch in cycle.chunk(list(article_ids), settings.batch_size)]
+    return StepResult.merged(results).to_dict()
+
+
 def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], run_id: int | None = None,
                     *, analyzer=None) -> dict[str, Any]:
     """Re-run `stage` (and analysis after a changed extraction) on one batch, in one transaction."""
     _check_stage(stage)
-    analyzer = analyzer or cycle.get_analyzer(settings)
+    analyzer = analyzer or load_analyzer(settings)
     result = StepResult()
     with store.connect(settings) as conn:
         with translate_errors("reading articles to reprocess"), \
