@@ -416,7 +416,11 @@ class _GzipMember(io.RawIOBase):
                 raise _Corrupt(str(exc)) from None
             self._pending = self._inflate.unconsumed_tail
             if self._inflate.eof:
-                self.end_offset = self._raw.tell() - len(self._inflate.unused_data) - len(self._pending)
+                # What was fed is always a suffix of what was read, and what follows the
+                # member is a suffix of what was fed (unconsumed_tail is not cleared at
+                # the end of a stream, so it must not be counted again).
+                self.end_offset = self._raw.tell() - len(self._inflate.unused_data)
+                self._pending = b""
             if out or self.end_offset is not None:
                 buffer[:len(out)] = out
                 return len(out)

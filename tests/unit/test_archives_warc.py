@@ -219,3 +219,15 @@ def test_warc_end_offset_resumes_after_the_record(sample):
     after_first = list(read_warc(path, start_offset=pages[0].end_offset))
     assert [p.page.url for p in after_first] == [p.page.url for p in pages[1:]]
     assert all(p.end_offset > p.offset for p in pages)
+
+
+def test_warc_gz_records_larger_than_the_read_buffer(tmp_path):
+    """Members bigger than a read chunk end with input left over: offsets must stay exact."""
+    path = tmp_path / "big.warc.gz"
+    big = bytes(__import__("random").Random(7).getrandbits(8) for _ in range(600_000))
+    records = [warcs.Record(f"https://news.example.org/big-{n}", "2024-03-02T10:00:00Z",
+                            b"<html lang='en'><body>" + big + b"</body></html>") for n in range(3)]
+    offsets = warcs.write_warc(path, records + [warcs.article_record("talks")], gzip=True)
+    pages = list(read_warc(path))
+    assert [p.offset for p in pages] == offsets
+    assert [p.end_offset for p in pages] == offsets[1:] + [path.stat().st_size]
