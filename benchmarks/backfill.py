@@ -1,0 +1,313 @@
+"""Backfill throughput and memory: a WARC of 10,000 HTML records, and one ten times larger.
+
+Builds `records` (default 10,000) WARC records from the development pages in
+`../shared/eval` (ScrapingHub and trafilatura evaluation pages; `WIREWATCH_EVAL_DIR`
+overrides the folder), or from generated news-like pages when that folder is absent.
+Each copy of a page gets its own URL (canonical links removed, so URLs decide identity)
+and the records are spread over `days` capture days. Then, each in a child process so
+that peak RSS is the child's own:
+
+1. end to end: `backfill_day` for one day of the file (read + filter + extract +
+   analyze + load into a fresh database), records of that day per second;
+2. the same stages alone, in the same run: the day's pages read into memory first,
+   then `extract_article` over all, `Analyzer.analyze_many` over all, `load_articles`
+   in batches, each timed alone; the ratio is (sum of the stages) / (end to end);
+3. end to end again on a file ten times larger (the first file's gzip members
+   repeated ten times, so the day holds every record ten times: nine are recognised
+   as already loaded before any work), for peak RSS as the file grows;
+4. the reader alone over the whole of both files (records/s, peak RSS).
+
+Targets (issue 7): peak RSS under 1.5 GB and flat as the file grows; end to end at
+least 0.8x the sum of the stages alone. Usage:
+
+    .venv/bin/python benchmarks/backfill.py [--records 10000] [--days 100] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from io import BytesIO
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+EVAL_DIR = Path(os.environ.get("WIREWATCH_EVAL_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "eval")
+FIRST_DAY = date(2024, 3, 1)
+GIB = 1024 ** 3
+_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+property=[\"']og:url[\"'][^>]*>", re.I)
+
+
+# --- building the WARC files --------------------------------------------------------------
+
+
+def development_pages() -> list[bytes]:
+    """HTML of the evaluation pages, or generated pages when the folder is absent."""
+    pages: list[bytes] = []
+    scrapinghub = EVAL_DIR / "scrapinghub-article-extraction-benchmark" / "html"
+    trafilatura_eval = EVAL_DIR / "trafilatura-eval" / "html"
+    for folder in (scrapinghub, trafilatura_eval):
+        if folder.is_dir():
+            pages.extend(gzip.decompress(path.read_bytes()) for path in sorted(folder.glob("*.html.gz")))
+    if pages:
+        print(f"pages: {len(pages)} development pages from {EVAL_DIR}")
+        return [_CANONICAL.sub(b"", page) for page in pages]
+    print(f"pages: {EVAL_DIR} is absent; using 300 generated pages")
+    return [generated_page(n) for n in range(300)]
+
+
+def generated_page(n: int) -> bytes:
+    rng = random.Random(n)
+    places = ["Kirkuk", "Mosul", "Kabul", "Aleppo", "Mogadishu", "Lagos", "Caracas", "Manila", "Kyiv", "Gaza"]
+    actors = ["Police", "Government troops", "Rebels", "Protesters", "The army", "Militants", "Officials"]
+    verbs = ["attacked", "met", "criticised", "arrested", "protested against", "negotiated with", "shelled"]
+    paragraphs = []
+    for _ in range(rng.randint(5, 12)):
+        sentences = [f"{rng.choice(actors)} in {rng.choice(places)} {rng.choice(verbs)} "
+                     f"{rng.choice(actors).lower()} on {rng.choice(['Monday', 'Tuesday', 'Saturday'])}, "
+                     f"killing {rng.randint(2, 40)} people, officials said." for _ in range(rng.randint(2, 5))]
+        paragraphs.append("<p>" + " ".join(sentences) + "</p>")
+    title = f"Report {n}: clashes in {rng.choice(places)}"
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><nav><a href='/'>Home</a></nav><article><h1>{title}</h1>{''.join(paragraphs)}</article>"
+            f"</body></html>").encode()
+
+
+def write_warc(path: Path, pages: list[bytes], records: int, days: int) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    per_day = max(records // days, 1)
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for n in range(records):
+            day = FIRST_DAY + timedelta(days=min(n // per_day, days - 1))
+            when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(seconds=n % 86_000)
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                f"https://bench.example.org/{day.isoformat()}/story-{n}", "response",
+                payload=BytesIO(pages[n % len(pages)]), http_headers=http,
+                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            writer.write_record(record)
+
+
+def repeat_file(source: Path, target: Path, times: int) -> None:
+    """A WARC.gz `times` as large: gzip members concatenated are a valid WARC.gz."""
+    with open(target, "wb") as out:
+        for _ in range(times):
+            with open(source, "rb") as handle:
+                shutil.copyfileobj(handle, out, 4 * 1024 * 1024)
+
+
+# --- children -----------------------------------------------------------------------------
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
+    from pipeline import backfill, store
+    from pipeline.config import Settings
+
+    settings = Settings.from_env(database_url=database_url)
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    analyzer = backfill.load_analyzer(settings)
+    started = time.perf_counter()
+    result = backfill.backfill_day(settings, backfill.parse_source(str(warc)), day, analyzer=analyzer)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "counts": result["counts"], "timings": result["timings"], "rss": peak_rss_bytes()}
+
+
+def child_stages(warc: Path, day: date, database_url: str) -> dict:
+    from pipeline import backfill, cycle, store
+    from pipeline.archives.warc import RecordFilter, read_warc
+    from pipeline.config import Settings
+    from pipeline.errors import NotAnArticle
+    from pipeline.extract import EXTRACTOR_VERSION, extract_article
+    from pipeline.models import ArticleBundle
+    from pipeline.urls import canonicalize_url, url_hash
+
+    settings = Settings.from_env(database_url=database_url)
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    analyzer = backfill.load_analyzer(settings)
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    timings = {}
+
+    began = time.perf_counter()
+    pages = [item.page for item in read_warc(warc, RecordFilter(start=start, end=start + timedelta(days=1)))]
+    timings["read_s"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    extracted = []
+    for page in pages:
+        try:
+            extracted.append((page, extract_article(page.content, page.url)))
+        except NotAnArticle:
+            pass
+    timings["extract_s"] = time.perf_counter() - began
+
+    began = time.perf_counter()
+    analyses = list(analyzer.analyze_many((a.text, a.published_at or p.fetched_at.isoformat(), a.dateline)
+                                          for p, a in extracted))
+    timings["analyze_s"] = time.perf_counter() - began
+
+    bundles = []
+    for (page, article), analysis in zip(extracted, analyses):
+        canonical = canonicalize_url(article.canonical_url or page.url)
+        bundles.append(ArticleBundle(
+            entry_id=None, url=page.url, url_hash=url_hash(canonicalize_url(page.url)), canonical_url=canonical,
+            canonical_url_hash=url_hash(canonical), article=article, analysis=analysis,
+            extractor_version=EXTRACTOR_VERSION, analyzer_version=analyzer.version, raw=page.content,
+            content_type=page.content_type, encoding=page.encoding, fetched_at=page.fetched_at))
+    began = time.perf_counter()
+    with store.connect(settings) as conn:
+        for batch in cycle.chunk(list(range(len(bundles))), settings.batch_size):
+            store.load_articles(conn, [bundles[i] for i in batch])
+            conn.commit()
+    timings["load_s"] = time.perf_counter() - began
+    return {"pages": len(pages), "articles": len(extracted), "timings": timings, "rss": peak_rss_bytes()}
+
+
+def child_scan(warc: Path) -> dict:
+    from pipeline.archives.warc import WarcReader
+
+    reader = WarcReader(warc)
+    began = time.perf_counter()
+    size = sum(len(item.page.content) for item in reader)
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "records": reader.counts["records"], "bytes": size, "rss": peak_rss_bytes()}
+
+
+def run_child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-4000:])
+        raise SystemExit(f"child {args[0]} failed with exit code {done.returncode}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+class Databases:
+    """Fresh databases on the configured (or embedded) server, dropped at the end."""
+
+    def __init__(self) -> None:
+        from pipeline import store
+        from pipeline.config import Settings
+
+        self.server = store.database_url(Settings.from_env())
+        self.names: list[str] = []
+
+    def new(self) -> str:
+        import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import make_conninfo
+
+        name = f"wirewatch_bench_{secrets.token_hex(4)}"
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        self.names.append(name)
+        return make_conninfo(self.server, dbname=name)
+
+    def drop(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            for name in self.names:
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--scale", type=int, default=10, help="how many times larger the second file is")
+    parser.add_argument("--keep", type=Path, help="build the WARC files here and keep them")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        if kind == "e2e":
+            out = child_end_to_end(Path(rest[0]), date.fromisoformat(rest[1]), rest[2])
+        elif kind == "stages":
+            out = child_stages(Path(rest[0]), date.fromisoformat(rest[1]), rest[2])
+        else:
+            out = child_scan(Path(rest[0]))
+        print(json.dumps(out))
+        return 0
+
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="wirewatch-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    databases = Databases()
+    try:
+        return _bench(args, folder, databases)
+    finally:
+        databases.drop()
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
+    pages = development_pages()
+    small, large = folder / "bench.warc.gz", folder / f"bench-x{args.scale}.warc.gz"
+    began = time.perf_counter()
+    if not small.exists():
+        write_warc(small, pages, args.records, args.days)
+    if not large.exists():
+        repeat_file(small, large, args.scale)
+    print(f"files: {args.records:,} records, {small.stat().st_size / 1e6:,.0f} MB; x{args.scale}: "
+          f"{large.stat().st_size / 1e6:,.0f} MB (built in {time.perf_counter() - began:.0f}s)")
+    day = (FIRST_DAY + timedelta(days=args.days // 2)).isoformat()
+
+    e2e = run_child("e2e", str(small), day, databases.new())
+    stages = run_child("stages", str(small), day, databases.new())
+    e2e_large = run_child("e2e", str(large), day, databases.new())
+    scan = run_child("scan", str(small))
+    scan_large = run_child("scan", str(large))
+
+    pages_in_day = e2e["counts"].get("pages", 0)
+    stage_sum = sum(stages["timings"][k] for k in ("read_s", "extract_s", "analyze_s", "load_s"))
+    ratio = stage_sum / e2e["seconds"]
+    print(f"day {day}: {pages_in_day} pages of {e2e['counts'].get('records', 0):,} records read; "
+          f"articles new {e2e['counts'].get('articles_new', 0)}, duplicate {e2e['counts'].get('articles_duplicate', 0)}")
+    print(f"end to end:   {e2e['seconds']:7.1f} s  {pages_in_day / e2e['seconds']:6.2f} records/s  "
+          f"(read {e2e['timings'].get('read_s', 0):.1f}, extract {e2e['timings'].get('extract_s', 0):.1f}, "
+          f"analyze {e2e['timings'].get('analyze_s', 0):.1f}, load {e2e['timings'].get('load_s', 0):.1f})")
+    print(f"stages alone: {stage_sum:7.1f} s  {stages['pages'] / stage_sum:6.2f} records/s  "
+          f"(read {stages['timings']['read_s']:.1f}, extract {stages['timings']['extract_s']:.1f}, "
+          f"analyze {stages['timings']['analyze_s']:.1f}, load {stages['timings']['load_s']:.1f})")
+    print(f"end to end / stages alone: {ratio:.2f}x (target >= 0.80)")
+    print(f"x{args.scale} file, same day: {e2e_large['seconds']:.1f} s, "
+          f"articles new {e2e_large['counts'].get('articles_new', 0)}, "
+          f"duplicate {e2e_large['counts'].get('articles_duplicate', 0)}")
+    print(f"peak RSS end to end: {e2e['rss'] / GIB:.2f} GB (x1), {e2e_large['rss'] / GIB:.2f} GB (x{args.scale}); "
+          f"stages alone {stages['rss'] / GIB:.2f} GB (target < 1.5 GB, flat)")
+    print(f"reader alone: {scan['records'] / scan['seconds']:,.0f} records/s, peak RSS {scan['rss'] / GIB:.3f} GB (x1); "
+          f"{scan_large['records'] / scan_large['seconds']:,.0f} records/s, peak RSS {scan_large['rss'] / GIB:.3f} GB (x{args.scale})")
+    ok = ratio >= 0.8 and max(e2e["rss"], e2e_large["rss"]) < 1.5 * GIB and e2e_large["rss"] < 1.2 * e2e["rss"]
+    print("targets: " + ("met" if ok else "NOT met"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
