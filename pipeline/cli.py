@@ -320,6 +320,80 @@ def _day(value: str, option: str):
         raise typer.BadParameter(f"{value!r} is not a day (YYYY-MM-DD)", param_hint=option) from None
 
 
+# --- websub ------------------------------------------------------------------------------
+
+websub_app = typer.Typer(help="WebSub push: the callback receiver and hub subscriptions.", no_args_is_help=True)
+app.add_typer(websub_app, name="websub")
+
+
+@websub_app.command("serve")
+def websub_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (behind a proxy: 127.0.0.1).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8081,
+    verbose: Verbose = 0,
+) -> None:
+    """Serve the WebSub callback: answer hub verifications, store pushes, wake push_ingest."""
+    _setup_logging(verbose, default=logging.INFO)
+    from pipeline.websub.receiver import serve
+
+    serve(_settings(), host=host, port=port)
+
+
+@websub_app.command("subscribe")
+def websub_subscribe(
+    feed_url: Annotated[str, typer.Argument(help="A feed URL; its hub is discovered from rel=hub links.")],
+    verbose: Verbose = 0,
+) -> None:
+    """Add a feed, discover its hub, and ask the hub to push it to WIREWATCH_PUBLIC_BASE_URL."""
+    _setup_logging(verbose)
+    from pipeline.websub.subscriber import subscribe_feed
+
+    subscription = subscribe_feed(_settings(), feed_url)
+    print(f"subscription {subscription.subscription_id}: asked {subscription.hub_url} to push "
+          f"{subscription.topic_url}; active once the hub verifies it")
+
+
+@websub_app.command("unsubscribe")
+def websub_unsubscribe(feed_url: Annotated[str, typer.Argument(help="The feed (or topic) URL.")],
+                       verbose: Verbose = 0) -> None:
+    """Ask the hub to stop pushing a feed."""
+    _setup_logging(verbose)
+    from pipeline.websub.subscriber import unsubscribe_feed
+
+    print(f"{unsubscribe_feed(_settings(), feed_url)} unsubscribe request(s) sent")
+
+
+@websub_app.command("renew")
+def websub_renew(verbose: Verbose = 0) -> None:
+    """Renew leases about to end, subscribe new hub feeds, cancel removed ones (as the DAG does)."""
+    _setup_logging(verbose, default=logging.INFO)
+    from pipeline.websub.subscriber import maintain_subscriptions
+
+    counts = maintain_subscriptions(_settings())
+    print(", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to do")
+
+
+@websub_app.command("list")
+def websub_list() -> None:
+    """The push subscriptions with their state and lease."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import store
+    from pipeline.websub.subscriptions import list_subscriptions
+
+    with store.connect(_settings()) as conn:
+        rows = list_subscriptions(conn)
+    table = Table(title=f"{len(rows)} subscription(s)")
+    for column in ("id", "feed", "topic", "hub", "state", "lease ends", "last push", "pushes", "refused", "error"):
+        table.add_column(column)
+    for s in rows:
+        table.add_row(str(s.subscription_id), str(s.feed_id or "-"), s.topic_url, s.hub_url, s.state,
+                      _when(s.lease_expires_at), _when(s.last_push_at), str(s.pushes_received),
+                      str(s.pushes_refused), s.last_error or "")
+    Console(width=200).print(table)
+
+
 # --- entry point --------------------------------------------------------------------------
 
 

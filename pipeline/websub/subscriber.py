@@ -146,6 +146,7 @@ def subscribe_feed(settings: Settings, feed_url: str, *, client: httpx.Client | 
     """Register `feed_url`, fetch it, discover its hub, and subscribe (`wirewatch websub subscribe`)."""
     from pipeline.feeds import parse_feed
 
+    callback_url(settings, "check")  # no public URL: say so before registering anything
     with store.connect(settings) as conn:
         (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=feed_url)])
         conn.commit()

@@ -1,0 +1,104 @@
+"""
+### push_ingest
+
+Processes what WebSub hubs push, seconds after it arrives. The receiver
+(`wirewatch websub serve`) stores each push's entries in the warehouse queue and then
+publishes a wake-up on the Redis channel `wirewatch.push`; this DAG is scheduled on the
+`wirewatch://websub/push` Asset, whose `AssetWatcher` listens on that channel through
+the common-messaging `MessageQueueTrigger` (`redis+pubsub`, connection `redis_default`,
+polled every second by the triggerer).
+
+The message only wakes the DAG: each run drains every pending entry, whoever queued it,
+through the same steps as `feed_monitor`, so a message lost while the triggerer was down
+delays nothing beyond the next push or the next `feed_monitor` run. When articles land,
+`announce` emits the `wirewatch://warehouse/articles` Asset.
+All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+from airflow.sdk import Asset, AssetWatcher, dag, task
+
+from wirewatch_support import NEW_ARTICLES_URI, task_settings
+
+#: the channel pipeline.websub.notify publishes on (a test keeps the two equal)
+PUSH_CHANNEL = os.environ.get("WIREWATCH_PUSH_CHANNEL", "wirewatch.push")
+PUSH_URI = "wirewatch://websub/push"
+
+PUSH_TRIGGER = MessageQueueTrigger(
+    scheme="redis+pubsub",
+    channels=[PUSH_CHANNEL],
+    redis_conn_id=os.environ.get("WIREWATCH_REDIS_CONN_ID", "redis_default"),
+    poll_interval=1,
+)
+PUSHED = Asset(PUSH_URI, watchers=[AssetWatcher(name="wirewatch_push", trigger=PUSH_TRIGGER)])
+NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
+
+
+@dag(
+    schedule=[PUSHED],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["wirewatch", "ingest", "push"],
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=10),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=5),
+    },
+)
+def push_ingest():
+    @task
+    def start(triggering_asset_events=None) -> int:
+        import logging
+
+        from pipeline import cycle
+
+        messages = [event.extra.get("payload", {}).get("data")
+                    for events in (triggering_asset_events or {}).values() for event in events]
+        logging.getLogger(__name__).info("woken by %d push message(s): %s", len(messages), messages[:5])
+        return cycle.start_run(task_settings(), "push")
+
+    @task
+    def pending_entries() -> list[list[int]]:
+        from pipeline import cycle
+
+        return cycle.select_entry_batches(task_settings())
+
+    @task(pool="wirewatch_fetch", pool_slots=1)
+    def process(entry_ids: list[int], wirewatch_run: int) -> dict:
+        from pipeline import cycle
+
+        return cycle.process_entry_batch(task_settings(), entry_ids, wirewatch_run)
+
+    @task(trigger_rule="none_failed")
+    def finish(wirewatch_run: int, processed) -> dict:
+        from pipeline import cycle
+
+        return cycle.finish_run(task_settings(), wirewatch_run, list(processed or []))
+
+    @task.short_circuit
+    def any_new(summary: dict) -> bool:
+        return summary["counts"].get("articles_new", 0) > 0
+
+    @task(outlets=[NEW_ARTICLES])
+    def announce(summary: dict, outlet_events=None) -> None:
+        outlet_events[NEW_ARTICLES].extra = {"run_id": summary["run_id"], "source": "push",
+                                             "articles_new": summary["counts"].get("articles_new", 0)}
+
+    wirewatch_run = start()
+    batches = pending_entries()
+    wirewatch_run >> batches
+    processed = process.partial(wirewatch_run=wirewatch_run).expand(entry_ids=batches)
+    summary = finish(wirewatch_run, processed)
+    any_new(summary) >> announce(summary)
+
+
+push_ingest()
