@@ -1,0 +1,90 @@
+"""The backfill_archive and reprocess DAGs run through Airflow (`dag.test()`) on a real warehouse."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from pipeline import store
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+FIXTURES = ROOT / "tests" / "fixtures" / "archives"
+_spec = importlib.util.spec_from_file_location("archive_warcs", FIXTURES / "warcs.py")
+warcs = sys.modules.setdefault("archive_warcs", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(warcs)
+
+
+@pytest.fixture(scope="module")
+def dags(tmp_path_factory):
+    """The two DAGs, with an Airflow metadata database (a throwaway one unless Airflow is configured)."""
+    if "airflow" not in sys.modules:
+        home = tmp_path_factory.mktemp("airflow")
+        os.environ.setdefault("AIRFLOW_HOME", str(home))
+        os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
+                   capture_output=True, env=os.environ.copy())
+    if str(DAGS) not in sys.path:
+        sys.path.insert(0, str(DAGS))
+    from airflow.dag_processing.dagbag import DagBag
+
+    found = {}
+    for name in ("backfill_archive", "reprocess"):
+        bag = DagBag(dag_folder=str(DAGS / f"{name}.py"))
+        assert not bag.import_errors, bag.import_errors
+        found[name] = bag.dags[name]
+    return found
+
+
+def _states(run) -> dict[str, str]:
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {ti.task_id: str(ti.state) for ti in
+                session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)}
+
+
+def _scalar(url, query):
+    with store.connect(url) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+def test_backfill_archive_dag_loads_its_day_and_reprocess_dag_reanalyses(dags, migrated_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WIREWATCH_DATABASE_URL", migrated_url)
+    path = tmp_path / "crawl.warc.gz"
+    warcs.write_warc(path, warcs.sample_records())
+
+    run = dags["backfill_archive"].test(logical_date=pendulum.datetime(2024, 3, 3, tz="UTC"),
+                                        run_conf={"source": str(path), "languages": ["en"]})
+    assert str(run.state) == "success"
+    assert _states(run) == {"start": "success", "backfill_day": "success", "finish": "success"}
+    assert _scalar(migrated_url, "select title from articles").startswith("Thousands of students")
+    assert _scalar(migrated_url, "select state from backfill_progress where day = '2024-03-03'") == "done"
+    assert _scalar(migrated_url, "select count(*) from pipeline_runs where kind = 'backfill' and status = 'ok'") == 1
+
+    with store.connect(migrated_url) as conn:
+        conn.execute("update articles set analyzer_version = 'wirewatch-nlp-0.0.1-older'")
+        conn.execute("update events set analyzer_version = 'wirewatch-nlp-0.0.1-older'")
+        conn.commit()
+    run = dags["reprocess"].test(run_conf={"since": "2024-01-01", "stage": "analyze"})
+    assert str(run.state) == "success"
+    assert _scalar(migrated_url, "select count(*) from articles where analyzer_version like '%older'") == 0
+    assert _scalar(migrated_url, "select count(*) from events where analyzer_version like '%older'") == 0
+    assert _scalar(migrated_url, "select count(*) from pipeline_runs where kind = 'reprocess' and status = 'ok'") == 1
+
+
+def test_backfill_archive_dag_without_a_source_is_skipped(dags, migrated_url, monkeypatch):
+    monkeypatch.setenv("WIREWATCH_DATABASE_URL", migrated_url)
+    run = dags["backfill_archive"].test(logical_date=pendulum.datetime(2024, 3, 4, tz="UTC"), run_conf={"source": ""})
+    assert _states(run) == {"start": "skipped", "backfill_day": "skipped", "finish": "skipped"}
+    assert _scalar(migrated_url, "select count(*) from pipeline_runs") == 0
