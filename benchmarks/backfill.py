@@ -162,12 +162,18 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
     timings["extract_s"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    analyses = list(analyzer.analyze_many((a.text, a.published_at or p.fetched_at.isoformat(), a.dateline)
-                                          for p, a in extracted))
+    analyses = []
+    for batch in cycle.chunk(list(range(len(extracted))), settings.batch_size):
+        items = [extracted[i] for i in batch]
+        analyses.extend(backfill.analyze_articles(
+            analyzer, [(a.text, a.published_at or p.fetched_at.isoformat(), a.dateline) for p, a in items],
+            [p.url for p, _a in items], cycle.StepResult()))
     timings["analyze_s"] = time.perf_counter() - began
 
     bundles = []
     for (page, article), analysis in zip(extracted, analyses):
+        if analysis is None:
+            continue
         canonical = canonicalize_url(article.canonical_url or page.url)
         bundles.append(ArticleBundle(
             entry_id=None, url=page.url, url_hash=url_hash(canonicalize_url(page.url)), canonical_url=canonical,
@@ -288,7 +294,8 @@ def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
     pages_in_day = e2e["counts"].get("pages", 0)
     stage_sum = sum(stages["timings"][k] for k in ("read_s", "extract_s", "analyze_s", "load_s"))
     ratio = stage_sum / e2e["seconds"]
-    print(f"day {day}: {pages_in_day} pages of {e2e['counts'].get('records', 0):,} records read; "
+    print(f"day {day}: {pages_in_day} pages of {e2e['counts'].get('records', 0):,} records read, "
+          f"{e2e['counts'].get('pages_failed', 0)} failed, {e2e['counts'].get('pages_skipped', 0)} not articles; "
           f"articles new {e2e['counts'].get('articles_new', 0)}, duplicate {e2e['counts'].get('articles_duplicate', 0)}")
     print(f"end to end:   {e2e['seconds']:7.1f} s  {pages_in_day / e2e['seconds']:6.2f} records/s  "
           f"(read {e2e['timings'].get('read_s', 0):.1f}, extract {e2e['timings'].get('extract_s', 0):.1f}, "

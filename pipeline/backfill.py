@@ -47,7 +47,7 @@ from pipeline.cycle import StepResult
 from pipeline.errors import ConfigError, DatabaseError, NotAnArticle, WirewatchError
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.fetch import Fetcher
-from pipeline.models import ArticleBundle, FeedEntry, Page
+from pipeline.models import Analysis, ArticleBundle, FeedEntry, Page
 from pipeline.store.database import translate_errors
 from pipeline.urls import canonicalize_url, host_of, is_http_url, url_hash
 
@@ -381,13 +381,16 @@ def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw
     if not extracted:
         return []
     started = time.perf_counter()
-    analyses = list(analyzer.analyze_many(
-        (article.text, article.published_at or page.fetched_at.isoformat(), article.dateline)
-        for page, article in extracted
-    ))
+    analyses = analyze_articles(
+        analyzer,
+        [(article.text, article.published_at or page.fetched_at.isoformat(), article.dateline)
+         for page, article in extracted],
+        [page.url for page, _article in extracted], result)
     result.timings["analyze_s"] += time.perf_counter() - started
     bundles = []
     for (page, article), analysis in zip(extracted, analyses, strict=True):
+        if analysis is None:
+            continue
         canonical = canonicalize_url(article.canonical_url or page.final_url)
         bundles.append((ArticleBundle(
             entry_id=None,
@@ -405,6 +408,31 @@ def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw
             fetched_at=page.fetched_at,
         ), page))
     return bundles
+
+
+def analyze_articles(analyzer, items: Sequence[tuple[str, Any, str | None]], names: Sequence[str],
+                     result: StepResult) -> list[Analysis | None]:
+    """`analyzer.analyze_many` over `items`, in order; None for a text the analyzer fails on.
+
+    A backfill runs through years of pages nobody has looked at: an analyzer bug met on
+    one of them is logged with its traceback and recorded in the run (`pages_failed`,
+    an error naming the page), and the other texts of the batch are analysed one by one.
+    """
+    try:
+        return list(analyzer.analyze_many(items))
+    except Exception as exc:  # noqa: BLE001 - any analyzer bug; recorded below per text
+        log.error("analysing a batch of %d texts failed (%s: %s); analysing them one by one",
+                  len(items), type(exc).__name__, exc)
+    analyses: list[Analysis | None] = []
+    for item, name in zip(items, names, strict=True):
+        try:
+            analyses.append(next(iter(analyzer.analyze_many([item]))))
+        except Exception as exc:  # noqa: BLE001
+            log.error("analysing %s failed: %s: %s; skipped", name, type(exc).__name__, exc, exc_info=True)
+            result.counts["pages_failed"] += 1
+            result.errors.append({"url": name, "stage": "analyze", "error": f"{type(exc).__name__}: {exc}"})
+            analyses.append(None)
+    return analyses
 
 
 # --- sitemaps and archived feeds ----------------------------------------------------------

@@ -31,7 +31,7 @@ from psycopg.rows import class_row
 
 from pipeline import cycle, store
 from pipeline.archives.raw_pages import RawPageStore
-from pipeline.backfill import load_analyzer
+from pipeline.backfill import analyze_articles, load_analyzer
 from pipeline.config import Settings
 from pipeline.cycle import StepResult
 from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
@@ -215,10 +215,13 @@ def _reanalyze(conn: psycopg.Connection, analyzer, items: Sequence[tuple[int, st
     if not items:
         return
     started = time.perf_counter()
-    analyses = list(analyzer.analyze_many((text, published, dateline) for _id, text, published, dateline in items))
+    analyses = analyze_articles(analyzer, [(text, published, dateline) for _id, text, published, dateline in items],
+                                [f"article {article_id}" for article_id, *_rest in items], result)
     result.timings["analyze_s"] += time.perf_counter() - started
     started = time.perf_counter()
     for (article_id, _text, _published, _dateline), analysis in zip(items, analyses, strict=True):
+        if analysis is None:
+            continue  # its old analysis stays; the failure is recorded in the run
         store.replace_analysis(conn, article_id, analysis, analyzer.version)
         result.counts["articles_reanalyzed"] += 1
         result.counts["entities"] += len(analysis.entities)

@@ -202,3 +202,29 @@ def test_backfill_keeps_raw_pages_on_disk_when_configured(settings, analyzer, tm
     assert _scalar(settings, "select stored_in from raw_pages where content_hash = %s", key) == "dir"
     kept = raw_dir / key[:2] / f"{key}.gz"
     assert gzip.decompress(kept.read_bytes()) == warcs.page("bombing")
+
+
+class _BuggyOn:
+    """The real analyzer with a bug met on one text (as dateparser's OverflowError on odd dates)."""
+
+    def __init__(self, analyzer, marker: str) -> None:
+        self._analyzer = analyzer
+        self._marker = marker
+        self.version = analyzer.version
+
+    def analyze_many(self, items, batch_size=24):
+        items = list(items)
+        if any(self._marker in text for text, _published, _dateline in items):
+            raise OverflowError("date value out of range")
+        yield from self._analyzer.analyze_many(items, batch_size=batch_size)
+
+
+def test_backfill_records_a_page_the_analyzer_fails_on_and_loads_the_rest(settings, analyzer, tmp_path):
+    path = tmp_path / "crawl.warc.gz"
+    warcs.write_warc(path, warcs.variant_records(2) + [warcs.article_record("protest", date="2024-03-02T12:00:00Z")])
+    summary = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 2),
+                                      analyzer=_BuggyOn(analyzer, "Santiago"))
+    assert summary["counts"]["articles_new"] == 2 and summary["counts"]["pages_failed"] == 1
+    assert [e["stage"] for e in summary["errors"]] == ["analyze"]
+    assert "santiago" in summary["errors"][0]["url"] and "OverflowError" in summary["errors"][0]["error"]
+    assert _scalar(settings, "select count(*) from articles where title like '%%Santiago%%'") == 0
