@@ -160,10 +160,8 @@ def format_counts(counts: dict[str, int]) -> str:
 
 
 def load_analyzer(settings: Settings):
-    """The NLP analyzer, loaded once by each run (or day task) that needs one."""
-    from pipeline.nlp import Analyzer
-
-    return Analyzer(settings)
+    """The process's NLP analyzer (`cycle.get_analyzer`: the spaCy model loads once per process)."""
+    return cycle.get_analyzer(settings)
 
 
 def days_between(first: date, last: date) -> list[date]:
