@@ -71,7 +71,8 @@ def extract(
     from pipeline.extract import extract_article
     from pipeline.models import as_dict
 
-    article = extract_article(_read_input(file), url)
+    settings = _settings()
+    article = extract_article(_read_input(file), url, settings=settings)
     _emit(as_dict(article))
 
 
