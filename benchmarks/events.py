@@ -63,19 +63,29 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
 
 
+def _contains(outer: str, inner: str) -> bool:
+    """True when `inner`'s words occur as a run in `outer` ("u s" is in "the u s", not in "russia")."""
+    return bool(inner) and f" {inner} " in f" {outer} "
+
+
 def actor_matches(predicted: str | None, gold: object) -> bool:
-    """Lenient containment, either way, against any gold actorText."""
+    """The README's lenient containment, either way, against any gold actorText, on whole words.
+
+    Characters alone would let a predicted "US" match a gold "Russian troops"; both
+    systems are scored by this one function.
+    """
     if not predicted or not isinstance(gold, list):
         return False
     p = _norm(predicted)
-    return bool(p) and any((g := _norm(a.get("actorText", ""))) and (p in g or g in p) for a in gold)
+    return bool(p) and any((g := _norm(a.get("actorText", ""))) and (_contains(g, p) or _contains(p, g))
+                           for a in gold)
 
 
 def location_matches(predicted: tuple[str, ...], gold: dict | None) -> bool:
     if not gold or not predicted:
         return False
     g = _norm(gold.get("name", ""))
-    return any((p := _norm(x)) and (p in g or g in p) for x in predicted)
+    return any((p := _norm(x)) and (_contains(g, p) or _contains(p, g)) for x in predicted)
 
 
 def macro_f1(gold: list[str], predicted: list[str | None]) -> float:

@@ -77,6 +77,14 @@ class ActorReader:
         return (lemma in self.nouns or lemma in self.group_nouns or root.pos_ == "PROPN"
                 or mention.actor.country is not None or mention.actor.canonical in self.orgs)
 
+    def is_agent(self, mention: ActorMention) -> bool:
+        """True for a named actor or a noun for people ("civilians", "troops"): a mention
+        that can be done to, as opposed to a thing that merely belongs to someone."""
+        if mention.span.label_ in ACTOR_LABELS:
+            return True
+        lemma = mention.span.root.lemma_.lower()
+        return lemma in self.nouns or lemma in self.group_nouns or mention.actor.canonical in self.orgs
+
     def _content_head(self, token: Token) -> Token | None:
         """Skip quantity and generic heads to what they count or belong to."""
         for _ in range(3):

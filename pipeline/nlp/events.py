@@ -45,6 +45,14 @@ ADMIN_NOUNS = {"province", "governorate", "region", "state", "district", "prefec
 FATALITY_TYPES = {"ASSAULT", "FIGHT", "COERCE", "PROTEST"}
 
 
+BACKGROUND_MARKS = {"after", "before", "because", "unless", "if", "until", "since", "while", "when", "as",
+                    "though", "although", "once", "whereas"}
+BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite", "because", "since", "until",
+                    "over", "without"}
+OBLIGATION_AUX = {"must", "should", "ought"}
+DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     token: Token
@@ -52,6 +60,13 @@ class _Candidate:
     mode: str | None
     priority: int
     depth: int
+    background: int = 0
+
+    @property
+    def rank(self) -> tuple[float, int, int]:
+        """Sort key: strong triggers first, but a trigger in a background clause
+        ("after days of fighting", "unless the president agrees") loses to the main clause's."""
+        return (-(self.priority - 2 * self.background), self.depth, self.token.i)
 
 
 class EventReader:
@@ -81,10 +96,18 @@ class EventReader:
         candidates = [c for c in (self._candidate(t) for t in sent) if c is not None]
         if not candidates:
             return []
-        candidates.sort(key=lambda c: (-c.priority, c.depth, c.token.i))
+        candidates.sort(key=lambda c: c.rank)
+        top = candidates[0]
+        if top.token.pos_ == "NOUN":  # "killed in a car bomb explosion": the verb carries the actors
+            verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.type == top.type
+                         and c.background == top.background and _dominates(c.token, top.token, through_conj=False)),
+                        None)
+            if verb is not None:
+                candidates.remove(verb)
+                candidates.insert(0, replace(verb, mode=verb.mode or top.mode))
         chosen = [candidates[0]]
         for cand in candidates[1:]:
-            if (cand.priority >= 3 and cand.type not in {c.type for c in chosen}
+            if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
                     and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
                     and not _dominates(chosen[0].token, cand.token, through_conj=False)):
                 chosen.append(cand)
@@ -98,6 +121,11 @@ class EventReader:
     # -- triggers -------------------------------------------------------------------
     def _candidate(self, token: Token) -> _Candidate | None:
         lemma = token.lemma_.lower()
+        if lemma in DEMAND_SPEECH and token.pos_ == "VERB" and _obligation_clause(token) is not None:
+            # "Russia said that Sudan must return the helicopter": a demand on Sudan.
+            return _Candidate(token, "DEMAND", None, 5, _depth(token))
+        if lemma == "accord" and any(c.lower_ == "to" for c in token.children):
+            return None  # "according to officials" attributes, it agrees to nothing
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
         if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
             return None
@@ -114,7 +142,7 @@ class EventReader:
             return None
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
-        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token))
+        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token), _background(token))
 
     def _event(self, sent: Span, cand: _Candidate, published: date | None,
                dateline_loc: Location | None, countries: tuple[str, ...], *, secondary: bool) -> Event | None:
@@ -140,13 +168,24 @@ class EventReader:
                 and etype != "THREATEN":
             if etype in VIOLENT and etype != "REJECT":
                 etype, mode = "THREATEN", _threat_mode(etype, mode)
+            elif etype in COOPERATIVE and _condition(token) is not None:
+                etype, mode = "THREATEN", None  # "will withdraw its force unless ...": a threat
             elif etype in COOPERATIVE and etype != "AGREE":
                 etype, mode = "AGREE", None
         mode = self._mode(sent, etype, mode)
 
         actor1, actor2 = self._actors(token)
+        if etype == "THREATEN" and (actor2 is None or not self.actors.is_agent(actor2)):
+            condition = _condition(token) or _condition(governor)
+            subject = _first(list(condition.children), "nsubj") if condition is not None else None
+            threatened = self.actors.read(subject)
+            if threatened is not None and self.actors.is_agent(threatened):
+                actor2 = threatened  # "threatened to stop talks if the United States goes ahead"
         if etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT":
             etype = "ASSAULT"
+        elif etype == "ASSAULT" and actor1 is not None and actor1.actor.type == "MIL" \
+                and mode in (None, "aerial", "firearms") and actor1.actor.canonical not in self.actors.orgs:
+            etype = "FIGHT"  # state forces' armed attacks are PLOVER's conventional FIGHT
         elif etype == "ASSAULT" and cand.token.lemma_.lower() == "attack" and actor2 is not None \
                 and actor2.actor.type in ("MIL", "REB"):
             etype = "FIGHT"
@@ -215,9 +254,12 @@ class EventReader:
             if between is not None:
                 source = between
                 target = next((c for c in between.children if c.dep_ == "conj"), target)
-            head = token.head
-            verb = head.head if token.dep_ == "pobj" and head.head.pos_ == "VERB" else head
-            if source is None and token.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
+            anchor = token
+            while anchor.dep_ == "compound" and anchor.head.i != anchor.i:
+                anchor = anchor.head  # "undertook a mediation mission": the trigger's phrase is the object
+            head = anchor.head
+            verb = head.head if anchor.dep_ == "pobj" and head.head.pos_ == "VERB" else head
+            if source is None and anchor.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
                 source = _first(list(verb.children), "nsubj") or _inherited_subject(verb)
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
                 target = _first(list(head.children), "dobj") or target
@@ -229,15 +271,47 @@ class EventReader:
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
             # A pronoun inside a quotation is the quoted text's, not the speaker's.
             source = None if _quoted(token) else _speaker(token)
+        if source is not None and source.pos_ in ("VERB", "AUX") and source.dep_ in ("nsubj", "nsubjpass"):
+            source = _first(list(source.children), "nsubj") or source  # "the Red Cross operating in Iraq said"
         is_actor = self.actors.is_actor
         a1 = read(source)
         if a1 is None or not is_actor(a1):
             a1 = next((m for m in map(read, _owners(source)) if m is not None and is_actor(m)), None)
+        if a1 is None and not (source is not None and source.pos_ == "PRON"):
+            a1 = next((m for m in map(read, _clause_subjects(token)) if m is not None and is_actor(m)), None)
         a2 = next((m for m in map(read, [target, *_target_fallbacks(token, obj)])
-                   if m is not None and is_actor(m) and (a1 is None or m.span.start != a1.span.start)), None)
+                   if m is not None and is_actor(m) and not _own_forces(m.span)
+                   and (a1 is None or m.span.start != a1.span.start)), None)
+        if a2 is None or not self.actors.is_agent(a2):
+            named = self._named_target(token, a1)
+            if named is not None:
+                a2 = named
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
+
+    def _named_target(self, token: Token, actor1: ActorMention | None) -> ActorMention | None:
+        """The first named actor after the trigger in its own clause, when the parse's
+        target is a thing ("Turkey's efforts", "a visit to Haiti", "aid to Serbia").
+
+        The clause is the trigger's subtree, or its verb's for a noun trigger ("staged
+        rallies against X"); speakers ("officials said") and background clauses are skipped.
+        """
+        clause = token
+        if token.pos_ in ("NOUN", "PROPN") and token.dep_ in ("dobj", "pobj", "attr", "nsubjpass", "compound"):
+            clause = token.head.head if token.dep_ == "pobj" and token.head.head.pos_ == "VERB" else token.head
+        after = min(token.i, clause.i)
+        skip = set(range(actor1.span.start, actor1.span.end)) if actor1 is not None else set()
+        for tok in clause.subtree:
+            if tok.i <= after or tok.i == token.i or tok.i in skip or not tok.ent_type_ or tok.ent_type_ not in _NAMED_ACTORS:
+                continue
+            if _under_background(tok, clause) or _is_speaker(tok):
+                continue
+            mention = self.actors.read(tok)
+            if mention is not None and mention.span.label_ in _NAMED_ACTORS and (
+                    actor1 is None or mention.actor.canonical != actor1.actor.canonical):
+                return mention
+        return None
 
     # -- where and when -------------------------------------------------------------
     def _location(self, sent: Span, token: Token, actor1: ActorMention | None, actor2: ActorMention | None,
@@ -392,6 +466,78 @@ def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
     return False
 
 
+_NAMED_ACTORS = {"PERSON", "ORG", "NORP", "GPE"}
+
+
+def _own_forces(span: Span) -> bool:
+    """ "its troops", "their forces": the source's own people, not a target."""
+    return any(c.dep_ == "poss" and c.lower_ in ("its", "their", "his", "her", "our") for c in span.root.children)
+
+
+def _under_background(token: Token, top: Token) -> bool:
+    """True when a background clause (see `_background`) lies between `token` and `top`."""
+    node = token
+    for _ in range(12):
+        if node.i == top.i or node.head.i == node.i:
+            return False
+        if node.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in BACKGROUND_MARKS for c in node.children):
+            return True
+        if node.dep_ == "relcl" or (node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS | {"according"}):
+            return True
+        node = node.head
+    return False
+
+
+def _is_speaker(token: Token) -> bool:
+    """The subject of a speech verb ("..., officials said"), or the object of "according to"."""
+    node = token
+    while node.dep_ in ("compound", "amod", "poss", "conj", "appos", "nmod") and node.head.i != node.i:
+        node = node.head
+    if node.dep_ == "nsubj" and node.head.lemma_.lower() in SPEECH_VERBS:
+        return True
+    return node.dep_ == "pobj" and node.head.lower_ == "to" and node.head.head.lower_ == "according"
+
+
+def _background(token: Token) -> int:
+    """1 when the trigger sits in a clause that only sets the scene for the sentence's main
+    statement: a conditional or temporal clause ("unless X agrees", "after clashes"), a
+    relative clause ("the curfew imposed after ..."), or the object of "after", "during",
+    "because of" ("after five days of fighting"); else 0."""
+    node = token
+    for _ in range(12):
+        if node.head.i == node.i:
+            return 0
+        if node.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in BACKGROUND_MARKS for c in node.children):
+            return 1
+        if node.dep_ == "relcl" or (node.dep_ == "acl" and node.i != token.i):
+            return 1
+        if node.dep_ in ("pobj", "pcomp") and node.head.lower_ in BACKGROUND_PREPS:
+            return 1
+        if node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS and node.i != token.i:
+            return 1
+        node = node.head
+    return 0
+
+
+def _condition(token: Token | None) -> Token | None:
+    """The "unless ..." or "if ..." clause a statement depends on."""
+    if token is None:
+        return None
+    for child in token.children:
+        if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("unless", "if") for c in child.children):
+            return child
+    return None
+
+
+def _obligation_clause(token: Token) -> Token | None:
+    """The complement clause of a speech verb stating what someone must or should do."""
+    for child in token.children:
+        if child.dep_ in ("ccomp", "xcomp") and any(
+                c.dep_ == "aux" and c.lower_ in OBLIGATION_AUX for c in child.children):
+            return child
+    return None
+
+
 def _negated(token: Token) -> bool:
     if any(c.dep_ == "neg" for c in token.children):
         return True
@@ -460,7 +606,7 @@ def _agent(token: Token) -> Token | None:
 def _noun_source(token: Token) -> Token | None:
     """The doer of a noun trigger: "IS's attack", "an IS car bombing"."""
     for child in token.children:
-        if child.dep_ == "poss":
+        if child.dep_ == "poss" and child.pos_ != "PRON":  # "its demand" is the clause subject's
             return child
     for child in token.lefts:
         if child.dep_ in ("compound", "nmod", "amod") and child.ent_type_ in ("ORG", "NORP", "GPE", "PERSON"):
@@ -524,6 +670,23 @@ def _inherited_subject(token: Token) -> Token | None:
         if subjpass is not None and node.dep_ != "conj":
             return None
     return None
+
+
+def _clause_subjects(token: Token) -> list[Token]:
+    """Subjects of the verbs a trigger hangs from, nearest first, up to a speech verb:
+    "issued a declaration demanding ..." gives the issuer; "officials said fighting ..."
+    does not give the officials."""
+    out: list[Token] = []
+    node = token
+    for _ in range(5):
+        if node.head.i == node.i:
+            break
+        node = node.head
+        if node.lemma_.lower() in SPEECH_VERBS:
+            break
+        if node.pos_ in ("VERB", "AUX"):
+            out += [c for c in node.children if c.dep_ == "nsubj"]
+    return out
 
 
 def _embedded_target(token: Token) -> Token | None:
