@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill airflow clean
+.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency airflow clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ bench-nlp: install
 
 bench-backfill: install
 	$(BIN)/python benchmarks/backfill.py
+
+bench-latency: install
+	$(BIN)/python benchmarks/latency.py
 
 airflow: install
 	AIRFLOW_HOME=$(CURDIR)/.wirewatch/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \

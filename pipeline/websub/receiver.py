@@ -78,7 +78,7 @@ def handle_verification(settings: Settings, callback_id: str, params: Mapping[st
 
 
 def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapping[str, str],
-                *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Outcome:
+                *, lock_timeout_s: float = LOCK_TIMEOUT_S, channel: str = PUSH_CHANNEL) -> Outcome:
     """Verify, parse and store one push; the answer for the hub. Never acknowledges unstored work."""
     from pipeline.feeds import parse_feed
 
@@ -103,11 +103,12 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
             subs.record_push(conn, subscription, entries_new, received_at)
         conn.commit()
     log.info("push to %s stored: %d entries, %d new (%s)", subscription.topic_url, len(pairs), entries_new, method)
-    _wake(settings, subscription, entries_new, received_at)
+    _wake(settings, subscription, entries_new, received_at, channel)
     return Outcome(202, f"stored {entries_new} new of {len(pairs)} entries", entries_new)
 
 
-def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Starlette:
+def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
+               channel: str = PUSH_CHANNEL) -> Starlette:
     """The receiver as an ASGI app (serve it with uvicorn, or mount it in another app)."""
 
     async def verification(request: Request) -> Response:
@@ -121,7 +122,7 @@ def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) ->
             return PlainTextResponse(f"body over {settings.max_body_bytes} bytes; raise WIREWATCH_MAX_BODY_BYTES",
                                      status_code=413)
         outcome = await _guarded(handle_push, settings, request.path_params["callback_id"], body,
-                                 dict(request.headers), lock_timeout_s=lock_timeout_s)
+                                 dict(request.headers), lock_timeout_s=lock_timeout_s, channel=channel)
         return PlainTextResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
 
     async def health(request: Request) -> Response:
@@ -139,7 +140,7 @@ def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) ->
 class RunningReceiver:
     """The receiver served by uvicorn in a background thread (tests, benchmark, sample runs)."""
 
-    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0, **app_options: float) -> None:
+    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0, **app_options: float | str) -> None:
         import uvicorn
 
         config = uvicorn.Config(create_app(settings, **app_options), host=host, port=port,
@@ -227,12 +228,12 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-def _wake(settings: Settings, subscription, entries_new: int, received_at: datetime) -> None:
+def _wake(settings: Settings, subscription, entries_new: int, received_at: datetime, channel: str) -> None:
     if entries_new == 0:
         return
     try:
         publish_wakeup(settings, {"subscription_id": subscription.subscription_id, "feed_id": subscription.feed_id,
                                   "entries_new": entries_new, "received_at": received_at.isoformat()},
-                       channel=PUSH_CHANNEL)
+                       channel=channel)
     except WebSubError as exc:
         log.warning("push stored but not announced (the next run drains it): %s", exc)
