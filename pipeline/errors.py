@@ -11,7 +11,9 @@
     │   ├── FetchTimeout         retry later
     │   ├── HTTPStatusError      carries `status` (and `retry_after` for 429/503)
     │   ├── BlockedAddress       skip: private/loopback target not allowed
-    │   └── ResponseTooLarge     skip: body or decompressed body over the cap
+    │   ├── ResponseTooLarge     skip: body or decompressed body over the cap
+    │   ├── RobotsDisallowed     skip: the site's robots.txt forbids fetching the page
+    │   └── HostBusy             retry later: the host asked us to wait (carries `retry_after`)
     ├── MalformedFeed            skip and record: the document is not a feed
     ├── ArchiveError             skip and record: a WARC file, sitemap or archived feed page
     │                            cannot be read; carries `source`
@@ -83,6 +85,21 @@ class BlockedAddress(FetchError):
 
 class ResponseTooLarge(FetchError):
     """The body, or what it decompresses to, is over the configured cap."""
+
+
+class RobotsDisallowed(FetchError):
+    """The site's robots.txt does not allow our user agent to fetch this page."""
+
+
+class HostBusy(FetchError):
+    """The host must not be asked now (Retry-After, or robots.txt unreachable); retry later.
+
+    Nothing went wrong with the URL itself: callers defer it rather than count a failure.
+    """
+
+    def __init__(self, message: str, *, url: str, retry_after: float) -> None:
+        super().__init__(message, url=url)
+        self.retry_after = retry_after
 
 
 class MalformedFeed(WirewatchError):

@@ -11,6 +11,9 @@ the URL. Defences, because feed URLs and redirects come from strangers:
   host or a range holding the address. Checking at connect time (not only before
   the request) also closes the DNS-rebinding gap between a check and a connect.
 - Redirects are followed by hand, up to `Settings.max_redirects`, http(s) only.
+- Given a `Politeness`, every request (each redirect hop too) waits for its host's
+  slot, a 429/503 puts the host on hold for its Retry-After, and article pages
+  (`kind="page"`) are checked against their site's robots.txt first.
 - The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; `Settings.total_timeout` bounds the whole fetch.
@@ -22,6 +25,7 @@ HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import ipaddress
 import logging
@@ -45,6 +49,7 @@ import httpx
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from pipeline.models import Page
+from pipeline.politeness import Politeness
 from pipeline.urls import resolve_url
 
 try:  # brotli is a declared dependency; without it "br" is simply not advertised
@@ -63,7 +68,10 @@ ACCEPT = {
         "application/rss+xml, application/atom+xml, application/feed+json, "
         "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
     ),
+    "robots": "text/plain, */*;q=0.5",
 }
+#: statuses after which the whole host is put on hold (its Retry-After, or a default)
+HOLD_STATUSES = frozenset({429, 503})
 ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 # Reachable from any cloud VM and never a news site: refused even inside an allowed
 # range, unless the address itself (or its host name) is listed.
@@ -185,11 +193,14 @@ class Fetcher:
     """Fetches URLs with the limits and address policy of one `Settings`.
 
     Use as a context manager so the pooled connections are closed:
-    `with Fetcher(settings) as fetcher: page = fetcher.fetch(url)`.
+    `with Fetcher(settings) as fetcher: page = fetcher.fetch(url)`. Safe to share
+    between threads. Without `politeness` there is no pacing and no robots.txt: the
+    monitoring cycle passes one (`Politeness(settings)`); one-off commands need not.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, politeness: Politeness | None = None) -> None:
         self.settings = settings
+        self.politeness = politeness
         self.policy = AddressPolicy(settings.allow_private)
         transport = httpx.HTTPTransport(retries=0)
         # httpx has no public hook for the network backend; the pool it builds does.
@@ -229,13 +240,15 @@ class Fetcher:
             return self._fetch_file(url, started)
         if scheme not in ("http", "https"):
             raise FetchError(f"{url}: unsupported URL scheme {scheme!r}; only http and https are fetched", url=url)
+        if kind == "page" and self.politeness is not None:
+            self.politeness.check_robots(self, url)
         headers = {"Accept": ACCEPT[kind]}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            page = self._follow(url, headers, started)
+            page = self._follow(url, headers, started, kind)
         except _Refused as exc:
             raise BlockedAddress(
                 f"{url}: {exc}; add the host or range to WIREWATCH_ALLOW_PRIVATE to allow it", url=url
@@ -247,30 +260,40 @@ class Fetcher:
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
 
-    def _follow(self, url: str, headers: dict[str, str], started: float) -> Page:
+    def _follow(self, url: str, headers: dict[str, str], started: float, kind: str) -> Page:
         current = url
         redirects: list[str] = []
         deadline = started + self.settings.total_timeout
         while True:
-            timeout = self._timeout(url, deadline)
-            request = self._client.build_request("GET", current, headers=headers, timeout=timeout)
-            response = self._client.send(request, stream=True)
-            try:
-                status = response.status_code
-                location = response.headers.get("location")
-                if status in REDIRECT_STATUSES and location:
-                    current = self._next_hop(url, current, location, redirects)
-                    continue
-                if status == 304:
-                    return self._page(url, current, response, b"", started, redirects,
-                                      etag=headers.get("If-None-Match"),
-                                      last_modified=headers.get("If-Modified-Since"))
-                if not 200 <= status < 300:
-                    raise _status_error(url, current, response)
-                body = self._read_body(url, response, deadline)
-                return self._page(url, current, response, body, started, redirects)
-            finally:
-                response.close()
+            if redirects and kind == "page" and self.politeness is not None:
+                self.politeness.check_robots(self, current)  # a redirect may lead to another site
+            with self._slot(current):
+                timeout = self._timeout(url, deadline)
+                request = self._client.build_request("GET", current, headers=headers, timeout=timeout)
+                response = self._client.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    location = response.headers.get("location")
+                    if status in REDIRECT_STATUSES and location:
+                        current = self._next_hop(url, current, location, redirects)
+                        continue
+                    if status == 304:
+                        return self._page(url, current, response, b"", started, redirects,
+                                          etag=headers.get("If-None-Match"),
+                                          last_modified=headers.get("If-Modified-Since"))
+                    if not 200 <= status < 300:
+                        error = _status_error(url, current, response)
+                        if status in HOLD_STATUSES and self.politeness is not None:
+                            self.politeness.hold(current, error.retry_after)
+                        raise error
+                    body = self._read_body(url, response, deadline)
+                    return self._page(url, current, response, body, started, redirects)
+                finally:
+                    response.close()
+
+    def _slot(self, url: str):
+        """The host's request slot under politeness, else nothing to wait for."""
+        return self.politeness.slot(url) if self.politeness is not None else contextlib.nullcontext()
 
     def _next_hop(self, url: str, current: str, location: str, redirects: list[str]) -> str:
         target = resolve_url(current, location)

@@ -13,9 +13,12 @@ Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the env
 from pipeline.store.database import connect, database_url, describe_server, start_embedded, stop_embedded
 from pipeline.store.feeds import (
     add_entries,
+    defer_feed,
     disable_feed,
     due_feeds,
     enable_feed,
+    feed_rates,
+    find_feed,
     get_entries,
     known_article_hashes,
     list_feeds,
@@ -24,7 +27,15 @@ from pipeline.store.feeds import (
     record_feed_poll,
     upsert_feeds,
 )
-from pipeline.store.loader import content_hash, load_articles, load_raw_page, replace_analysis, store_raw_page
+from pipeline.store.loader import (
+    content_hash,
+    load_articles,
+    load_raw_page,
+    link_duplicate,
+    record_fingerprint,
+    replace_analysis,
+    store_raw_page,
+)
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate
 from pipeline.store.rows import EntryRow, FeedState, FetchLogRow, LoadOutcome, RunRow
 from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
@@ -40,15 +51,19 @@ __all__ = [
     "connect",
     "content_hash",
     "database_url",
+    "defer_feed",
     "describe_server",
     "disable_feed",
     "due_feeds",
     "enable_feed",
+    "feed_rates",
+    "find_feed",
     "find_migrations",
     "finish_run",
     "get_entries",
     "get_run",
     "known_article_hashes",
+    "link_duplicate",
     "list_feeds",
     "load_articles",
     "load_raw_page",
@@ -57,6 +72,7 @@ __all__ = [
     "migrate",
     "pending_entries",
     "record_feed_poll",
+    "record_fingerprint",
     "replace_analysis",
     "start_embedded",
     "start_run",

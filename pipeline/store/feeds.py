@@ -82,6 +82,28 @@ def enable_feed(conn: psycopg.Connection, feed_id: int) -> None:
         _one(row, "enabling", f"feed {feed_id}")
 
 
+def defer_feed(conn: psycopg.Connection, feed_id: int, next_poll_at: datetime) -> None:
+    """Poll a feed no sooner than `next_poll_at` (its host asked us to wait); not an error."""
+    with translate_errors(f"deferring feed {feed_id}"), conn.transaction():
+        _one(conn.execute(q.DEFER_FEED, {"feed_id": feed_id, "next_poll_at": next_poll_at}).fetchone(),
+             "deferring", f"feed {feed_id}")
+
+
+def feed_rates(conn: psycopg.Connection, days: int = 7) -> dict[int, float]:
+    """New items a day of every feed over the last `days` days, by the items' own dates."""
+    with translate_errors("measuring feed rates"):
+        return {int(feed_id): float(rate) for feed_id, rate in conn.execute(q.SELECT_FEED_RATES, {"days": days})}
+
+
+def find_feed(conn: psycopg.Connection, ref: str) -> int:
+    """The id of a feed given as its id or its exact URL; `DatabaseError` naming it otherwise."""
+    if ref.isdigit():
+        return int(ref)
+    with translate_errors(f"looking up feed {ref}"):
+        row = conn.execute(q.SELECT_FEED_BY_URL, (ref,)).fetchone()
+    return _one(row, "finding", f"feed {ref}")
+
+
 def add_entries(conn: psycopg.Connection, feed_id: int | None,
                 entries: Sequence[tuple[FeedEntry, str]], source: str = "feed") -> int:
     """Queue article URLs (each with its canonical URL's hash); how many were new."""

@@ -119,6 +119,27 @@ def replace_analysis(conn: psycopg.Connection, article_id: int, analysis: Analys
              len(analysis.entities), len(analysis.events))
 
 
+def record_fingerprint(conn: psycopg.Connection, article_id: int, *, simhash: int, signature: bytes,
+                       bands: Sequence[int]) -> list[tuple[int, int, bytes]]:
+    """Store an article's fingerprints; the earlier articles sharing a MinHash band.
+
+    Returns `(article_id, first_copy_id, signature)` of each candidate, oldest first,
+    for the caller to compare signatures. Idempotent: a second call replaces the row.
+    """
+    params = {"article_id": article_id, "simhash": simhash, "signature": signature, "bands": list(bands)}
+    with translate_errors(f"fingerprinting article {article_id}"), conn.transaction():
+        if conn.execute(q.SET_SIMHASH, params).fetchone() is None:
+            raise LoadError(f"article {article_id} does not exist; cannot fingerprint it")
+        conn.execute(q.UPSERT_MINHASH, params)
+        return [(int(a), int(f), bytes(sig)) for a, f, sig in conn.execute(q.SELECT_MINHASH_CANDIDATES, params)]
+
+
+def link_duplicate(conn: psycopg.Connection, article_id: int, first_copy: int) -> None:
+    """Record that `article_id` nearly duplicates `first_copy` (kept once set)."""
+    with translate_errors(f"linking article {article_id} to {first_copy}"), conn.transaction():
+        conn.execute(q.SET_DUPLICATE_OF, {"article_id": article_id, "first_copy": first_copy})
+
+
 def store_raw_page(conn: psycopg.Connection, content: bytes, content_type: str | None = None,
                    encoding: str | None = None) -> str:
     """Keep a raw page gzip-compressed, once per distinct body; its sha256 (hex) key."""

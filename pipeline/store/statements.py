@@ -325,6 +325,31 @@ on conflict (content_hash) do nothing
 
 SELECT_RAW_PAGE = "select body from raw_pages where content_hash = %s"
 
+# --- near-duplicates (pipeline.dedup) ---------------------------------------------------------
+
+SET_SIMHASH = "update articles set simhash = %(simhash)s where article_id = %(article_id)s returning article_id"
+
+UPSERT_MINHASH = """
+insert into article_minhashes (article_id, signature, bands)
+values (%(article_id)s, %(signature)s, %(bands)s)
+on conflict (article_id) do update set signature = excluded.signature, bands = excluded.bands
+"""
+
+# Earlier articles sharing a band (GIN index of 010), oldest first, with the article each
+# points to as its first copy.
+SELECT_MINHASH_CANDIDATES = """
+select m.article_id, coalesce(a.duplicate_of, a.article_id) as first_copy, m.signature
+from article_minhashes m
+join articles a on a.article_id = m.article_id
+where m.bands && %(bands)s and m.article_id < %(article_id)s
+order by m.article_id
+"""
+
+SET_DUPLICATE_OF = """
+update articles set duplicate_of = %(first_copy)s
+where article_id = %(article_id)s and duplicate_of is null
+"""
+
 # --- feeds ------------------------------------------------------------------------------------
 
 UPSERT_FEED = """
@@ -373,6 +398,27 @@ update feeds set enabled = %(enabled)s, disabled_reason = %(reason)s
 where feed_id = %(feed_id)s
 returning feed_id
 """
+
+DEFER_FEED = """
+update feeds set next_poll_at = greatest(next_poll_at, %(next_poll_at)s)
+where feed_id = %(feed_id)s
+returning feed_id
+"""
+
+# Publishing rate per feed over the last week, from the items' own dates where they give one
+# (a new feed's backlog, discovered at once, would otherwise look like a burst).
+SELECT_FEED_RATES = """
+select f.feed_id,
+       count(e.entry_id)::float8 / %(days)s as items_per_day
+from feeds f
+left join entries e
+  on e.feed_id = f.feed_id
+ and coalesce(e.published_at, e.discovered_at) >= now() - make_interval(days => %(days)s)
+group by f.feed_id
+order by f.feed_id
+"""
+
+SELECT_FEED_BY_URL = "select feed_id from feeds where url = %s"
 
 # --- entries (the queue) --------------------------------------------------------------------
 
@@ -426,7 +472,7 @@ FETCH_LOG_COLUMNS = ("run_id", "feed_id", "url", "kind", "status", "error", "byt
 # --- housekeeping (tests, reset) ------------------------------------------------------------
 
 DATA_TABLES = (
-    "events", "locations", "entity_mentions", "entities", "entries", "article_urls",
+    "article_minhashes", "events", "locations", "entity_mentions", "entities", "entries", "article_urls",
     "articles", "raw_pages", "fetch_log", "pipeline_runs", "feeds",
 )
 
