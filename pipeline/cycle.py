@@ -18,18 +18,28 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from pipeline import schedule, store
+from pipeline import dedup, schedule, store
 from pipeline.config import Settings
-from pipeline.errors import FetchError, HTTPStatusError, MalformedFeed, NotAnArticle, WirewatchError
+from pipeline.errors import (
+    FetchError,
+    HostBusy,
+    HTTPStatusError,
+    MalformedFeed,
+    NotAnArticle,
+    RobotsDisallowed,
+    WirewatchError,
+)
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.feeds import parse_feed
 from pipeline.fetch import Fetcher
-from pipeline.models import ArticleBundle, FeedSpec
+from pipeline.models import ArticleBundle, FeedSpec, Page
+from pipeline.politeness import Politeness
 from pipeline.urls import canonicalize_url, url_hash
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_ENTRY_ATTEMPTS = 3
 #: at most this many pending entries are taken into one cycle
 MAX_ENTRIES_PER_CYCLE = 5_000
+#: feeds of a batch fetched at once (threads; politeness still paces each host)
+POLL_WORKERS = 16
 
 
 @dataclass(slots=True)
@@ -118,12 +130,20 @@ def select_feed_batches(settings: Settings, *, feed_ids: Sequence[int] | None = 
 
 def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | None = None,
                     *, fetcher: Fetcher | None = None) -> dict[str, Any]:
-    """Poll each feed once; record new entries and each feed's next poll."""
+    """Poll each feed once; record new entries and each feed's next poll.
+
+    The feeds are fetched by up to `POLL_WORKERS` threads at once (waiting on the
+    network, not the CPU); parsing and recording happen here, one feed at a time, as
+    the answers arrive, each feed committed on its own.
+    """
     result = StepResult()
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
-        for feed in store.list_feeds(conn, feed_ids):
-            _poll_feed(settings, conn, client, feed, run_id, result)
-            conn.commit()
+        feeds = store.list_feeds(conn, feed_ids)
+        workers = max(1, min(POLL_WORKERS, len(feeds)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            for feed, fetched in zip(feeds, pool.map(lambda f: _fetch_feed(client, f), feeds), strict=True):
+                _poll_feed(settings, conn, feed, fetched, run_id, result)
+                conn.commit()
     return result.to_dict()
 
 
@@ -172,6 +192,14 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         outcomes = store.load_articles(conn, bundles, run_id=run_id)
         conn.commit()
         result.timings["load_s"] += time.perf_counter() - started
+
+        started = time.perf_counter()
+        copies = dedup.link_near_duplicates(conn, [(outcome.article_id, bundle.article.text)
+                                                   for outcome, bundle in zip(outcomes, bundles, strict=True)
+                                                   if not outcome.duplicate])
+        conn.commit()
+        result.counts["articles_near_duplicate"] += len(copies)
+        result.timings["dedup_s"] += time.perf_counter() - started
         for outcome, bundle in zip(outcomes, bundles, strict=True):
             if outcome.duplicate:
                 result.counts["articles_duplicate"] += 1
@@ -203,7 +231,7 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
     run_id = start_run(settings, "cycle")
     results: list[dict[str, Any]] = []
     try:
-        with Fetcher(settings) as fetcher:
+        with polite_fetcher(settings) as fetcher:
             for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
                 results.append(poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
             for batch in select_entry_batches(settings):
@@ -228,12 +256,36 @@ def format_counts(counts: dict[str, int]) -> str:
 # --- inside the steps --------------------------------------------------------------------
 
 
+def polite_fetcher(settings: Settings) -> Fetcher:
+    """The cycle's fetcher: per-host pacing, Retry-After holds and robots.txt for pages."""
+    return Fetcher(settings, politeness=Politeness(settings))
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """What fetching one feed gave: a page or the error, and the time it took."""
+
+    page: Page | None
+    error: FetchError | None
+    elapsed_s: float
+
+
+def _fetch_feed(fetcher: Fetcher, feed) -> _Fetched:
+    """Fetch one feed conditionally (runs in a worker thread: no database here)."""
+    started = time.perf_counter()
+    try:
+        page = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, kind="feed")
+    except FetchError as exc:
+        return _Fetched(None, exc, time.perf_counter() - started)
+    return _Fetched(page, None, time.perf_counter() - started)
+
+
 class _fetcher:
     """Use the caller's fetcher, or open (and close) one for this step."""
 
     def __init__(self, settings: Settings, given: Fetcher | None) -> None:
         self._given = given
-        self._own = None if given else Fetcher(settings)
+        self._own = None if given else polite_fetcher(settings)
 
     def __enter__(self) -> Fetcher:
         return self._given or self._own.__enter__()
@@ -243,16 +295,22 @@ class _fetcher:
             self._own.__exit__(*exc)
 
 
-def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | None,
+def _poll_feed(settings: Settings, conn, feed, fetched: _Fetched, run_id: int | None,
                result: StepResult) -> None:
     now = datetime.now(timezone.utc)
     result.counts["feeds_polled"] += 1
-    started = time.perf_counter()
+    started = time.perf_counter() - fetched.elapsed_s
     status: int | None = None
     error: str | None = None
     size: int | None = None
     try:
-        page = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, kind="feed")
+        if isinstance(fetched.error, HostBusy):
+            _defer_feed(conn, feed, fetched.error, now, result)
+            error = str(fetched.error)
+            return
+        if fetched.error is not None:
+            raise fetched.error
+        page = fetched.page
         size = len(page.content)
         status = page.status
         body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
@@ -312,11 +370,28 @@ def _poll_feed(settings: Settings, conn, fetcher: Fetcher, feed, run_id: int | N
                                                    bytes=size, elapsed_ms=int(elapsed * 1000))])
 
 
+def _defer_feed(conn, feed, exc: HostBusy, now: datetime, result: StepResult) -> None:
+    """The host asked us to wait: poll the feed after that, without counting an error."""
+    store.defer_feed(conn, feed.feed_id, now + timedelta(seconds=max(exc.retry_after, 1.0)))
+    result.counts["feeds_deferred"] += 1
+    log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
+
+
 def _fetch_and_extract(settings: Settings, conn, fetcher: Fetcher, entry, run_id: int | None,
                        result: StepResult):
     started = time.perf_counter()
     try:
         page = fetcher.fetch(entry.url, kind="page")
+    except HostBusy as exc:  # left pending, not an attempt: the host asked us to come back later
+        result.counts["pages_deferred"] += 1
+        log.warning("page %s deferred: %s", entry.url, exc)
+        return None
+    except RobotsDisallowed as exc:
+        store.mark_entry(conn, entry.entry_id, "skipped", skip_reason="robots", error=str(exc))
+        result.counts["pages_skipped"] += 1
+        result.counts["skipped_robots"] += 1
+        log.warning("page %s skipped: %s", entry.url, exc)
+        return None
     except FetchError as exc:
         attempts = entry.attempts + 1
         state = "failed" if attempts >= MAX_ENTRY_ATTEMPTS or not _retryable(exc) else "pending"
