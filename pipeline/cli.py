@@ -228,7 +228,7 @@ def feeds_import(file: Annotated[Path, typer.Argument(help="OPML, or one URL a l
 
 @feeds_app.command("list")
 def feeds_list() -> None:
-    """The monitored feeds with their health."""
+    """The monitored feeds with their health: last status, errors, last new item, items a day, next poll."""
     from rich.console import Console
     from rich.table import Table
 
@@ -236,14 +236,57 @@ def feeds_list() -> None:
 
     with store.connect(_settings()) as conn:
         feeds = store.list_feeds(conn)
+        rates = store.feed_rates(conn)
     table = Table(title=f"{len(feeds)} feed(s)")
-    for column in ("id", "url", "enabled", "last status", "errors", "last polled", "last new item", "next poll", "interval"):
+    for column in ("id", "url", "enabled", "last status", "errors", "last polled", "last new item", "items/day",
+                   "next poll", "interval"):
         table.add_column(column)
     for f in feeds:
+        status = str(f.last_status or "-") if not f.last_error else f"{f.last_status or 'error'}: {f.last_error[:60]}"
         table.add_row(str(f.feed_id), f.url, "yes" if f.enabled else f"no: {f.disabled_reason or ''}",
-                      str(f.last_status or "-"), str(f.consecutive_errors), _when(f.last_polled_at),
-                      _when(f.last_new_item_at), _when(f.next_poll_at), f"{f.poll_interval_s // 60} min")
+                      status, str(f.consecutive_errors), _when(f.last_polled_at),
+                      _when(f.last_new_item_at), f"{rates.get(f.feed_id, 0.0):.1f}", _when(f.next_poll_at),
+                      f"{f.poll_interval_s // 60} min")
     Console(width=200).print(table)
+
+
+@feeds_app.command("enable")
+def feeds_enable(feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")]) -> None:
+    """Poll disabled feeds again from the next cycle, their error count cleared."""
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        ids = [store.find_feed(conn, ref) for ref in feeds]
+        for feed_id in ids:
+            store.enable_feed(conn, feed_id)
+        conn.commit()
+    print(f"{len(ids)} feed(s) enabled: " + ", ".join(map(str, ids)))
+
+
+@feeds_app.command("discover")
+def feeds_discover(
+    site_url: Annotated[str, typer.Argument(help="A site's home page (or any page of it).")],
+    add: Annotated[bool, typer.Option("--add", help="Also register the feeds found.")] = False,
+    probe_all: Annotated[bool, typer.Option("--probe-all", help="Try every common feed path, not only when the page links none.")] = False,
+    verbose: Verbose = 0,
+) -> None:
+    """Find a site's feeds from <link rel="alternate"> and common feed paths; each one checked to parse."""
+    _setup_logging(verbose)
+    from pipeline import cycle
+    from pipeline.discover import discover_feeds
+    from pipeline.models import FeedSpec
+
+    settings = _settings()
+    with cycle.polite_fetcher(settings) as fetcher:
+        found = discover_feeds(fetcher, site_url, probe_all=probe_all)
+    for feed in found:
+        print(f"{feed.url}\t{feed.entries} entries\t{feed.found_by}\t{feed.title or ''}")
+    if not found:
+        sys.stderr.write(f"no feed found on {site_url}; give the feed URL to `wirewatch feeds add`\n")
+        raise typer.Exit(1)
+    if add:
+        ids = cycle.register_feeds(settings, [FeedSpec(url=f.url, title=f.title, site_url=site_url) for f in found])
+        print(f"{len(ids)} feed(s) registered")
 
 
 def _when(value) -> str:

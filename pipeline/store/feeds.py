@@ -76,9 +76,9 @@ def disable_feed(conn: psycopg.Connection, feed_id: int, reason: str) -> None:
 
 
 def enable_feed(conn: psycopg.Connection, feed_id: int) -> None:
-    """Poll a disabled feed again."""
+    """Poll a disabled feed again, from the next cycle on, with its error count cleared."""
     with translate_errors(f"enabling feed {feed_id}"), conn.transaction():
-        row = conn.execute(q.SET_FEED_ENABLED, {"feed_id": feed_id, "enabled": True, "reason": None}).fetchone()
+        row = conn.execute(q.ENABLE_FEED, {"feed_id": feed_id}).fetchone()
         _one(row, "enabling", f"feed {feed_id}")
 
 

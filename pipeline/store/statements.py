@@ -399,6 +399,15 @@ where feed_id = %(feed_id)s
 returning feed_id
 """
 
+# Back from disabled: a fresh start, due now, its error count cleared so one more failure
+# does not switch it off again.
+ENABLE_FEED = """
+update feeds
+set enabled = true, disabled_reason = null, consecutive_errors = 0, next_poll_at = now()
+where feed_id = %(feed_id)s
+returning feed_id
+"""
+
 DEFER_FEED = """
 update feeds set next_poll_at = greatest(next_poll_at, %(next_poll_at)s)
 where feed_id = %(feed_id)s
