@@ -99,6 +99,9 @@ class Article:
     source_agency: str | None = None
     dateline: str | None = None
     sitename: str | None = None
+    # The page declares itself not free or showed a subscription prompt: `text` may be
+    # only the part served before the paywall.
+    paywalled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

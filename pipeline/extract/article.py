@@ -11,13 +11,12 @@ import logging
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
-from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
 from pipeline.extract.agency import normalise_agency, split_attribution
 from pipeline.extract.body import (
@@ -30,26 +29,29 @@ from pipeline.extract.body import (
 )
 from pipeline.extract.combine import extract_body
 from pipeline.extract.document import decode_html, parse_html
-from pipeline.extract.gate import check_article
+from pipeline.extract.gate import check_article, split_paywall_prompts
 from pipeline.extract.metadata import PageMetadata, read_metadata
 from pipeline.models import Article
+from pipeline.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
 # Bump whenever the text or metadata produced for the same page may change: stored
 # articles with an older version are candidates for reprocessing.
-EXTRACTOR_VERSION = "wirewatch-extract/2"
+EXTRACTOR_VERSION = "wirewatch-extract/3"
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# How many leading paragraphs may hold a copy of the headline.
+HEADLINE_WINDOW = 4
+PRE_HEADLINE_MAX_CHARS = 400
 EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
 
 
-def extract_article(html: str | bytes, url: str | None = None, *, settings: Settings | None = None) -> Article:
+def extract_article(html: str | bytes, url: str | None = None) -> Article:
     """The article in an HTML page; raises `NotAnArticle` (with `reason`) for other pages.
 
-    `settings` is accepted for symmetry with the other stages; extraction has no options
-    of its own yet, so the defaults and any `Settings` give the same result.
+    Extraction takes no configuration: the same page always gives the same article, which
+    is what lets `EXTRACTOR_VERSION` say when stored articles are stale.
     """
-    del settings  # extraction reads no configuration; kept in the signature for callers
     text = decode_html(html) if isinstance(html, bytes) else html
     tree = parse_html(text)
     if tree is None:
@@ -57,13 +59,14 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
     meta = read_metadata(tree)
     if None in (meta.title, meta.author, meta.published_at, meta.sitename):
         meta = meta.filled_from(_trafilatura_metadata(tree, url))
-    body = extract_body(tree, text, url)
+    body = extract_body(tree, text, url, meta.article_body)
     paragraphs = strip_boilerplate(_drop_headline(split_paragraphs(body.text), meta.title))
+    paragraphs, prompts = split_paywall_prompts(paragraphs)
     attribution = split_attribution(paragraphs)
     paragraphs = list(attribution.paragraphs)
     share = link_share(paragraphs, anchor_texts(tree))
     body_text = join_paragraphs(paragraphs)
-    check_article(body_text, tree, meta, url, share)
+    check_article(body_text, tree, meta, url, share, paywall_prompts=len(prompts))
     logger.debug("extracted %s: %s characters by %s", url, len(body_text), body.method)
     return Article(
         url=url,
@@ -77,6 +80,7 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
         source_agency=attribution.agency or (normalise_agency(meta.author) if meta.author else None),
         dateline=attribution.dateline,
         sitename=meta.sitename,
+        paywalled=meta.free is False or bool(prompts),
     )
 
 
@@ -102,11 +106,23 @@ def clean_plain_text(text: str, url: str | None = None) -> Article:
 
 
 def _drop_headline(paragraphs: list[str], title: str | None) -> list[str]:
-    """The paragraphs without a leading copy of the headline (it is metadata, not body)."""
-    if paragraphs and title:
-        first = _squash(paragraphs[0])
-        if len(first) >= 10 and first in _squash(title):
-            return paragraphs[1:]
+    """The paragraphs without the headline (metadata, not body) and what precedes it.
+
+    Extractors sometimes start a little above the story's header: a kicker, a teaser of a
+    related story, then the headline. Whatever stands before a copy of the headline in the
+    first few paragraphs belongs to the page, not to the story.
+    """
+    if not title:
+        return paragraphs
+    headline = _squash(title)
+    for index, paragraph in enumerate(paragraphs[:HEADLINE_WINDOW]):
+        squashed = _squash(paragraph)
+        # Past the first paragraph only a near-whole headline counts, not a phrase of it.
+        if len(squashed) >= 10 and squashed in headline and (index == 0 or len(squashed) >= 0.5 * len(headline)):
+            before = paragraphs[:index]
+            if all(len(p) < PRE_HEADLINE_MAX_CHARS for p in before):
+                return paragraphs[index + 1 :]
+            return before + paragraphs[index + 1 :]
     return paragraphs
 
 
@@ -126,25 +142,12 @@ def _trafilatura_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
 
 
 def _canonical(declared: str | None, url: str | None) -> str | None:
+    """The publisher's canonical URL made absolute, else the fetched URL canonicalised."""
     if declared:
         absolute = urljoin(url, declared) if url else declared
         if absolute.startswith(("http://", "https://")):
             return absolute
-    return _normalise_url(url) if url else None
-
-
-def _normalise_url(url: str) -> str:
-    """Lower-case scheme and host, no default port, no fragment.
-
-    A private minimal form: the full canonicaliser (tracking parameters and all) belongs
-    to `pipeline.urls`.
-    """
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+    return canonicalize_url(url) if url else None
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -48,8 +48,12 @@ class Body:
     method: str
 
 
-def extract_body(tree: HtmlElement, html: str, url: str | None) -> Body:
-    """The article body of a parsed page (`html` is its decoded source, for readability-lxml)."""
+def extract_body(tree: HtmlElement, html: str, url: str | None, declared: str | None = None) -> Body:
+    """The article body of a parsed page (`html` is its decoded source, for readability-lxml).
+
+    `declared` is the page's own JSON-LD `articleBody`: used only when every extractor
+    comes back with a stub, as on pages that render the story from script data.
+    """
     candidates: dict[str, str] = {
         "trafilatura-fast": _trafilatura(tree, url, fast=True),
         "trafilatura-precision": _trafilatura(tree, url, favor_precision=True),
@@ -61,6 +65,11 @@ def extract_body(tree: HtmlElement, html: str, url: str | None) -> Body:
         # would otherwise be refused as too short although an extractor read an article.
         method = max(candidates, key=lambda name: len(candidates[name]))
     chosen = candidates[method]
+    if len(chosen) < MIN_BODY_CHARS and declared:
+        declared_text = _declared_text(declared)
+        if len(declared_text) > max(len(chosen), MIN_BODY_CHARS):
+            logger.debug("no extractor found a body in %s; JSON-LD articleBody used", url)
+            return Body(declared_text, "json-ld")
     # The expensive check runs only where the page has prose the winner left out.
     if chosen and skipped_prose(tree, chosen) >= SKIPPED_PROSE_SHARE * len(chosen):
         longer = _readability(html)
@@ -167,6 +176,13 @@ def _stoplist() -> frozenset[str]:
     import justext  # noqa: PLC0415
 
     return frozenset(justext.get_stoplist("English"))
+
+
+def _declared_text(declared: str) -> str:
+    """JSON-LD `articleBody` as one block a line (some publishers put HTML in it)."""
+    if "<" in declared and ">" in declared:
+        return _block_text(declared) or _SPACES.sub(" ", lxml_html.fromstring(declared).text_content()).strip()
+    return declared.strip()
 
 
 def _block_text(fragment: str) -> str:
