@@ -189,10 +189,8 @@ class Politeness:
         now = self._clock()
         try:
             page = fetcher.fetch(origin, kind="robots")
-        except BlockedAddress:
-            raise  # the pages there are refused anyway, and for this very reason
-        except HostBusy as exc:
-            return RobotsRules(None, now + exc.retry_after, unreachable=True, reason=str(exc))
+        except (BlockedAddress, HostBusy):
+            raise  # the pages there are refused (or deferred) anyway, and for this very reason
         except FetchError as exc:
             status = getattr(exc, "status", None)
             if status is not None and 400 <= status < 500 and status != 429:
