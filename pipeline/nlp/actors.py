@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "thousand", "thousands",
                   "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
-                 "unit", "fighter", "delegation", "wing", "deployment"}
+                 "unit", "fighter", "delegation", "wing", "deployment", "activist"}
+ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
+                      "organisation", "group", "faction", "council", "committee", "league", "association"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
 ACTOR_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
 TITLE_SECTORS = {"president": "GOV", "minister": "GOV", "king": "GOV", "premier": "GOV", "chancellor": "GOV",
@@ -94,9 +96,11 @@ class ActorReader:
             if (lower in QUANTITY_WORDS or token.like_num or token.pos_ == "NUM") and of_objects:
                 token = of_objects[0]
                 continue
-            if lower in GENERIC_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
-                    and _entity_at(token) is None:
-                token = of_objects[0]
+            owners = of_objects + [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
+                                   for g in c.children if g.dep_ == "pobj"]
+            if lower in GENERIC_HEADS and owners and _entity_at(token) is None and (
+                    _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS):
+                token = owners[0]  # "activists from the Fatah Party", "leaders of the coalition"
                 continue
             break
         if token.like_num and _entity_at(token) is None:

@@ -50,6 +50,8 @@ BACKGROUND_MARKS = {"after", "before", "because", "unless", "if", "until", "sinc
 BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite", "because", "since", "until",
                     "over", "without"}
 OBLIGATION_AUX = {"must", "should", "ought"}
+STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
+STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}
 DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
 
 
@@ -61,6 +63,7 @@ class _Candidate:
     priority: int
     depth: int
     background: int = 0
+    phrasal: bool = False  # matched with its companion words ("give welcome", "lift blockade")
 
     @property
     def rank(self) -> tuple[float, int, int]:
@@ -84,7 +87,9 @@ class EventReader:
         countries = tuple(doc._.countries or ())
         dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
         events: list[Event] = []
-        for sent in doc.sents:
+        sents = list(doc.sents)
+        doc.user_data[_PARAGRAPHS_KEY] = _paragraphs(sents)
+        for sent in sents:
             if is_subheading(sent.text):
                 continue
             events.extend(self.read_sentence(sent, published, dateline_loc, countries))
@@ -98,13 +103,16 @@ class EventReader:
             return []
         candidates.sort(key=lambda c: c.rank)
         top = candidates[0]
-        if top.token.pos_ == "NOUN":  # "killed in a car bomb explosion": the verb carries the actors
-            verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.type == top.type
-                         and c.background == top.background and _dominates(c.token, top.token, through_conj=False)),
+        if top.token.pos_ == "NOUN":
+            # "killed in a car bomb explosion": the verb carries the actors; "prevented the
+            # demonstration", "condemned the attack": the verb's act is the event, its object the topic.
+            verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.background == top.background
+                         and (c.type == top.type and _dominates(c.token, top.token, through_conj=False)
+                              or top.token.dep_ == "dobj" and top.token.head.i == c.token.i and not top.phrasal)),
                         None)
             if verb is not None:
                 candidates.remove(verb)
-                candidates.insert(0, replace(verb, mode=verb.mode or top.mode))
+                candidates.insert(0, replace(verb, mode=verb.mode or top.mode) if verb.type == top.type else verb)
         chosen = [candidates[0]]
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
@@ -142,7 +150,8 @@ class EventReader:
             return None
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
-        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token), _background(token))
+        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token), _background(token),
+                          bool(trig.companions))
 
     def _event(self, sent: Span, cand: _Candidate, published: date | None,
                dateline_loc: Location | None, countries: tuple[str, ...], *, secondary: bool) -> Event | None:
@@ -191,6 +200,12 @@ class EventReader:
             etype = "FIGHT"
 
         location, loc_source = self._location(sent, token, actor1, actor2, dateline_loc, countries)
+        if (actor1 is None and etype in STATE_ACTIONS and loc_source == "sentence" and location is not None
+                and location.country and any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children)):
+            # "was arrested in Lebanon": arrests and inquiries with no named agent are the state's.
+            state = Actor(text=location.text, canonical=self.gazetteer.country_name(location.country) or location.text,
+                          type="GOV", country=location.country)
+            actor1 = ActorMention(state, sent[:0])
         date_value, date_text, precision, date_source = self._date(sent, token, published)
         fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
         confidence = 0.45 + 0.05 * min(cand.priority, 6) + (0.15 if actor1 else 0) + (0.1 if actor2 else 0)
@@ -228,7 +243,9 @@ class EventReader:
         source: Token | None = None
         target: Token | None = None
         if token.pos_ == "VERB" or token.pos_ == "ADJ":
-            if subjpass is not None:
+            if subjpass is not None and agent is None and token.lemma_.lower() in STATIVE_PASSIVES:
+                source, target = subjpass, obj  # "Israel is opposed to ...": a state of the subject
+            elif subjpass is not None:
                 source, target = agent, subjpass
             else:
                 source, target = subj, obj
@@ -283,6 +300,11 @@ class EventReader:
                    if m is not None and is_actor(m) and not _own_forces(m.span)
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):
+            controlled = read(_controller_object(token))
+            if controlled is not None and self.actors.is_agent(controlled) and (
+                    a1 is None or controlled.span.start != a1.span.start):
+                a2 = controlled
+        if a2 is None or not self.actors.is_agent(a2):
             named = self._named_target(token, a1)
             if named is not None:
                 a2 = named
@@ -319,16 +341,14 @@ class EventReader:
         found = self._sentence_location(sent, token, actor1, countries, target=actor2.span if actor2 else None)
         if found is not None:
             return found, "sentence"
-        paragraph = _paragraph(sent)
         fallback: Location | None = None
         source: str | None = None
-        if paragraph is not None:
-            for other in paragraph.sents:
-                if other.start != sent.start:
-                    fallback = self._sentence_location(other, other.root, None, countries, strict=True)
-                    if fallback is not None:
-                        source = "paragraph"
-                        break
+        for other in _paragraph_sentences(sent):
+            if other.start != sent.start:
+                fallback = self._sentence_location(other, other.root, None, countries, strict=True)
+                if fallback is not None:
+                    source = "paragraph"
+                    break
         if fallback is None and dateline_loc is not None:
             fallback, source = dateline_loc, "dateline"
         if fallback is not None and fallback.precision == "city" and fallback.admin1 and any(
@@ -350,6 +370,8 @@ class EventReader:
             if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-", "–") or root.dep_ == "npadvmod":
                 continue  # "Britain-based", "US-led"
             prep = root.head if root.dep_ == "pobj" else None
+            if prep is not None and prep.lower_ == "from" and prep.head.pos_ in ("NOUN", "PROPN"):
+                continue  # "a missionary from Calgary": where someone comes from
             attached = prep is not None and prep.lower_ in LOCATION_PREPS
             if root.dep_ == "pobj" and prep is not None and prep.lower_ == "of" and prep.head.lemma_.lower() in (
                     "town", "city", "village", "outskirts", "province", "region", "area", "capital", "suburb"):
@@ -467,6 +489,7 @@ def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
 
 
 _NAMED_ACTORS = {"PERSON", "ORG", "NORP", "GPE"}
+_PARAGRAPHS_KEY = "wirewatch_paragraphs"
 
 
 def _own_forces(span: Span) -> bool:
@@ -520,12 +543,24 @@ def _background(token: Token) -> int:
 
 
 def _condition(token: Token | None) -> Token | None:
-    """The "unless ..." or "if ..." clause a statement depends on."""
+    """The "unless ..." or "if ..." clause a statement (or its complement) depends on."""
     if token is None:
         return None
-    for child in token.children:
+    for child in token.subtree:
         if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("unless", "if") for c in child.children):
             return child
+    return None
+
+
+def _controller_object(token: Token) -> Token | None:
+    """The object of the verb that sets a trigger going: "ordered the newspaper to suspend
+    publication", "summoned the ambassador to complain" -> the newspaper, the ambassador."""
+    node = token
+    if node.pos_ == "NOUN" and node.dep_ == "dobj":
+        node = node.head
+    if node.dep_ in ("xcomp", "advcl", "ccomp") and node.head.pos_ == "VERB" and not any(
+            c.dep_ in ("nsubj", "nsubjpass") for c in node.children):
+        return _first(list(node.head.children), "dobj")
     return None
 
 
@@ -686,6 +721,8 @@ def _clause_subjects(token: Token) -> list[Token]:
             break
         if node.pos_ in ("VERB", "AUX"):
             out += [c for c in node.children if c.dep_ == "nsubj"]
+            if node.dep_ == "acl" and node.tag_ != "VBN":
+                out.append(node.head)  # "youths resorted to throwing", parsed as a noun phrase
     return out
 
 
@@ -713,7 +750,12 @@ def _speaker(token: Token) -> Token | None:
             return None
         node = node.head
         if node.lemma_.lower() in SPEECH_VERBS:
-            return _first(list(node.children), "nsubj")
+            found = _first(list(node.children), "nsubj")
+            if found is not None:
+                return found
+            quoted = _first(list(node.children), "nsubjpass")  # "X was quoted as saying he ..."
+            if quoted is not None and node.lemma_.lower() == "quote":
+                return quoted
     return None
 
 
@@ -726,14 +768,23 @@ def _tree_distance(a: Token, b: Token) -> int:
     return 99
 
 
-def _paragraph(sent: Span) -> Span | None:
-    """The paragraph (text between line breaks) holding a sentence."""
-    doc = sent.doc
-    text = doc.text
-    start = text.rfind("\n", 0, sent.start_char) + 1
-    end = text.find("\n", sent.start_char + len(sent.text.rstrip()))
-    end = len(text) if end == -1 else end
-    span = doc.char_span(start, end, alignment_mode="expand")
-    if span is None or (span.start == sent.start and span.end == sent.end):
-        return None
-    return span
+def _paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
+    """Sentence start -> the sentences of its paragraph (text between line breaks), built once
+    per document: `Span.sents` rescans the document on every call."""
+    out: dict[int, list[Span]] = {}
+    current: list[Span] = []
+    text = sents[0].doc.text if sents else ""
+    for sent in sents:
+        if current and "\n" in text[current[-1].start_char + len(current[-1].text.rstrip()): sent.start_char]:
+            current = []
+        current.append(sent)
+        out[sent.start] = current
+    return out
+
+
+def _paragraph_sentences(sent: Span) -> list[Span]:
+    """The sentences of the paragraph holding `sent`, from the document's cache when `read` built it."""
+    cached = sent.doc.user_data.get(_PARAGRAPHS_KEY)
+    if cached is None or sent.start not in cached:
+        cached = _paragraphs(list(sent.doc.sents))
+    return cached.get(sent.start, [sent])
