@@ -9,7 +9,8 @@ the common-messaging `MessageQueueTrigger` (`redis+pubsub`, connection `redis_de
 polled every second by the triggerer).
 
 The message only wakes the DAG: each run drains every pending entry, whoever queued it,
-through the same steps as `feed_monitor`, so a message lost while the triggerer was down
+through the same steps as `feed_monitor`, in one task that keeps draining what arrives
+meanwhile (up to `DRAIN_BUDGET_S`) so the model stays loaded between pushes, so a message lost while the triggerer was down
 delays nothing beyond the next push or the next `feed_monitor` run. When articles land,
 `announce` emits the `wirewatch://warehouse/articles` Asset.
 All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
@@ -38,6 +39,8 @@ PUSH_TRIGGER = MessageQueueTrigger(
 )
 PUSHED = Asset(PUSH_URI, watchers=[AssetWatcher(name="wirewatch_push", trigger=PUSH_TRIGGER)])
 NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
+#: a run keeps draining entries that arrive while it works, for at most this long
+DRAIN_BUDGET_S = 300
 
 
 @dag(
@@ -56,33 +59,25 @@ NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
 )
 def push_ingest():
     @task
-    def start(triggering_asset_events=None) -> int:
+    def drain(triggering_asset_events=None) -> dict:
+        """One task, one process: the spaCy model loads once and stays warm while pushes keep coming."""
         import logging
+        import time
 
         from pipeline import cycle
 
+        settings = task_settings()
         messages = [event.extra.get("payload", {}).get("data")
                     for events in (triggering_asset_events or {}).values() for event in events]
         logging.getLogger(__name__).info("woken by %d push message(s): %s", len(messages), messages[:5])
-        return cycle.start_run(task_settings(), "push")
-
-    @task
-    def pending_entries() -> list[list[int]]:
-        from pipeline import cycle
-
-        return cycle.select_entry_batches(task_settings())
-
-    @task(pool="wirewatch_fetch", pool_slots=1)
-    def process(entry_ids: list[int], wirewatch_run: int) -> dict:
-        from pipeline import cycle
-
-        return cycle.process_entry_batch(task_settings(), entry_ids, wirewatch_run)
-
-    @task(trigger_rule="none_failed")
-    def finish(wirewatch_run: int, processed) -> dict:
-        from pipeline import cycle
-
-        return cycle.finish_run(task_settings(), wirewatch_run, list(processed or []))
+        run_id = cycle.start_run(settings, "push")
+        results, started = [], time.monotonic()
+        while time.monotonic() - started < DRAIN_BUDGET_S:
+            batches = cycle.select_entry_batches(settings)
+            if not batches:
+                break
+            results.extend(cycle.process_entry_batch(settings, batch, run_id) for batch in batches)
+        return cycle.finish_run(settings, run_id, results)
 
     @task.short_circuit
     def any_new(summary: dict) -> bool:
@@ -93,11 +88,7 @@ def push_ingest():
         outlet_events[NEW_ARTICLES].extra = {"run_id": summary["run_id"], "source": "push",
                                              "articles_new": summary["counts"].get("articles_new", 0)}
 
-    wirewatch_run = start()
-    batches = pending_entries()
-    wirewatch_run >> batches
-    processed = process.partial(wirewatch_run=wirewatch_run).expand(entry_ids=batches)
-    summary = finish(wirewatch_run, processed)
+    summary = drain()
     any_new(summary) >> announce(summary)
 
 
