@@ -102,6 +102,11 @@ def normalise_agency(name: str) -> str | None:
     return _ALIAS.get(name) or _ALIAS_LOWER.get(name.lower())
 
 
+def names_agency(line: str) -> bool:
+    """True when a short credit or copyright line names a news agency we know."""
+    return bool(re.search(rf"(?<![\w-]){_AGENCY_LIST}(?![\w-])", line))
+
+
 def split_attribution(paragraphs: list[str] | tuple[str, ...]) -> Attribution:
     """Cut the dateline off the first paragraph and credit lines off the end."""
     paras = [p.strip() for p in paragraphs if p and p.strip()]

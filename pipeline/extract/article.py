@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # articles with an older version are candidates for reprocessing.
 EXTRACTOR_VERSION = "wirewatch-extract/3"
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # How many leading paragraphs may hold a copy of the headline.
 HEADLINE_WINDOW = 4
 PRE_HEADLINE_MAX_CHARS = 400
@@ -155,6 +156,8 @@ def _iso_date(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
+    if _ISO_DATE.fullmatch(value):
+        return value  # a date without a time stays a date, not midnight
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
     except ValueError:

@@ -14,6 +14,8 @@ import unicodedata
 
 from lxml.html import HtmlElement
 
+from pipeline.extract.agency import names_agency
+
 logger = logging.getLogger(__name__)
 
 LANGUAGE_SAMPLE_CHARS = 2000
@@ -38,6 +40,17 @@ _BOILERPLATE = [
     # reprint and rights notices
     re.compile(r"^(?:this (?:article|story) (?:was|has been|is) (?:originally |first )?(?:published|republished|reproduced)).{0,160}$", re.I),
     re.compile(r"^(?:reprints?|permissions|all rights reserved)\b.{0,100}$", re.I),
+    re.compile(r"^this copy is for your personal,? non-commercial use only\b.{0,300}$", re.I),
+    re.compile(r"^(?:order|buy) reprints?$|^print (?:this )?(?:article|story|page)$", re.I),
+    # a labelled link ("Listen: https://...") or a contact address standing alone; a bare
+    # link is left alone, since articles list their sources and products that way
+    re.compile(r"^[\w ]{1,30}:\s*(?:https?://|www\.)\S+$", re.I),
+    re.compile(r"^(?:write to|contact|email|e-mail|reach)\b.{0,80}\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\.?$", re.I),
+    # widgets talking to the reader
+    re.compile(r"^(?:like|enjoy(?:ed)?|love) (?:this|the) (?:story|article|post)\?.{0,80}$", re.I),
+    re.compile(r"^also on [\w.-]+\.[a-z]{2,}\b.{0,160}$", re.I),
+    re.compile(r"^(?:an error (?:has )?occurred|something went wrong)\b.{0,60}$|^this (?:article|story) has been sent to\b.{0,60}$", re.I),
+    re.compile(r"^(?:tags?|topics?|filed under|categories)\s*:?$", re.I),
     # image credits standing alone
     re.compile(r"^(?:photo|image|picture|file photo|photograph)\s*(?:credit)?\s*[:|]\s*.{0,100}$", re.I),
     re.compile(r"^\(?(?:photo|image|picture)(?: by)? [^.]{0,60}/\s*(?:getty|afp|reuters|ap|epa|shutterstock|anadolu)[^.]{0,40}\)?$", re.I),
@@ -46,6 +59,12 @@ _BOILERPLATE = [
 _BYLINE = re.compile(r"^by\s+[A-Z][\w.'’\-]+(?:\s+[A-Z][\w.'’\-]+){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w.'’\-]+(?:\s+[A-Z][\w.'’\-]+){0,3}){0,3}(?:\s*[|,-]\s*.{0,60})?$")
 _TIMESTAMP = re.compile(r"^(?:published|updated|posted|last updated|first published)\b[\s:]+.{0,60}\d.{0,40}$", re.I)
 _BYLINE_ZONE = 3
+# "- Print Article": a list item's marker is not part of what the line says.
+_LIST_MARK = re.compile(r"^(?:[-–•·*]|\d{1,2}[.)])\s+")
+# "© Example 2019", "Copyright 2019 Example", "... All rights reserved." (not "Copyright lawyers said")
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\))?\s*\d{4}|copyright\s*©).{0,160}$|^.{0,160}\ball rights reserved\.?$", re.I
+)
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -59,10 +78,17 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def strip_boilerplate(paragraphs: list[str]) -> list[str]:
-    """The paragraphs without share bars, prompts, credits, and a byline or timestamp at the top."""
+    """The paragraphs without share bars, prompts, credits, and a byline or timestamp at the top.
+
+    A copyright line goes too, unless it credits a news agency: that one is left for
+    `split_attribution` to read as the story's origin.
+    """
     kept = []
     for index, para in enumerate(paragraphs):
-        if len(para) <= 200 and any(p.match(para) for p in _BOILERPLATE):
+        line = _LIST_MARK.sub("", para)
+        if len(line) <= 200 and any(p.match(line) for p in _BOILERPLATE):
+            continue
+        if len(line) <= 200 and _COPYRIGHT.match(line) and not names_agency(line):
             continue
         if index < _BYLINE_ZONE and len(para) <= 120 and (_BYLINE.match(para) or _TIMESTAMP.match(para)):
             continue

@@ -7,7 +7,8 @@ one that shares most token shingles with the other two is kept (an outlier loses
 it is). One failure survives a vote: every trafilatura setting stopping at the same
 in-article break (an ad slot, a "read more" block), so the winner is a prefix of
 readability's much longer body. Only then is jusText, a fourth algorithm, asked whether the
-longer body is the story. No rule names a site.
+longer body is the story, and also picks between two readings when the third shares
+almost nothing with either (it cannot be let vote). No rule names a site.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ TRUNCATED_LENGTH_RATIO = 1.6
 SKIPPED_PROSE_SHARE = 0.5
 PROSE_MIN_CHARS = 120
 PROSE_PROBE_CHARS = 60
+# A candidate sharing less than this with every other is an outlier; two candidates this
+# close need no referee.
+OUTLIER_AGREEMENT = 0.3
+CLOSE_AGREEMENT = 0.98
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,7 @@ def extract_body(tree: HtmlElement, html: str, url: str | None, declared: str | 
         "trafilatura-precision": _trafilatura(tree, url, favor_precision=True),
         "readability-tree": _readability_tree(tree),
     }
-    method = choose_by_agreement(candidates)
+    method = _referee_outlier(candidates, html) or choose_by_agreement(candidates)
     if len(candidates[method]) < MIN_BODY_CHARS:
         # Two candidates agreeing on a stub lose to one that found a body: the page
         # would otherwise be refused as too short although an extractor read an article.
@@ -79,6 +84,29 @@ def extract_body(tree: HtmlElement, html: str, url: str | None, declared: str | 
                 logger.debug("body of %s looked truncated; readability's longer body kept", url)
                 return Body(longer, "readability")
     return Body(chosen, method)
+
+
+def _referee_outlier(candidates: dict[str, str], html: str) -> str | None:
+    """With one candidate agreeing with nobody, jusText picks between the other two.
+
+    A candidate that shares almost nothing with the others (a precision mode that kept
+    only a caption) must not vote: its few shared shingles would decide between two
+    serious readings. jusText, a fourth algorithm, decides instead; None when no such
+    outlier exists or the referee cannot tell.
+    """
+    shingled = {name: shingles(text) for name, text in candidates.items()}
+    outliers = [
+        name for name, own in shingled.items()
+        if own and max(_dice(own, other) for other_name, other in shingled.items() if other_name != name) < OUTLIER_AGREEMENT
+    ]
+    rest = [name for name in candidates if name not in outliers]
+    if len(outliers) != 1 or len(rest) != 2 or _dice(shingled[rest[0]], shingled[rest[1]]) >= CLOSE_AGREEMENT:
+        return None
+    referee = shingles(_justext(html))
+    scores = {name: _dice(shingled[name], referee) for name in rest}
+    if max(scores.values()) == 0 or scores[rest[0]] == scores[rest[1]]:
+        return None
+    return max(rest, key=lambda name: scores[name])
 
 
 def skipped_prose(tree: HtmlElement, chosen: str) -> int:
