@@ -282,8 +282,10 @@ def feeds_discover(
     for feed in found:
         print(f"{feed.url}\t{feed.entries} entries\t{feed.found_by}\t{feed.title or ''}")
     if not found:
-        sys.stderr.write(f"no feed found on {site_url}; give the feed URL to `wirewatch feeds add`\n")
-        raise typer.Exit(1)
+        from pipeline.errors import MalformedFeed
+
+        raise MalformedFeed(f"no feed found on {site_url}; give the feed URL to `wirewatch feeds add`",
+                            url=site_url)
     if add:
         ids = cycle.register_feeds(settings, [FeedSpec(url=f.url, title=f.title, site_url=site_url) for f in found])
         print(f"{len(ids)} feed(s) registered")
