@@ -160,6 +160,7 @@ class Event:
     location_source: str | None = None
     date_source: str | None = None
     supporting: tuple[tuple[int, int], ...] = ()
+    speaker: Actor | None = None  # who the sentence quotes or reports ("..., a monitor said")
 
 
 @dataclass(frozen=True, slots=True)

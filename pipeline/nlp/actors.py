@@ -153,7 +153,7 @@ class ActorReader:
                 org = self.orgs.get(resolved)
                 sector, country = (org.sector, org.country) if org else ("REB", None)
             else:
-                sector = self.nouns.get(lemma)
+                sector = self.nouns.get(lemma) or self.nouns.get(lemma.rstrip("s"))  # "Rebels" as PROPN
                 country = self._modifier_country(head)
                 for tok in span:
                     ent = _entity_at(tok)

@@ -195,6 +195,7 @@ class Canonicaliser:
 
     def __init__(self) -> None:
         self.gazetteer = default_gazetteer()
+        self.group_nouns = lexicon.group_nouns()
 
     def __call__(self, doc: Doc) -> Doc:
         ents = [e for e in doc.ents]
@@ -256,7 +257,38 @@ class Canonicaliser:
             name = ids[0] if ids else max((keys[i][0] for i in members), key=len)
             for i in members:
                 ents[i]._.canonical = name
+        self._resolve_group_nouns(doc, ents)
         return doc
+
+    def _resolve_group_nouns(self, doc: Doc, ents: list[Span]) -> None:
+        """ "the jihadists" becomes a mention of the one candidate group the document names;
+        with two candidates named ("IS" and "Al-Qaeda") it stays unresolved."""
+        named = {e._.canonical for e in ents if e.ent_id_}
+        if not named:
+            return
+        for ent in ents:  # the model's own "jihadist" (NORP) mentions
+            if not ent.ent_id_:
+                resolved = self._one_group(_singular(canonical_text(ent.text).lower()), named)
+                if resolved:
+                    ent._.canonical = resolved
+        added: list[tuple[Span, str]] = []
+        for token in doc:
+            if token.ent_type_ or token.pos_ != "NOUN" or token.i == 0 or doc[token.i - 1].lower_ != "the":
+                continue
+            if token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "of":
+                continue  # "the group of villagers"
+            resolved = self._one_group(token.lemma_.lower(), named)
+            if resolved:
+                added.append((Span(doc, token.i - 1, token.i + 1, label="ORG"), resolved))
+        if added:
+            doc.ents = sorted([*doc.ents, *(span for span, _ in added)], key=lambda e: e.start)
+            for span, name in added:
+                span._.canonical = name
+
+    def _one_group(self, lemma: str, named: set[str]) -> str | None:
+        candidates = self.group_nouns.get(lemma)
+        present = named.intersection(candidates) if candidates else set()
+        return present.pop() if len(present) == 1 else None
 
     def _key(self, ent: Span) -> tuple[str, str]:
         """(display name, merge key) of one mention."""
@@ -275,6 +307,11 @@ def canonical_text(text: str) -> str:
     """A mention without a leading "the", a possessive or surrounding punctuation."""
     text = re.sub(r"[’']s?$", "", text.strip()).strip(" \"'“”,.;:()")
     return re.sub(r"^(the|The)\s+", "", text)
+
+
+def _singular(word: str) -> str:
+    """ "jihadists" -> "jihadist"; group nouns are listed by lemma."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _initials(ent: Span) -> str:

@@ -184,6 +184,12 @@ class EventReader:
         mode = self._mode(sent, etype, mode)
 
         actor1, actor2 = self._actors(token)
+        obligation = _obligation_clause(token) if cand.type == "DEMAND" and token.lemma_.lower() in DEMAND_SPEECH else None
+        if obligation is not None:  # "Russia said Sudan must return ...": the demand is on Sudan
+            obliged = self.actors.read(_first(list(obligation.children), "nsubj"))
+            if obliged is not None and self.actors.is_actor(obliged):
+                actor2 = obliged
+        speaker = self.actors.read(_attribution(token))
         if etype == "THREATEN" and (actor2 is None or not self.actors.is_agent(actor2)):
             condition = _condition(token) or _condition(governor)
             subject = _first(list(condition.children), "nsubj") if condition is not None else None
@@ -219,6 +225,8 @@ class EventReader:
             confidence=round(max(0.05, min(confidence, 0.99)), 2), trigger=token.text,
             location_source=loc_source, date_source=date_source,
             supporting=((sent.start_char, sent.end_char),),
+            speaker=speaker.actor if speaker is not None and (actor1 is None or speaker.span.start != actor1.span.start
+                                                              or obligation is not None) else None,
         )
 
     def _mode(self, sent: Span, etype: str, mode: str | None) -> str | None:
@@ -254,7 +262,10 @@ class EventReader:
             if subj is not None and subj.lemma_.lower() in EVENT_NOUNS | {"fighting", "fight", "clash"} \
                     and opponent is not None:
                 source, target = obj, opponent  # "fighting pitted X against Y"
-            if source is None and subjpass is None and token.dep_ in ("acl", "relcl") and token.tag_ != "VBN":
+            active_participle = token.tag_ == "VBN" and agent is None and any(
+                c.dep_ == "prep" and c.lower_ in ("on", "against", "toward", "towards", "into") for c in token.children)
+            if source is None and subjpass is None and token.dep_ in ("acl", "relcl") and (
+                    token.tag_ != "VBN" or active_participle):
                 source = token.head  # "forces converged on ...", parsed as a noun phrase
             elif target is None and subj is None and token.dep_ == "acl" and token.tag_ == "VBN":
                 target = token.head  # "people killed by ..."
@@ -739,6 +750,28 @@ def _embedded_target(token: Token) -> Token | None:
             pobj = _prep_object(child, ("against", "with", "on", "to", "in", "from"))
             if pobj is not None:
                 return pobj
+    return None
+
+
+def _attribution(token: Token) -> Token | None:
+    """Who a trigger's statement is attributed to: the subject of the speech verb it is
+    reported under ("'...,' said Rami Abdel Rahman", "officials said Tuesday") or the
+    object of "according to"; None for the narrator's own statements."""
+    node = token
+    for _ in range(6):
+        if node.lemma_.lower() in SPEECH_VERBS and node.pos_ in ("VERB", "AUX"):
+            found = _first(list(node.children), "nsubj")
+            if found is not None and found.pos_ != "PRON":
+                return found
+        for child in node.children:
+            if child.dep_ == "prep" and child.lower_ == "according":
+                to = next((c for c in child.children if c.lower_ == "to"), None)
+                pobj = _first(list(to.children), "pobj") if to is not None else None
+                if pobj is not None:
+                    return pobj
+        if node.head.i == node.i:
+            break
+        node = node.head
     return None
 
 
