@@ -234,7 +234,7 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
         _finish_day(conn, source, day, "done", None)
         conn.commit()
     result.counts["days_done"] += 1
-    log.info("backfill %s %s: done (%s)", source.location, day, cycle.format_counts(result.counts))
+    log.info("backfill %s %s: done (%s)", source.location, day, format_counts(result.counts))
     return result.to_dict()
 
 
@@ -255,7 +255,10 @@ def select_warc_files(paths: Sequence[Path], day: date) -> list[Path]:
             when = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc) if match else None
         except ValueError:
             when = None
-        (stamped.append((when, path)) if when else unstamped.append(path))
+        if when is None:
+            unstamped.append(path)
+        else:
+            stamped.append((when, path))
     stamped.sort()
     start, end = _day_bounds(day)
     chosen = [path for i, (when, path) in enumerate(stamped)
