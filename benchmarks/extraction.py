@@ -9,8 +9,12 @@ Scores both, in the same run and on the same pages, on the development sets in
   counted over all pages, then P/R/F1.
 
 Plain trafilatura is `trafilatura.extract(html, url=url, include_comments=False)`.
-Prints both scores, Wirewatch/plain ratios and milliseconds per page. Skips cleanly (exit 0)
-when the evaluation folder is absent. Usage:
+Prints both scores, Wirewatch/plain ratios and milliseconds per page. Every page is scored:
+one Wirewatch refuses as not an article scores as an empty body. The run then checks the
+pinned floors in `benchmarks/extraction_floors.json` (Wirewatch F1 at least the floor and
+at least `min_f1_vs_plain` times plain trafilatura's, time at most `max_time_ratio` times
+plain trafilatura's) and exits 1 when one fails. Skips cleanly (exit 0) when the
+evaluation folder is absent. Usage:
 
     .venv/bin/python benchmarks/extraction.py [--set scrapinghub|trafilatura|all] [--dump DIR]
 """
@@ -37,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.errors import NotAnArticle  # noqa: E402
 from pipeline.extract import extract_article  # noqa: E402
 
+FLOORS = Path(__file__).resolve().with_name("extraction_floors.json")
 EVAL_DIR = Path(os.environ.get("WIREWATCH_EVAL_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "eval")
 SCRAPINGHUB = "scrapinghub-article-extraction-benchmark"
 TRAFILATURA_EVAL = "trafilatura-eval"
@@ -190,6 +195,23 @@ def report(title: str, pages: list[Page], runs: dict[str, Run], scorer: Callable
     return results
 
 
+def check_floors(folder: str, results: dict[str, dict[str, float]], floors: dict[str, dict[str, float]]) -> list[str]:
+    """The pinned floors this set's results fall under, as one line each."""
+    floor = floors.get(folder)
+    if floor is None:
+        return []
+    ours, plain = results["wirewatch"], results["plain trafilatura"]
+    failures = []
+    if ours["f1"] < floor["min_f1"]:
+        failures.append(f"{folder}: F1 {ours['f1']:.4f} is under the pinned floor {floor['min_f1']:.4f}")
+    if ours["f1"] < floor["min_f1_vs_plain"] * plain["f1"]:
+        failures.append(f"{folder}: F1 {ours['f1']:.4f} is under {floor['min_f1_vs_plain']} x plain trafilatura's {plain['f1']:.4f}")
+    ratio = ours["ms_per_page"] / plain["ms_per_page"]
+    if ratio > floor["max_time_ratio"]:
+        failures.append(f"{folder}: time {ratio:.2f}x plain trafilatura is over the limit {floor['max_time_ratio']}x")
+    return failures
+
+
 def dump(directory: Path, pages: list[Page], runs: dict[str, Run]) -> None:
     """Per-page outputs and scores, to read where the extractors differ."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -214,12 +236,21 @@ def main(argv: list[str] | None = None) -> int:
     if not sets:
         print(f"skipped: no extraction sets under {EVAL_DIR}")
         return 0
+    floors = json.loads(FLOORS.read_text(encoding="utf-8"))
+    failures = []
     for title, folder, load, scorer in sets:
         pages = list(load(EVAL_DIR / folder))
         runs = run_extractors(pages)
-        report(title, pages, runs, scorer)
+        results = report(title, pages, runs, scorer)
+        failures += check_floors(folder, results, floors)
         if args.dump:
             dump(args.dump / folder, pages, runs)
+    print()
+    for failure in failures:
+        print(f"FAIL {failure}")
+    if failures:
+        return 1
+    print(f"floors held ({FLOORS.name})")
     return 0
 
 

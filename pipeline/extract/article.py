@@ -17,6 +17,7 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
+from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
 from pipeline.extract.agency import normalise_agency, split_attribution
 from pipeline.extract.body import (
@@ -47,12 +48,24 @@ PRE_HEADLINE_MAX_CHARS = 400
 EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
 
 
-def extract_article(html: str | bytes, url: str | None = None) -> Article:
+def extract_article(html: str | bytes, url: str | None = None, *, settings: Settings | None = None) -> Article:
     """The article in an HTML page; raises `NotAnArticle` (with `reason`) for other pages.
 
-    Extraction takes no configuration: the same page always gives the same article, which
-    is what lets `EXTRACTOR_VERSION` say when stored articles are stale.
+    `settings.max_body_bytes` (default `Settings()`'s) bounds the page parsed, the same
+    bound fetching enforces, so that pages read from disk, archives or standard input
+    cannot make extraction the pipeline's bottleneck; a larger page is refused as
+    `too_large`. Nothing else is configurable: the same page always gives the same
+    article, which is what lets `EXTRACTOR_VERSION` say when stored articles are stale.
     """
+    limit = (settings or Settings()).max_body_bytes
+    size = len(html) if isinstance(html, bytes) else len(html.encode("utf-8", errors="replace"))
+    if size > limit:
+        raise NotAnArticle(
+            f"{url or 'the page'} is not an article (too_large): {size} bytes is over WIREWATCH_MAX_BODY_BYTES={limit}; "
+            "skip it or raise the limit",
+            url=url,
+            reason="too_large",
+        )
     text = decode_html(html) if isinstance(html, bytes) else html
     tree = parse_html(text)
     if tree is None:
@@ -143,11 +156,15 @@ def _trafilatura_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
 
 
 def _canonical(declared: str | None, url: str | None) -> str | None:
-    """The publisher's canonical URL made absolute, else the fetched URL canonicalised."""
+    """The publisher's canonical URL made absolute, else the fetched URL; canonicalised.
+
+    Publishers leave campaign parameters even in `<link rel=canonical>`; canonicalising
+    both gives one spelling per article, the one `url_hash` keys.
+    """
     if declared:
         absolute = urljoin(url, declared) if url else declared
         if absolute.startswith(("http://", "https://")):
-            return absolute
+            return canonicalize_url(absolute)
     return canonicalize_url(url) if url else None
 
 

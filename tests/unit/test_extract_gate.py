@@ -74,3 +74,14 @@ def test_check_article_accepts_teaser_of_body_length() -> None:
     text = (STORY + "\n\n") * 2
     assert len(text) >= MIN_BODY_CHARS
     check_article(text, None, PageMetadata(free=False), "https://news.example.org/x", 0.0, paywall_prompts=1)
+
+
+def test_extract_article_refuses_page_over_settings_limit() -> None:
+    from pipeline.config import Settings
+
+    content = read_document(FIXTURES / "article.html")
+    extract_article(content, "https://news.example.org/floods", settings=Settings(max_body_bytes=len(content)))
+    with pytest.raises(NotAnArticle) as caught:
+        extract_article(content, "https://news.example.org/floods", settings=Settings(max_body_bytes=len(content) - 1))
+    assert caught.value.reason == "too_large"
+    assert "WIREWATCH_MAX_BODY_BYTES" in str(caught.value)
