@@ -45,6 +45,8 @@ def airflow_env(settings: Settings, database_url: str) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "AIRFLOW_CONN_WIREWATCH_WAREHOUSE": json.dumps({"conn_type": "postgres", "extra": {"dsn": database_url}}),
         "WIREWATCH_ALLOW_PRIVATE": allow,
+        # the sample site is ours and on loopback: no need to wait a second between pages
+        "WIREWATCH_HOST_DELAY": os.environ.get("WIREWATCH_HOST_DELAY", "0.05"),
         "WIREWATCH_HOME": str((ROOT / settings.home).resolve()),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
@@ -59,7 +61,7 @@ def airflow(env: dict[str, str], *args: str) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     try:
         database_url = store.database_url(settings)

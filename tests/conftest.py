@@ -92,3 +92,25 @@ def analyzer():
     from pipeline.nlp import Analyzer
 
     return Analyzer(Settings())
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One throwaway Airflow home per session, with a migrated SQLite metadata database.
+
+    Airflow reads its configuration once, at its first import, so every test that
+    imports Airflow goes through this fixture and they all agree on the home.
+    """
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    home = Path(os.environ.get("AIRFLOW_HOME") or tmp_path_factory.mktemp("airflow"))
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(root / "dags")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
+                   capture_output=True, env=os.environ.copy())
+    if str(root / "dags") not in sys.path:
+        sys.path.insert(0, str(root / "dags"))
+    return home

@@ -24,7 +24,7 @@ _spec.loader.exec_module(warcs)
 
 
 @pytest.fixture(scope="module")
-def dags(tmp_path_factory):
+def dags(airflow_home):
     """The two DAGs, with an Airflow metadata database (a throwaway one unless Airflow is configured)."""
     if "airflow" not in sys.modules:
         home = tmp_path_factory.mktemp("airflow")

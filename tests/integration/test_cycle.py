@@ -19,7 +19,8 @@ def site():
 
 @pytest.fixture
 def settings(migrated_url):
-    return Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), batch_size=8)
+    return Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), batch_size=8,
+                    host_delay=0.0)
 
 
 def _count(conn, table):
