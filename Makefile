@@ -3,8 +3,13 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Superset lives in its own virtual environment: its dependencies must not meet Airflow's.
+# Flask-Caching above 2.3.1 breaks its metastore cache; 6.1.0 imports cachetools undeclared.
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency airflow clean
+.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency airflow dashboard clean
 
 install: $(STAMP)
 
@@ -45,5 +50,15 @@ airflow: install
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=4 \
 	$(BIN)/airflow standalone
 
+$(SUPERSET_STAMP): Makefile
+	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet $(SUPERSET_PACKAGES)
+	touch $(SUPERSET_STAMP)
+
+# Superset on http://127.0.0.1:8088 (DASHBOARD_PORT) over the warehouse, dashboard imported.
+dashboard: install $(SUPERSET_STAMP)
+	$(BIN)/python scripts/dashboard.py serve --port $(or $(DASHBOARD_PORT),8088)
+
 clean:
-	rm -rf $(VENV) .wirewatch .pytest_cache
+	rm -rf $(VENV) $(SUPERSET_VENV) .wirewatch .pytest_cache
