@@ -9,7 +9,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency airflow dashboard clean
+.PHONY: install run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency bench-celery celery-test airflow dashboard clean
 
 install: $(STAMP)
 
@@ -44,6 +44,13 @@ bench-backfill: install
 
 bench-latency: install
 	$(BIN)/python benchmarks/latency.py
+
+# Airflow on Celery on this machine (local Redis and PostgreSQL): 1 vs 2 workers, and the run test
+bench-celery: install
+	$(BIN)/python benchmarks/celery_scaleout.py
+
+celery-test: install
+	$(BIN)/python -m pytest tests/scaleout -m scaleout $(PYTEST_ARGS)
 
 airflow: install
 	AIRFLOW_HOME=$(CURDIR)/.wirewatch/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \

@@ -114,11 +114,15 @@ class CeleryStack:
         try:
             self.start()
         except BaseException:
+            self.keep_home = True  # the error names the logs: keep them
             self.stop()
             raise
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is not None:
+            self.keep_home = True
+            log.warning("keeping the stack's logs for the error: %s", self.home / "logs")
         self.stop()
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
@@ -127,11 +131,11 @@ class CeleryStack:
         self._create_metadata_db()
         self._airflow("db", "migrate")
         log.info("metadata database %s migrated (%.1f s)", self.metadata_db, time.monotonic() - started)
-        self._spawn("api-server", "api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1")
+        self._spawn("api-server", {}, "api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1")
         self._http = httpx.Client(base_url=self.api_url, timeout=30.0)
         self._wait_for("the api-server to answer", lambda: self._health() is not None, timeout_s)
-        self._spawn("scheduler", "scheduler")
-        self._spawn("dag-processor", "dag-processor")
+        self._spawn("scheduler", {}, "scheduler")
+        self._spawn("dag-processor", {}, "dag-processor")
         for number in range(1, self.workers + 1):
             self.add_worker(number)
         self._wait_for("the scheduler's heartbeat",
@@ -144,7 +148,8 @@ class CeleryStack:
 
     def add_worker(self, number: int) -> None:
         """Start Celery worker `number` on the stack's queue (without a log server: ports would clash)."""
-        self._spawn(f"worker-{number}", "celery", "worker", "--queues", self.queue,
+        # INFO: the worker's "ready." and per-task lines are what start() and tasks_by_worker() read
+        self._spawn(f"worker-{number}", {"AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}, "celery", "worker", "--queues", self.queue,
                     "--concurrency", str(self.worker_concurrency), "--skip-serve-logs",
                     "--celery-hostname", f"{self.queue}-{number}@%h", "--without-mingle", "--without-gossip")
 
@@ -288,12 +293,12 @@ class CeleryStack:
             raise StackError(f"`airflow {' '.join(args)}` exited {done.returncode}: "
                              f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
 
-    def _spawn(self, name: str, *args: str) -> None:
+    def _spawn(self, name: str, env: Mapping[str, str], *args: str) -> None:
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{name}.log"
         with log_path.open("ab") as out:
-            popen = subprocess.Popen([str(VENV_BIN / "airflow"), *args], env=self.environment(), cwd=ROOT,
+            popen = subprocess.Popen([str(VENV_BIN / "airflow"), *args], env={**self.environment(), **env}, cwd=ROOT,
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self._processes.append(_Process(name, popen, log_path))
