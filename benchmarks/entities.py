@@ -8,10 +8,13 @@ Gold: mentions with `proper_name` true, `person` -> PERSON, `organization` -> OR
 `place` -> GPE/LOC/FAC; predictions with other labels are ignored (the set's README).
 Scores exact-span and overlapping-span precision, recall and F1 (label must agree) for
 plain `spacy.load(model)` and for `Analyzer`, then words per second of
-`Analyzer.analyze_many` (entities and events) against plain `nlp.pipe` on the same texts.
+`Analyzer.analyze_many` (entities and events) against plain `nlp.pipe` on the same texts,
+in-process and as processes (`wirewatch analyze --jsonl` against a plain `nlp.pipe` script).
 Skips cleanly (exit 0) when the folder is absent. Usage:
 
     .venv/bin/python benchmarks/entities.py [--repeat N]
+
+Exits 1 when a figure falls under its floor in `benchmarks/baselines.json`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +38,15 @@ DOCS = EVAL_DIR / "ner-gum-wikinews" / "gum_news_docs.jsonl"
 GOLD_LABELS = {"person": "PERSON", "organization": "ORG", "place": "PLACE"}
 PRED_LABELS = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE"}
 SPEED_TARGET = 0.8
+BASELINES = Path(__file__).resolve().with_name("baselines.json")
+# The plain side of the CLI comparison: the same model, the same texts, a process of its own.
+PLAIN_SCRIPT = """
+import json, sys, spacy
+nlp = spacy.load(sys.argv[1])
+texts = [json.loads(line)["text"] for line in open(sys.argv[2], encoding="utf-8")]
+for doc in nlp.pipe(texts, batch_size=16):
+    print(json.dumps([(e.start_char, e.end_char, e.label_) for e in doc.ents]))
+"""
 
 Mention = tuple[int, int, str]
 
@@ -105,7 +119,49 @@ def main() -> int:
     ratio = ours_wps / plain_wps
     print(f"speed: plain nlp.pipe {plain_wps:,.0f} words/s, Wirewatch analyze_many {ours_wps:,.0f} words/s "
           f"(entities + events), ratio {ratio:.2f} (target >= {SPEED_TARGET}: {'met' if ratio >= SPEED_TARGET else 'NOT met'})")
-    return 0
+    cli_ratio = cli_speed(texts, settings.spacy_model, args.repeat)
+    figures = {"exact_f1_margin_over_plain": prf(gold, ours_pred, overlap=False)[2] - prf(gold, plain_pred, overlap=False)[2],
+               "speed_ratio": ratio, "cli_speed_ratio": cli_ratio}
+    floors = json.loads(BASELINES.read_text(encoding="utf-8"))["entities"]
+    failures = [f"FLOOR {name}: {figures[name]:.3f} < {floor}" for name, floor in floors.items()
+                if name in figures and figures[name] < floor]
+    for line in failures:
+        print(line)
+    print("floors (benchmarks/baselines.json): " + ("FAILED" if failures else "held"))
+    return 1 if failures else 0
+
+
+def cli_speed(texts: list[str], model: str, repeat: int) -> float:
+    """Words/s of `wirewatch analyze --jsonl` over plain `nlp.pipe`, each a process of its own
+    on the same JSON Lines file, best of two runs each. Each side's start-up (imports, model
+    and gazetteer loading: a one-sentence file) is timed apart and taken off, so the ratio
+    is throughput; the start-up seconds are printed too."""
+    wirewatch = Path(sys.executable).with_name("wirewatch")
+    with tempfile.TemporaryDirectory() as tmp:
+        path, tiny = Path(tmp) / "texts.jsonl", Path(tmp) / "tiny.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for n in range(repeat):
+                for i, text in enumerate(texts):
+                    out.write(json.dumps({"id": f"{n}-{i}", "text": text}) + "\n")
+        tiny.write_text(json.dumps({"id": "0", "text": "Rebels attacked a village."}) + "\n", encoding="utf-8")
+        commands = {"plain": [sys.executable, "-c", PLAIN_SCRIPT, model],
+                    "cli": [str(wirewatch), "analyze", "--jsonl"]}
+        startup = {name: min(_timed([*cmd, str(tiny)]) for _ in range(2)) for name, cmd in commands.items()}
+        total = {name: min(_timed([*cmd, str(path)]) for _ in range(2)) for name, cmd in commands.items()}
+    words = sum(len(t.split()) for t in texts) * repeat
+    wps = {name: words / max(total[name] - startup[name], 1e-6) for name in commands}
+    ratio = wps["cli"] / wps["plain"]
+    print(f"speed: plain nlp.pipe process {wps['plain']:,.0f} words/s (start-up {startup['plain']:.1f} s), "
+          f"`wirewatch analyze --jsonl` {wps['cli']:,.0f} words/s (start-up {startup['cli']:.1f} s), ratio {ratio:.2f} "
+          f"(target >= {SPEED_TARGET}: {'met' if ratio >= SPEED_TARGET else 'NOT met'}); with start-up "
+          f"{total['plain'] / total['cli']:.2f}")
+    return ratio
+
+
+def _timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -42,6 +42,14 @@ GOLD = EVAL_DIR / "events-plover-gsr" / "PLOVER_GSR_CAMEO.json"
 PLOVER_TYPES = ("AGREE", "AID", "ASSAULT", "COERCE", "CONCEDE", "CONSULT", "COOPERATE", "DEMAND", "DISAPPROVE",
                 "FIGHT", "INVESTIGATE", "MOBILIZE", "PROTEST", "REJECT", "RETREAT", "SANCTION", "SUPPORT", "THREATEN")
 TARGETS = {"type_accuracy": 0.75, "actor_match": 0.85}
+BASELINES = Path(__file__).resolve().with_name("baselines.json")
+
+
+def check_floors(section: str, figures: dict[str, float]) -> list[str]:
+    """Figures under their pinned floor in `baselines.json`, as printable lines."""
+    floors = json.loads(BASELINES.read_text(encoding="utf-8"))[section]
+    return [f"FLOOR {name}: {figures[name]:.3f} < {floor}" for name, floor in floors.items()
+            if name in figures and figures[name] < floor]
 
 
 @dataclass
@@ -187,7 +195,11 @@ def main() -> int:
         for record, pred in zip(records, ours):
             if pred.type != record["event"]:
                 print(f"{record['event']:>11} <- {str(pred.type):<11} {record['text'][:110]}")
-    return 0
+    failures = check_floors("events", rows["wirewatch"])
+    for line in failures:
+        print(line)
+    print("floors (benchmarks/baselines.json): " + ("FAILED" if failures else "held"))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -60,6 +60,11 @@ class ActorReader:
             return None
         doc = token.doc
         ent = _entity_at(token)
+        if ent is None:  # "the newspaper Le Monde": the name in apposition stands for the noun
+            named = next((c for c in token.rights if c.dep_ in ("appos", "compound") and _entity_at(c) is not None
+                          and _entity_at(c).label_ in ACTOR_LABELS), None)
+            if named is not None:
+                token, ent = named, _entity_at(named)
         if ent is not None and ent.label_ in ACTOR_LABELS:
             span = ent
         elif ent is not None:
