@@ -80,6 +80,8 @@ class EventReader:
         self.actors = ActorReader(gazetteer)
         self.triggers = lexicon.triggers()
         self.mode_cues = lexicon.mode_cues()
+        self.protest_nouns = {lemma for lemma, options in self.triggers.items()
+                              if any(t.type == "PROTEST" and not t.companions for t in options)}
 
     # -- document level -------------------------------------------------------------
     def read(self, doc: Doc, published: date | None, dateline: str | None) -> tuple[Event, ...]:
@@ -141,6 +143,8 @@ class EventReader:
             return None
         if token.dep_ == "amod" or (token.i > 0 and token.nbor(-1).text in ("-", "–")):
             return None  # "US-backed fighters", "anti-IS fight"
+        if token.dep_ == "compound" and token.head.lemma_.lower() in self.actors.nouns:
+            return None  # "riot police", "protest leaders" name people, not events
         neighbours = {c.lemma_.lower() for c in token.children} | {token.head.lemma_.lower()}
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj") for g in c.children}
         for trig in options:
@@ -205,6 +209,15 @@ class EventReader:
                 and actor2.actor.type in ("MIL", "REB"):
             etype = "FIGHT"
 
+        protest = next((c for c in token.children if c.dep_ == "dobj" and c.lemma_.lower() in self.protest_nouns), None)
+        if etype in ("FIGHT", "ASSAULT") and protest is not None:
+            # "police stormed a demonstration": repression of a protest, done to its protesters
+            etype, mode = "COERCE", None
+            protesters = self.actors.read(_agent(protest)) or next(
+                (m for m in (self.actors.read(t) for t in sent
+                             if self.actors.nouns.get(t.lemma_.lower()) in ("OPP", "CVL") and t.pos_ == "NOUN")
+                 if m is not None), None)
+            actor2 = protesters or actor2
         location, loc_source = self._location(sent, token, actor1, actor2, dateline_loc, countries)
         if (actor1 is None and etype in STATE_ACTIONS and loc_source == "sentence" and location is not None
                 and location.country and any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children)):

@@ -48,6 +48,19 @@ def test_nlp_rules_event_type(analyzer, sentence, etype):
         assert events and events[0].type == etype
 
 
+@pytest.mark.parametrize(
+    ("sentence", "protesters"),
+    [
+        ("Several workers were hurt after riot police stormed a protest at the Tema port.", "workers"),
+        ("Soldiers attacked a rally organised by opposition activists in the capital.", "opposition activists"),
+    ],
+)
+def test_nlp_rules_storming_a_protest_is_coercion_of_protesters(analyzer, sentence, protesters):
+    event = _first(analyzer, sentence)
+    assert event.type == "COERCE"
+    assert event.actor2 is not None and event.actor2.text.endswith(protesters)
+
+
 def test_nlp_rules_demand_source_is_speaker_target_is_obliged(analyzer):
     event = _first(analyzer, "Germany said on Monday that Iran must release the detained sailors.")
     assert (event.actor1.canonical, event.actor2.canonical) == ("Germany", "Iran")
