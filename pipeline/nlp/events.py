@@ -12,7 +12,6 @@ from an unrelated sentence. Mentions of the same event are then merged.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -23,36 +22,61 @@ from pipeline.geo import Gazetteer
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import lexicon
 from pipeline.nlp.actors import ActorMention, ActorReader
+from pipeline.nlp.clauses import (  # noqa: F401  (word sets and parse helpers the reader uses)
+    SUBHEADING,
+    SPEECH_VERBS,
+    THREAT_GOVERNORS,
+    INTENT_GOVERNORS,
+    FUTURE_AUX,
+    VIOLENT,
+    COOPERATIVE,
+    EVENT_NOUNS,
+    LIGHT_VERBS,
+    HARM_VERBS,
+    LOCATION_PREPS,
+    ADMIN_NOUNS,
+    FATALITY_TYPES,
+    BACKGROUND_MARKS,
+    BACKGROUND_PREPS,
+    OBLIGATION_AUX,
+    STATE_ACTIONS,
+    STATIVE_PASSIVES,
+    DEMAND_SPEECH,
+    _NAMED_ACTORS,
+    _PARAGRAPHS_KEY,
+    _agent,
+    _attribution,
+    _background,
+    _clause_subjects,
+    _condition,
+    _controller_object,
+    _depth,
+    _dominates,
+    _embedded_target,
+    _first,
+    _future,
+    _governor,
+    _inherited_subject,
+    _is_speaker,
+    _negated,
+    _noun_source,
+    _obligation_clause,
+    _own_forces,
+    _owners,
+    _paragraph_sentences,
+    _paragraphs,
+    _prep_object,
+    _quoted,
+    _speaker,
+    _target_fallbacks,
+    _threat_mode,
+    _tree_distance,
+    _under_background,
+)
 from pipeline.nlp.fatalities import count_fatalities
 
 logger = logging.getLogger(__name__)
 
-SUBHEADING = re.compile(r"^\s*[-–—•*]+\s*[^\n]{1,80}?\s*[-–—•*]+\s*$")
-SPEECH_VERBS = {"say", "tell", "announce", "state", "report", "add", "claim", "conclude", "confirm", "declare",
-                "quote", "charge", "note", "insist"}
-THREAT_GOVERNORS = {"threaten", "warn", "vow", "swear"}
-INTENT_GOVERNORS = {"plan", "intend", "prepare", "ready", "willing", "decide", "agree", "promise", "pledge", "offer"}
-FUTURE_AUX = {"will", "would", "shall", "'ll"}
-VIOLENT = {"ASSAULT", "FIGHT", "COERCE", "MOBILIZE", "SANCTION", "PROTEST", "REJECT"}
-COOPERATIVE = {"AID", "COOPERATE", "CONSULT", "SUPPORT", "CONCEDE", "RETREAT", "AGREE"}
-EVENT_NOUNS = {"bombing", "attack", "explosion", "blast", "bomb", "ambush", "shooting", "raid", "strike",
-               "offensive", "assault", "massacre", "airstrike", "shelling"}
-LIGHT_VERBS = {"carry", "launch", "stage", "conduct", "begin", "start", "mount", "hold", "impose", "undertake",
-               "make", "organize", "organise", "use", "give", "reach", "issue", "take", "resort"}
-HARM_VERBS = {"kill", "target", "hit", "wound", "injure", "strike", "claim", "destroy", "damage"}
-LOCATION_PREPS = {"in", "at", "near", "outside", "around", "across", "inside", "into", "on", "from"}
-ADMIN_NOUNS = {"province", "governorate", "region", "state", "district", "prefecture", "county"}
-FATALITY_TYPES = {"ASSAULT", "FIGHT", "COERCE", "PROTEST"}
-
-
-BACKGROUND_MARKS = {"after", "before", "because", "unless", "if", "until", "since", "while", "when", "as",
-                    "though", "although", "once", "whereas"}
-BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite", "because", "since", "until",
-                    "over", "without"}
-OBLIGATION_AUX = {"must", "should", "ought"}
-STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
-STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}
-DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,354 +507,3 @@ def _combine(a: Event, b: Event) -> Event:
         confidence=round(min(0.99, max(a.confidence, b.confidence) + 0.05), 2),
         supporting=a.supporting + b.supporting,
     )
-
-
-# -- parse helpers ------------------------------------------------------------------
-def _first(children: list[Token], dep: str) -> Token | None:
-    return next((c for c in children if c.dep_ == dep), None)
-
-
-def _depth(token: Token) -> int:
-    depth = 0
-    while token.head.i != token.i and depth < 50:
-        token = token.head
-        depth += 1
-    return depth
-
-
-def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
-    """True when `b` sits below `a` in the tree (optionally not counting conj links)."""
-    node = b
-    for _ in range(50):
-        if node.head.i == node.i:
-            return False
-        if not through_conj and node.dep_ == "conj" and node.head.i == a.i:
-            return False
-        node = node.head
-        if node.i == a.i:
-            return True
-    return False
-
-
-_NAMED_ACTORS = {"PERSON", "ORG", "NORP", "GPE"}
-_PARAGRAPHS_KEY = "wirewatch_paragraphs"
-
-
-def _own_forces(span: Span) -> bool:
-    """ "its troops", "their forces": the source's own people, not a target."""
-    return any(c.dep_ == "poss" and c.lower_ in ("its", "their", "his", "her", "our") for c in span.root.children)
-
-
-def _under_background(token: Token, top: Token) -> bool:
-    """True when a background clause (see `_background`) lies between `token` and `top`."""
-    node = token
-    for _ in range(12):
-        if node.i == top.i or node.head.i == node.i:
-            return False
-        if node.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in BACKGROUND_MARKS for c in node.children):
-            return True
-        if node.dep_ == "relcl" or (node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS | {"according"}):
-            return True
-        node = node.head
-    return False
-
-
-def _is_speaker(token: Token) -> bool:
-    """The subject of a speech verb ("..., officials said"), or the object of "according to"."""
-    node = token
-    while node.dep_ in ("compound", "amod", "poss", "conj", "appos", "nmod") and node.head.i != node.i:
-        node = node.head
-    if node.dep_ == "nsubj" and node.head.lemma_.lower() in SPEECH_VERBS:
-        return True
-    return node.dep_ == "pobj" and node.head.lower_ == "to" and node.head.head.lower_ == "according"
-
-
-def _background(token: Token) -> int:
-    """1 when the trigger sits in a clause that only sets the scene for the sentence's main
-    statement: a conditional or temporal clause ("unless X agrees", "after clashes"), a
-    relative clause ("the curfew imposed after ..."), or the object of "after", "during",
-    "because of" ("after five days of fighting"); else 0."""
-    node = token
-    for _ in range(12):
-        if node.head.i == node.i:
-            return 0
-        if node.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in BACKGROUND_MARKS for c in node.children):
-            return 1
-        if node.dep_ == "relcl" or (node.dep_ == "acl" and node.i != token.i):
-            return 1
-        if node.dep_ in ("pobj", "pcomp") and node.head.lower_ in BACKGROUND_PREPS:
-            return 1
-        if node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS and node.i != token.i:
-            return 1
-        node = node.head
-    return 0
-
-
-def _condition(token: Token | None) -> Token | None:
-    """The "unless ..." or "if ..." clause a statement (or its complement) depends on."""
-    if token is None:
-        return None
-    for child in token.subtree:
-        if child.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("unless", "if") for c in child.children):
-            return child
-    return None
-
-
-def _controller_object(token: Token) -> Token | None:
-    """The object of the verb that sets a trigger going: "ordered the newspaper to suspend
-    publication", "summoned the ambassador to complain" -> the newspaper, the ambassador."""
-    node = token
-    if node.pos_ == "NOUN" and node.dep_ == "dobj":
-        node = node.head
-    if node.dep_ in ("xcomp", "advcl", "ccomp") and node.head.pos_ == "VERB" and not any(
-            c.dep_ in ("nsubj", "nsubjpass") for c in node.children):
-        return _first(list(node.head.children), "dobj")
-    return None
-
-
-def _obligation_clause(token: Token) -> Token | None:
-    """The complement clause of a speech verb stating what someone must or should do."""
-    for child in token.children:
-        if child.dep_ in ("ccomp", "xcomp") and any(
-                c.dep_ == "aux" and c.lower_ in OBLIGATION_AUX for c in child.children):
-            return child
-    return None
-
-
-def _negated(token: Token) -> bool:
-    if any(c.dep_ == "neg" for c in token.children):
-        return True
-    if token.dep_ in ("xcomp",) and any(c.dep_ == "neg" for c in token.head.children):
-        return True
-    return any(c.lemma_.lower() in ("fail",) for c in [token.head] if token.dep_ == "xcomp")
-
-
-def _governor(token: Token) -> Token | None:
-    """A threatening or refusing verb the trigger is the complement of."""
-    node = token
-    for _ in range(3):
-        if node.dep_ not in ("xcomp", "ccomp", "dobj", "pobj", "prep") or node.head.i == node.i:
-            return None
-        node = node.head
-        if node.lemma_.lower() in THREAT_GOVERNORS | {"refuse", "deny", "reject"}:
-            return node
-    return None
-
-
-def _future(token: Token) -> bool:
-    """Stated as intent: "will/would X", or the complement of "plan/attempt/ready to"."""
-    node = token
-    for _ in range(3):
-        if any(c.dep_ == "aux" and c.lower_ in FUTURE_AUX for c in node.children):
-            return True
-        if node.dep_ != "xcomp" or node.head.i == node.i:
-            return False
-        if node.head.lemma_.lower() in ("plan", "intend", "prepare", "ready", "willing", "attempt", "try", "seek"):
-            return True
-        node = node.head
-    return False
-
-
-def _quoted(token: Token) -> bool:
-    """True when an odd number of quotation marks precede the token in its sentence."""
-    sent = token.sent
-    marks = sum(1 for t in sent.doc[sent.start: token.i] if t.text in ('"', "“", "”"))
-    return marks % 2 == 1
-
-
-def _threat_mode(etype: str, mode: str | None) -> str | None:
-    if etype in ("ASSAULT", "FIGHT"):
-        return "violence"
-    if etype in ("COERCE", "PROTEST"):
-        return "curfew" if mode == "curfew" else "restrict"
-    if etype == "SANCTION":
-        return "relations"
-    return None
-
-
-def _agent(token: Token) -> Token | None:
-    """The "by" agent of a passive verb, or of a participle modifying a noun trigger."""
-    for child in token.children:
-        if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
-            pobj = _first(list(child.children), "pobj")
-            if pobj is not None:
-                return pobj
-        if child.dep_ == "acl":  # "a bombing carried out by IS"
-            found = _agent(child)
-            if found is not None:
-                return found
-    return None
-
-
-def _noun_source(token: Token) -> Token | None:
-    """The doer of a noun trigger: "IS's attack", "an IS car bombing"."""
-    for child in token.children:
-        if child.dep_ == "poss" and child.pos_ != "PRON":  # "its demand" is the clause subject's
-            return child
-    for child in token.lefts:
-        if child.dep_ in ("compound", "nmod", "amod") and child.ent_type_ in ("ORG", "NORP", "GPE", "PERSON"):
-            return child
-    return None
-
-
-def _prep_object(token: Token, preps: tuple[str, ...]) -> Token | None:
-    for child in token.children:
-        if child.dep_ in ("prep", "dative") and child.lower_ in preps:
-            pobj = _first(list(child.children), "pobj")
-            if pobj is not None and not pobj.ent_type_ == "DATE":
-                return pobj
-    return None
-
-
-def _owners(token: Token | None) -> list[Token]:
-    """Who a non-actor phrase belongs to: "the deployment of NATO troops", "Turkey's efforts"."""
-    if token is None:
-        return []
-    out = [c for c in token.children if c.dep_ == "poss"]
-    out += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("of", "by", "from")
-            for g in c.children if g.dep_ == "pobj"]
-    out += [c for c in token.lefts if c.dep_ in ("compound", "nmod") and c.ent_type_]
-    return out
-
-
-def _target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
-    """Where a target hides when the object is a thing: recipients, owners, complements."""
-    out: list[Token] = []
-    if obj is not None:
-        out += _owners(obj)
-        out += [g for c in obj.children if c.dep_ == "prep" and c.lower_ in ("to", "for", "with", "against", "on", "in")
-                for g in c.children if g.dep_ == "pobj"]
-    out += [c for c in token.children if c.dep_ == "dative" and c.pos_ != "ADP"]
-    out += [g for c in token.children if c.dep_ in ("prep", "dative")
-            and c.lower_ in ("to", "for", "with", "against", "on", "in", "into", "at", "from", "toward", "towards")
-            for g in c.children if g.dep_ == "pobj"]
-    embedded = _embedded_target(token)
-    if embedded is not None:
-        out.append(embedded)
-    for child in token.children:
-        if child.dep_ in ("xcomp", "ccomp", "advcl"):
-            kid_obj = _first(list(child.children), "dobj")
-            out += [c for c in child.children if c.dep_ in ("dobj", "dative")]
-            out += _target_fallbacks(child, kid_obj)[:4] if kid_obj is not None else []
-    return out
-
-
-def _inherited_subject(token: Token) -> Token | None:
-    """The subject an infinitive or coordinated verb shares with its head verb."""
-    node = token
-    for _ in range(3):
-        if node.dep_ not in ("xcomp", "conj", "advcl", "ccomp", "acomp") or node.head.i == node.i:
-            return None
-        node = node.head
-        subj = _first(list(node.children), "nsubj")
-        if subj is not None:
-            return subj
-        subjpass = _first(list(node.children), "nsubjpass")
-        if subjpass is not None and node.dep_ != "conj":
-            return None
-    return None
-
-
-def _clause_subjects(token: Token) -> list[Token]:
-    """Subjects of the verbs a trigger hangs from, nearest first, up to a speech verb:
-    "issued a declaration demanding ..." gives the issuer; "officials said fighting ..."
-    does not give the officials."""
-    out: list[Token] = []
-    node = token
-    for _ in range(5):
-        if node.head.i == node.i:
-            break
-        node = node.head
-        if node.lemma_.lower() in SPEECH_VERBS:
-            break
-        if node.pos_ in ("VERB", "AUX"):
-            out += [c for c in node.children if c.dep_ == "nsubj"]
-            if node.dep_ == "acl" and node.tag_ != "VBN":
-                out.append(node.head)  # "youths resorted to throwing", parsed as a noun phrase
-    return out
-
-
-def _embedded_target(token: Token) -> Token | None:
-    """The target inside a complement: "demanded that the US cancel", "threatened to ban X"."""
-    for child in token.children:
-        if child.dep_ in ("ccomp", "xcomp"):
-            subj = _first(list(child.children), "nsubj")
-            if subj is not None and child.dep_ == "ccomp":
-                return subj
-            obj = _first(list(child.children), "dobj")
-            if obj is not None:
-                return obj
-            pobj = _prep_object(child, ("against", "with", "on", "to", "in", "from"))
-            if pobj is not None:
-                return pobj
-    return None
-
-
-def _attribution(token: Token) -> Token | None:
-    """Who a trigger's statement is attributed to: the subject of the speech verb it is
-    reported under ("'...,' said Rami Abdel Rahman", "officials said Tuesday") or the
-    object of "according to"; None for the narrator's own statements."""
-    node = token
-    for _ in range(6):
-        if node.lemma_.lower() in SPEECH_VERBS and node.pos_ in ("VERB", "AUX"):
-            found = _first(list(node.children), "nsubj")
-            if found is not None and found.pos_ != "PRON":
-                return found
-        for child in node.children:
-            if child.dep_ == "prep" and child.lower_ == "according":
-                to = next((c for c in child.children if c.lower_ == "to"), None)
-                pobj = _first(list(to.children), "pobj") if to is not None else None
-                if pobj is not None:
-                    return pobj
-        if node.head.i == node.i:
-            break
-        node = node.head
-    return None
-
-
-def _speaker(token: Token) -> Token | None:
-    """Subject of the speech verb a trigger is reported under ("Iraq said it would")."""
-    node = token
-    for _ in range(4):
-        if node.head.i == node.i:
-            return None
-        node = node.head
-        if node.lemma_.lower() in SPEECH_VERBS:
-            found = _first(list(node.children), "nsubj")
-            if found is not None:
-                return found
-            quoted = _first(list(node.children), "nsubjpass")  # "X was quoted as saying he ..."
-            if quoted is not None and node.lemma_.lower() == "quote":
-                return quoted
-    return None
-
-
-def _tree_distance(a: Token, b: Token) -> int:
-    path_a = [a] + list(a.ancestors)
-    ids_a = {t.i: n for n, t in enumerate(path_a)}
-    for n, t in enumerate([b] + list(b.ancestors)):
-        if t.i in ids_a:
-            return n + ids_a[t.i]
-    return 99
-
-
-def _paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
-    """Sentence start -> the sentences of its paragraph (text between line breaks), built once
-    per document: `Span.sents` rescans the document on every call."""
-    out: dict[int, list[Span]] = {}
-    current: list[Span] = []
-    text = sents[0].doc.text if sents else ""
-    for sent in sents:
-        if current and "\n" in text[current[-1].start_char + len(current[-1].text.rstrip()): sent.start_char]:
-            current = []
-        current.append(sent)
-        out[sent.start] = current
-    return out
-
-
-def _paragraph_sentences(sent: Span) -> list[Span]:
-    """The sentences of the paragraph holding `sent`, from the document's cache when `read` built it."""
-    cached = sent.doc.user_data.get(_PARAGRAPHS_KEY)
-    if cached is None or sent.start not in cached:
-        cached = _paragraphs(list(sent.doc.sents))
-    return cached.get(sent.start, [sent])
