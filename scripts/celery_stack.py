@@ -249,11 +249,14 @@ class CeleryStack:
     # --- internals -------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
-        """What every Airflow process of the stack runs with."""
+        """What every Airflow process of the stack runs with: the caller's environment minus its
+        Airflow settings, the stack's settings, then `env`."""
         metadata = make_conninfo(self.server_url, dbname=self.metadata_db)
         alchemy = _sqlalchemy_url(metadata)
+        inherited = {name: value for name, value in os.environ.items()
+                     if not name.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
         return {
-            **os.environ,
+            **inherited,  # hermetic: a caller's Airflow settings (unit-test mode, SQLite) must not leak in
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
