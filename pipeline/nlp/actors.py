@@ -9,7 +9,7 @@ give way to what they count; generic heads ("leaders of X", "members of X") to X
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc, Span, Token
 
@@ -24,6 +24,7 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
                   "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist"}
+PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
                       "organisation", "group", "faction", "council", "committee", "league", "association"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
@@ -60,11 +61,19 @@ class ActorReader:
             return None
         doc = token.doc
         ent = _entity_at(token)
+        phrase_start: int | None = None
         if ent is None:  # "the newspaper Le Monde": the name in apposition stands for the noun
             named = next((c for c in token.rights if c.dep_ in ("appos", "compound") and _entity_at(c) is not None
                           and _entity_at(c).label_ in ACTOR_LABELS), None)
             if named is not None:
+                phrase = self._noun_phrase(token)
+                phrase_start = phrase.start if phrase is not None else token.i
                 token, ent = named, _entity_at(named)
+        elif ent.label_ == "PERSON":  # "U.S. negotiator Paul Nitze": the title is part of the name's phrase
+            titles = [c for c in ent.root.lefts if c.i < ent.start and c.dep_ in ("compound", "amod", "nmod")
+                      or c.dep_ == "poss" and c.pos_ != "PRON"]
+            if titles:
+                phrase_start = min(c.left_edge.i for c in titles)
         if ent is not None and ent.label_ in ACTOR_LABELS:
             span = ent
         elif ent is not None:
@@ -73,7 +82,18 @@ class ActorReader:
             span = self._noun_phrase(token)
         if span is None or not span.text.strip():
             return None
-        return ActorMention(self._describe(span, token, doc), span)
+        actor = self._describe(span, token, doc)
+        place = self._own_place(token) if ent is None and span.end == token.i + 1 else None
+        if place is not None:  # "demonstrators in Baghdad": who they are is where they are
+            country = actor.country or self.gazetteer.country_code(place.text) or (
+                loc.country if (loc := self.gazetteer.geocode(place.text, doc._.countries or ())) else None)
+            actor = replace(actor, text=doc[span.start: place.end].text, country=country)
+        if phrase_start is not None and phrase_start < span.start:
+            # The text keeps the whole phrase ("an Alewite temple, Cemevi"); the name stays canonical.
+            # Participles ("Jordan's visiting King Abdullah II") describe the moment, not the actor.
+            kept = [t for t in doc[phrase_start: span.end] if not (t.dep_ == "amod" and t.tag_ in ("VBG", "VBN"))]
+            actor = replace(actor, text="".join(t.text_with_ws for t in kept).strip(" ,"))
+        return ActorMention(actor, span)
 
     def is_actor(self, mention: ActorMention) -> bool:
         """True for people, groups, places and actor nouns; false for things ("weapons", "efforts")."""
@@ -92,6 +112,16 @@ class ActorReader:
         lemma = mention.span.root.lemma_.lower()
         return lemma in self.nouns or lemma in self.group_nouns or mention.actor.canonical in self.orgs
 
+    def _own_place(self, head: Token) -> Span | None:
+        """The named place a generic noun is qualified by ("people in Hong Kong"), if any."""
+        for child in head.rights:
+            if child.dep_ == "prep" and child.lower_ == "in":
+                pobj = next((g for g in child.children if g.dep_ == "pobj"), None)
+                ent = _entity_at(pobj) if pobj is not None else None
+                if ent is not None and ent.label_ in ("GPE", "LOC"):
+                    return ent
+        return None
+
     def _content_head(self, token: Token) -> Token | None:
         """Skip quantity and generic heads to what they count or belong to."""
         for _ in range(3):
@@ -103,6 +133,10 @@ class ActorReader:
                 continue
             owners = of_objects + [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
                                    for g in c.children if g.dep_ == "pobj"]
+            if lower in PLACE_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
+                    and _entity_at(of_objects[0]).label_ in ("GPE", "LOC", "FAC"):
+                token = of_objects[0]  # "the town of Cizre" is Cizre
+                continue
             if lower in GENERIC_HEADS and owners and _entity_at(token) is None and (
                     _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS):
                 token = owners[0]  # "activists from the Fatah Party", "leaders of the coalition"

@@ -36,6 +36,8 @@ BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite",
 OBLIGATION_AUX = {"must", "should", "ought"}
 STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
 STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}
+GIVING_VERBS = {"contribute", "send", "deploy", "dispatch", "give", "provide", "donate", "supply", "deliver",
+                "ship", "grant", "extend"}
 DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
 
 
@@ -135,6 +137,8 @@ def _controller_object(token: Token) -> Token | None:
     node = token
     if node.pos_ == "NOUN" and node.dep_ == "dobj":
         node = node.head
+    if node.dep_ == "advcl" and node.tag_ == "VBG":
+        return None  # "fired rockets, killing 50": the rockets are the means, not the one acted on
     if node.dep_ in ("xcomp", "advcl", "ccomp") and node.head.pos_ == "VERB" and not any(
             c.dep_ in ("nsubj", "nsubjpass") for c in node.children):
         return _first(list(node.head.children), "dobj")
@@ -274,6 +278,8 @@ def _inherited_subject(token: Token) -> Token | None:
     for _ in range(3):
         if node.dep_ not in ("xcomp", "conj", "advcl", "ccomp", "acomp") or node.head.i == node.i:
             return None
+        if node.dep_ == "ccomp" and node.head.lemma_.lower() in SPEECH_VERBS:
+            return None  # "X was put under investigation, the agency reported": not the agency's act
         node = node.head
         subj = _first(list(node.children), "nsubj")
         if subj is not None:
@@ -310,6 +316,9 @@ def _embedded_target(token: Token) -> Token | None:
             subj = _first(list(child.children), "nsubj")
             if subj is not None and child.dep_ == "ccomp":
                 return subj
+            recipient = _prep_object(child, ("to",)) if child.lemma_.lower() in GIVING_VERBS else None
+            if recipient is not None:
+                return recipient  # "ready to contribute troops to a force in Liberia": the troops are its own
             obj = _first(list(child.children), "dobj")
             if obj is not None:
                 return obj
@@ -344,7 +353,7 @@ def _attribution(token: Token) -> Token | None:
 def _speaker(token: Token) -> Token | None:
     """Subject of the speech verb a trigger is reported under ("Iraq said it would")."""
     node = token
-    for _ in range(4):
+    for _ in range(6):  # "X was quoted as saying he would be ready to": six steps up
         if node.head.i == node.i:
             return None
         node = node.head

@@ -42,6 +42,7 @@ from pipeline.nlp.clauses import (  # noqa: F401  (word sets and parse helpers t
     STATE_ACTIONS,
     STATIVE_PASSIVES,
     DEMAND_SPEECH,
+    GIVING_VERBS,
     _NAMED_ACTORS,
     _PARAGRAPHS_KEY,
     _agent,
@@ -73,7 +74,7 @@ from pipeline.nlp.clauses import (  # noqa: F401  (word sets and parse helpers t
     _tree_distance,
     _under_background,
 )
-from pipeline.nlp.fatalities import count_fatalities
+from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,9 @@ class EventReader:
         lemma = token.lemma_.lower()
         if lemma in DEMAND_SPEECH and token.pos_ == "VERB" and _obligation_clause(token) is not None:
             # "Russia said that Sudan must return the helicopter": a demand on Sudan.
-            return _Candidate(token, "DEMAND", None, 5, _depth(token))
+            # "staged rallies against X, saying he must resign": the participle explains the main act
+            aside = int(token.dep_ == "advcl" and token.tag_ == "VBG")
+            return _Candidate(token, "DEMAND", None, 5, _depth(token), aside)
         if lemma == "accord" and any(c.lower_ == "to" for c in token.children):
             return None  # "according to officials" attributes, it agrees to nothing
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
@@ -244,11 +247,16 @@ class EventReader:
             actor2 = protesters or actor2
         location, loc_source = self._location(sent, token, actor1, actor2, dateline_loc, countries)
         if (actor1 is None and etype in STATE_ACTIONS and loc_source == "sentence" and location is not None
-                and location.country and any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children)):
+                and location.country and any(c.dep_ in ("nsubjpass", "auxpass") for c in _passive_verb(token).children)):
             # "was arrested in Lebanon": arrests and inquiries with no named agent are the state's.
             state = Actor(text=location.text, canonical=self.gazetteer.country_name(location.country) or location.text,
                           type="GOV", country=location.country)
             actor1 = ActorMention(state, sent[:0])
+        if (etype in ("ASSAULT", "FIGHT") and actor2 is not None and loc_source == "sentence" and location is not None
+                and location.precision == "city" and _anonymous_people(actor2)):
+            # PLOVER's convention: "killed 23 people in Tel Aviv" is done to Tel Aviv
+            actor2 = ActorMention(Actor(text=location.text, canonical=location.name, type="CVL",
+                                        country=location.country), actor2.span)
         date_value, date_text, precision, date_source = self._date(sent, token, published)
         fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
         confidence = 0.45 + 0.05 * min(cand.priority, 6) + (0.15 if actor1 else 0) + (0.1 if actor2 else 0)
@@ -292,8 +300,13 @@ class EventReader:
                 source, target = subjpass, obj  # "Israel is opposed to ...": a state of the subject
             elif subjpass is not None:
                 source, target = agent, subjpass
+            elif token.lemma_.lower() in DIE_VERBS:
+                source, target = agent, subj  # "a prisoner died under torture": the dead are the target
             else:
                 source, target = subj, obj
+            recipient = _prep_object(token, ("to",)) if token.lemma_.lower() in GIVING_VERBS else None
+            if recipient is not None and subjpass is None:
+                target = recipient  # "contribute 4,000 troops to a force in Liberia": the troops are the giver's
             opponent = (_prep_object(token, ("against", "with")) or _prep_object(obj, ("against", "with"))) \
                 if obj is not None else None
             if subj is not None and subj.lemma_.lower() in EVENT_NOUNS | {"fighting", "fight", "clash"} \
@@ -312,9 +325,19 @@ class EventReader:
                 target = _prep_object(token, ("against", "with", "on", "to", "at", "from", "for", "into", "in"))
             if target is None:
                 target = _embedded_target(token)
+            if target is None and token.dep_ == "advcl" and token.tag_ == "VBG":
+                # "launched rocket fire against the camps, killing 50": the head's opponent
+                target = next((_first(list(t.children), "pobj") for t in token.head.subtree
+                               if t.i < token.i and t.dep_ == "prep" and t.lower_ == "against"), None)
         else:  # a noun trigger: "the bombing by IS", "fighting between X and Y"
             source = agent or _noun_source(token)
-            target = _prep_object(token, ("against", "on", "at", "targeting", "with", "in"))
+            # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
+            target = _prep_object(token, ("against", "targeting")) or (
+                _prep_object(token.head, ("against",)) if token.dep_ == "dobj" else None) or _prep_object(
+                token, ("on", "at", "with", "in"))
+            if target is None:  # "a general strike that shut down Kathmandu"
+                done = next((c for c in token.children if c.dep_ == "relcl"), None)
+                target = _first(list(done.children), "dobj") if done is not None else None
             between = _prep_object(token, ("between",))
             if between is not None:
                 source = between
@@ -329,8 +352,8 @@ class EventReader:
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
                 target = _first(list(head.children), "dobj") or target
             if token.dep_ == "pobj" and head.head.pos_ == "VERB":
-                verb = head.head
-                target = target or _first(list(verb.children), "nsubjpass")
+                verb = head.head  # "was put under investigation in Italy": the one put under it
+                target = _first(list(verb.children), "nsubjpass") or target
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
             source = _agent(source) or _noun_source(source)
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
@@ -377,7 +400,8 @@ class EventReader:
                 continue
             if _under_background(tok, clause) or _is_speaker(tok):
                 continue
-            mention = self.actors.read(tok)
+            # "an Alewite temple, Cemevi": the name read with the noun it glosses
+            mention = self.actors.read(tok.head if tok.dep_ == "appos" and tok.head.pos_ == "NOUN" else tok)
             if mention is not None and mention.span.label_ in _NAMED_ACTORS and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
                 return mention
@@ -417,6 +441,10 @@ class EventReader:
                 continue
             if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-", "–") or root.dep_ == "npadvmod":
                 continue  # "Britain-based", "US-led"
+            if ent.start > 0 and ent.doc[ent.start - 1].text in ("-", "–") and ent.doc[ent.start - 1].whitespace_ == "":
+                continue  # "anti-Syria", "pro-Moscow"
+            if _in_attribution(root, token):
+                continue  # "sources in neighbouring Pakistan said": where the speaker is, not the event
             prep = root.head if root.dep_ == "pobj" else None
             if prep is not None and prep.lower_ == "from" and prep.head.pos_ in ("NOUN", "PROPN"):
                 continue  # "a missionary from Calgary": where someone comes from
@@ -436,7 +464,8 @@ class EventReader:
             if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
                 loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
             score = _tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5
-            if target is not None and target.start <= ent.start < target.end:
+            if target is not None and target.start <= ent.start < target.end and target.root.dep_ in (
+                    "dobj", "pobj", "nsubjpass"):
                 score -= 5  # the place the action is done to: "retook Al-Qaim"
             if best is None or score < best[0]:
                 best = (score, loc)
@@ -452,6 +481,36 @@ class EventReader:
         if published is not None:
             return published.isoformat(), None, "day", "published"
         return None, None, None, None
+
+
+def _in_attribution(token: Token, trigger: Token) -> bool:
+    """True when `token` sits in the subject of a speech verb other than the trigger, or
+    under "according to": the phrase that names who reports the event."""
+    node = token
+    for _ in range(12):
+        if node.i == trigger.i or node.head.i == node.i:
+            return False
+        if node.dep_ == "nsubj" and node.head.lemma_.lower() in SPEECH_VERBS and node.head.i != trigger.i:
+            return not _dominates(node, trigger, through_conj=True)
+        if node.dep_ == "prep" and node.lower_ == "according":
+            return True
+        node = node.head
+    return False
+
+
+def _anonymous_people(mention: ActorMention) -> bool:
+    """ "23 people", "dozens of persons": victims counted but not described."""
+    root = mention.span.root
+    return (not mention.span.label_ and mention.actor.country is None and root.lemma_.lower() in ("people", "person")
+            and all(t.dep_ in ("nummod", "det", "quantmod") or t.like_num or t.i == root.i for t in mention.span))
+
+
+def _passive_verb(token: Token) -> Token:
+    """The verb whose passive voice tells of an unnamed agent: the trigger itself, or the
+    verb a noun trigger is the prepositional object of ("was put under investigation")."""
+    if token.pos_ == "NOUN" and token.dep_ == "pobj" and token.head.head.pos_ == "VERB":
+        return token.head.head
+    return token
 
 
 def is_subheading(text: str) -> bool:
