@@ -18,13 +18,12 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from pipeline import dedup, schedule, store
+from pipeline import dedup, feed_items, schedule, store
 from pipeline.config import Settings
 from pipeline.errors import (
     FetchError,
@@ -37,8 +36,8 @@ from pipeline.errors import (
 )
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.feeds import parse_feed
-from pipeline.fetch import Fetcher
-from pipeline.models import ArticleBundle, FeedSpec, Page
+from pipeline.fetch import FetchRequest, Fetcher
+from pipeline.models import ArticleBundle, FeedSpec, Page, ParsedFeed
 from pipeline.politeness import Politeness
 from pipeline.urls import canonicalize_url, url_hash
 
@@ -49,7 +48,7 @@ MAX_ENTRY_ATTEMPTS = 3
 #: at most this many pending entries are taken into one cycle
 MAX_ENTRIES_PER_CYCLE = 5_000
 #: feeds of a batch fetched at once (threads; politeness still paces each host)
-POLL_WORKERS = 16
+POLL_WORKERS = 32
 
 
 @dataclass(slots=True)
@@ -132,18 +131,27 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
                     *, fetcher: Fetcher | None = None) -> dict[str, Any]:
     """Poll each feed once; record new entries and each feed's next poll.
 
-    The feeds are fetched by up to `POLL_WORKERS` threads at once (waiting on the
-    network, not the CPU); parsing and recording happen here, one feed at a time, as
-    the answers arrive, each feed committed on its own.
+    The feeds are fetched by up to `POLL_WORKERS` threads at once (`Fetcher.fetch_many`:
+    waiting on the network, not the CPU); parsing happens here, one feed at a time, as
+    the answers arrive. New entries are committed as they are found; the polls themselves (state,
+    schedule, fetch log) are written together at the end of the batch, so that an
+    unchanged feed costs no transaction of its own. A batch that dies half-way leaves
+    its feeds due: they are polled again, and their entries are not queued twice.
     """
     result = StepResult()
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
-        feeds = store.list_feeds(conn, feed_ids)
-        workers = max(1, min(POLL_WORKERS, len(feeds)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            for feed, fetched in zip(feeds, pool.map(lambda f: _fetch_feed(client, f), feeds), strict=True):
-                _poll_feed(settings, conn, feed, fetched, run_id, result)
-                conn.commit()
+        # Poll bookkeeping need not wait for the disk: a crash loses at most the last few
+        # polls' records, whole (state and entries commit together), and they are redone.
+        conn.execute("set synchronous_commit = off")
+        feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
+        ledger = _Ledger(seen=store.item_digests(conn, list(feeds)))
+        conn.commit()
+        requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id)
+                    for f in feeds.values()]
+        for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
+            _poll_feed(settings, conn, feeds[request.key], outcome, run_id, result, ledger)
+        ledger.flush(conn)
+        conn.commit()
     return result.to_dict()
 
 
@@ -261,25 +269,6 @@ def polite_fetcher(settings: Settings) -> Fetcher:
     return Fetcher(settings, politeness=Politeness(settings))
 
 
-@dataclass(frozen=True, slots=True)
-class _Fetched:
-    """What fetching one feed gave: a page or the error, and the time it took."""
-
-    page: Page | None
-    error: FetchError | None
-    elapsed_s: float
-
-
-def _fetch_feed(fetcher: Fetcher, feed) -> _Fetched:
-    """Fetch one feed conditionally (runs in a worker thread: no database here)."""
-    started = time.perf_counter()
-    try:
-        page = fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified, kind="feed")
-    except FetchError as exc:
-        return _Fetched(None, exc, time.perf_counter() - started)
-    return _Fetched(page, None, time.perf_counter() - started)
-
-
 class _fetcher:
     """Use the caller's fetcher, or open (and close) one for this step."""
 
@@ -295,22 +284,50 @@ class _fetcher:
             self._own.__exit__(*exc)
 
 
-def _poll_feed(settings: Settings, conn, feed, fetched: _Fetched, run_id: int | None,
-               result: StepResult) -> None:
+@dataclass(slots=True)
+class _Ledger:
+    """A batch's poll bookkeeping, written in one go by `flush` (one transaction, few round trips)."""
+
+    polls: list[store.FeedPoll] = field(default_factory=list)
+    fetches: list[store.FetchLogRow] = field(default_factory=list)
+    deferrals: list[tuple[int, datetime]] = field(default_factory=list)
+    disables: list[tuple[int, str]] = field(default_factory=list)
+    seen: dict[int, bytes] = field(default_factory=dict)  # item digests read at the start of the batch
+    digests: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def flush(self, conn) -> None:
+        with conn.transaction():
+            store.record_feed_polls(conn, self.polls)
+            for feed_id, when in self.deferrals:
+                store.defer_feed(conn, feed_id, when)
+            for feed_id, reason in self.disables:
+                store.disable_feed(conn, feed_id, reason)
+            store.save_item_digests(conn, self.digests)
+            store.log_fetches(conn, self.fetches)
+        self.polls, self.fetches, self.deferrals, self.disables, self.digests = [], [], [], [], []
+
+
+def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_id: int | None,
+               result: StepResult, ledger: _Ledger) -> None:
+    """Record one fetched feed: unchanged (no parse), new entries queued, deferred or failed.
+
+    Only new entries are written at once; the poll itself goes to `ledger`.
+    """
     now = datetime.now(timezone.utc)
     result.counts["feeds_polled"] += 1
-    started = time.perf_counter() - fetched.elapsed_s
+    started = time.perf_counter()
+    fetch_ms = fetched.elapsed_ms if isinstance(fetched, Page) else None
     status: int | None = None
     error: str | None = None
     size: int | None = None
     try:
-        if isinstance(fetched.error, HostBusy):
-            _defer_feed(conn, feed, fetched.error, now, result)
-            error = str(fetched.error)
+        if isinstance(fetched, HostBusy):
+            _defer_feed(ledger, feed, fetched, now, result)
+            error = str(fetched)
             return
-        if fetched.error is not None:
-            raise fetched.error
-        page = fetched.page
+        if isinstance(fetched, FetchError):
+            raise fetched
+        page = fetched
         size = len(page.content)
         status = page.status
         body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
@@ -320,16 +337,17 @@ def _poll_feed(settings: Settings, conn, feed, fetched: _Fetched, run_id: int | 
                                          floor_s=settings.min_poll_interval,
                                          ceiling_s=settings.max_poll_interval,
                                          hint_s=schedule.hint_seconds(cache_control=page.headers.get("cache-control")))
-            store.record_feed_poll(conn, feed.feed_id, status=status, etag=page.etag or feed.etag,
-                                   last_modified=page.last_modified or feed.last_modified,
-                                   body_hash=body_hash, error=None, new_items=0,
-                                   next_poll_at=plan.next_poll_at, poll_interval_s=plan.interval_s,
-                                   polled_at=now)
+            ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=page.etag or feed.etag,
+                                               last_modified=page.last_modified or feed.last_modified,
+                                               body_hash=body_hash, error=None, new_items=0,
+                                               next_poll_at=plan.next_poll_at, poll_interval_s=plan.interval_s,
+                                               polled_at=now))
             return
-        parsed = parse_feed(page.content, page.final_url, headers=page.headers)
+        parsed, skipped = _parse_unseen(page, ledger, feed.feed_id)
         pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in parsed.entries if entry.link]
         new_items = store.add_entries(conn, feed.feed_id, pairs)
         result.counts["entries_new"] += new_items
+        result.counts["feed_items_skipped"] += skipped
         hint = schedule.hint_seconds(ttl_minutes=parsed.ttl_seconds // 60 if parsed.ttl_seconds else None,
                                      update_period=getattr(parsed, "update_period", None),
                                      update_frequency=getattr(parsed, "update_frequency", None),
@@ -337,13 +355,14 @@ def _poll_feed(settings: Settings, conn, feed, fetched: _Fetched, run_id: int | 
         plan = schedule.plan_success(now, feed.poll_interval_s, new_items=new_items,
                                      floor_s=settings.min_poll_interval,
                                      ceiling_s=settings.max_poll_interval, hint_s=hint)
-        store.record_feed_poll(conn, feed.feed_id, status=status, etag=page.etag,
-                               last_modified=page.last_modified, body_hash=body_hash, error=None,
-                               new_items=new_items, next_poll_at=plan.next_poll_at,
-                               poll_interval_s=plan.interval_s, polled_at=now,
-                               title=parsed.title, site_url=parsed.site_url, hub_url=parsed.hub_url,
-                               self_url=parsed.self_url)
-        log.info("feed %s: %d entries, %d new", feed.url, len(parsed.entries), new_items)
+        ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=page.etag,
+                                           last_modified=page.last_modified, body_hash=body_hash, error=None,
+                                           new_items=new_items, next_poll_at=plan.next_poll_at,
+                                           poll_interval_s=plan.interval_s, polled_at=now,
+                                           title=parsed.title, site_url=parsed.site_url, hub_url=parsed.hub_url,
+                                           self_url=parsed.self_url))
+        log.info("feed %s: %d entries (%d seen before, not parsed), %d new", feed.url,
+                 len(parsed.entries) + skipped, skipped, new_items)
     except (FetchError, MalformedFeed) as exc:
         error = str(exc)
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
@@ -352,27 +371,40 @@ def _poll_feed(settings: Settings, conn, feed, fetched: _Fetched, run_id: int | 
         plan = schedule.plan_failure(now, feed.poll_interval_s, errors,
                                      floor_s=settings.min_poll_interval,
                                      ceiling_s=settings.max_poll_interval, retry_after_s=retry_after)
-        store.record_feed_poll(conn, feed.feed_id, status=status, etag=feed.etag,
-                               last_modified=feed.last_modified, body_hash=feed.body_hash,
-                               error=str(exc), new_items=0, next_poll_at=plan.next_poll_at,
-                               poll_interval_s=plan.interval_s, polled_at=now)
+        ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=feed.etag,
+                                           last_modified=feed.last_modified, body_hash=feed.body_hash,
+                                           error=str(exc), new_items=0, next_poll_at=plan.next_poll_at,
+                                           poll_interval_s=plan.interval_s, polled_at=now))
         if errors >= settings.max_consecutive_errors:
-            store.disable_feed(conn, feed.feed_id, f"{errors} consecutive errors, last: {exc}")
+            ledger.disables.append((feed.feed_id, f"{errors} consecutive errors, last: {exc}"))
             log.warning("feed %s disabled after %d consecutive errors", feed.url, errors)
         result.counts["feeds_failed"] += 1
         result.error(feed.url, "feed", exc)
         log.warning("feed %s skipped: %s", feed.url, exc)
     finally:
-        elapsed = time.perf_counter() - started
-        result.timings["poll_s"] += elapsed
-        store.log_fetches(conn, [store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id,
-                                                   feed_id=feed.feed_id, status=status, error=error,
-                                                   bytes=size, elapsed_ms=int(elapsed * 1000))])
+        elapsed_ms = (fetch_ms or 0) + int((time.perf_counter() - started) * 1000)
+        result.timings["poll_s"] += elapsed_ms / 1000
+        ledger.fetches.append(store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id, feed_id=feed.feed_id,
+                                                status=status, error=error, bytes=size, elapsed_ms=elapsed_ms))
 
 
-def _defer_feed(conn, feed, exc: HostBusy, now: datetime, result: StepResult) -> None:
+def _parse_unseen(page: Page, ledger: _Ledger, feed_id: int) -> tuple[ParsedFeed, int]:
+    """Parse a changed feed body for the items not seen at the last poll; (feed, items left out)."""
+    document, digests, skipped = feed_items.unseen_document(page.content, feed_items.digests_of(
+        ledger.seen.get(feed_id)))
+    if digests:
+        ledger.digests.append((feed_id, digests))
+    if document is not None:
+        try:
+            return parse_feed(document, page.final_url, headers=page.headers), skipped
+        except MalformedFeed:
+            log.debug("feed %s: cut document did not parse; parsing it whole", page.url)
+    return parse_feed(page.content, page.final_url, headers=page.headers), 0
+
+
+def _defer_feed(ledger: _Ledger, feed, exc: HostBusy, now: datetime, result: StepResult) -> None:
     """The host asked us to wait: poll the feed after that, without counting an error."""
-    store.defer_feed(conn, feed.feed_id, now + timedelta(seconds=max(exc.retry_after, 1.0)))
+    ledger.deferrals.append((feed.feed_id, now + timedelta(seconds=max(exc.retry_after, 1.0))))
     result.counts["feeds_deferred"] += 1
     log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
 

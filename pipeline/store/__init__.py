@@ -19,12 +19,15 @@ from pipeline.store.feeds import (
     enable_feed,
     feed_rates,
     find_feed,
+    item_digests,
     get_entries,
     known_article_hashes,
     list_feeds,
     mark_entry,
     pending_entries,
     record_feed_poll,
+    record_feed_polls,
+    save_item_digests,
     upsert_feeds,
 )
 from pipeline.store.loader import (
@@ -37,12 +40,13 @@ from pipeline.store.loader import (
     store_raw_page,
 )
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate
-from pipeline.store.rows import EntryRow, FeedState, FetchLogRow, LoadOutcome, RunRow
+from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
 from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
 
 __all__ = [
     "SQL_DIR",
     "EntryRow",
+    "FeedPoll",
     "FeedState",
     "FetchLogRow",
     "LoadOutcome",
@@ -62,6 +66,7 @@ __all__ = [
     "finish_run",
     "get_entries",
     "get_run",
+    "item_digests",
     "known_article_hashes",
     "link_duplicate",
     "list_feeds",
@@ -72,8 +77,10 @@ __all__ = [
     "migrate",
     "pending_entries",
     "record_feed_poll",
+    "record_feed_polls",
     "record_fingerprint",
     "replace_analysis",
+    "save_item_digests",
     "start_embedded",
     "start_run",
     "stop_embedded",

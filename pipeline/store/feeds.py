@@ -17,7 +17,7 @@ from pipeline.errors import DatabaseError
 from pipeline.models import FeedEntry, FeedSpec
 from pipeline.store import statements as q
 from pipeline.store.database import translate_errors
-from pipeline.store.rows import EntryRow, FeedState
+from pipeline.store.rows import EntryRow, FeedPoll, FeedState
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,33 @@ def record_feed_poll(conn: psycopg.Connection, feed_id: int, *, status: int | No
         _one(conn.execute(q.RECORD_FEED_POLL, params).fetchone(), "recording a poll", f"feed {feed_id}")
 
 
+def record_feed_polls(conn: psycopg.Connection, polls: Sequence[FeedPoll]) -> None:
+    """Record a batch of polls in one transaction and one round trip (pipelined executemany).
+
+    Same rules as `record_feed_poll`; a poll cycle records its unchanged feeds this way,
+    so that a 304 costs a share of one statement batch rather than a transaction.
+    """
+    if not polls:
+        return
+    params = [{name: getattr(poll, name) for name in FeedPoll.__slots__} for poll in polls]
+    with translate_errors(f"recording {len(polls)} feed polls"), conn.transaction(), conn.cursor() as cur:
+        cur.executemany(q.RECORD_FEED_POLL, params)
+
+
+def item_digests(conn: psycopg.Connection, feed_ids: Sequence[int]) -> dict[int, bytes]:
+    """The item fingerprints stored for these feeds (`pipeline.feed_items`), by feed id."""
+    with translate_errors("reading feed item digests"):
+        return {int(feed_id): bytes(blob) for feed_id, blob in conn.execute(q.SELECT_ITEM_DIGESTS, (list(feed_ids),))}
+
+
+def save_item_digests(conn: psycopg.Connection, digests: Sequence[tuple[int, bytes]]) -> None:
+    """Replace the item fingerprints of these feeds, in one transaction and one round trip."""
+    if not digests:
+        return
+    with translate_errors("saving feed item digests"), conn.transaction(), conn.cursor() as cur:
+        cur.executemany(q.UPSERT_ITEM_DIGESTS, [{"feed_id": f, "digests": d} for f, d in digests])
+
+
 def disable_feed(conn: psycopg.Connection, feed_id: int, reason: str) -> None:
     """Stop polling a feed, saying why (shown by `wirewatch feeds`)."""
     with translate_errors(f"disabling feed {feed_id}"), conn.transaction():
@@ -107,12 +134,17 @@ def find_feed(conn: psycopg.Connection, ref: str) -> int:
 def add_entries(conn: psycopg.Connection, feed_id: int | None,
                 entries: Sequence[tuple[FeedEntry, str]], source: str = "feed") -> int:
     """Queue article URLs (each with its canonical URL's hash); how many were new."""
+    if not entries:
+        return 0
     new = 0
+    params = [(feed_id, source, entry.link, url_hash, entry.title, entry.summary, entry.entry_id,
+               entry.published_at) for entry, url_hash in entries]
     with translate_errors(f"queueing entries of feed {feed_id}"), conn.transaction(), conn.cursor() as cur:
-        for entry, url_hash in entries:
-            cur.execute(q.INSERT_ENTRY, (feed_id, source, entry.link, url_hash, entry.title, entry.summary,
-                                         entry.entry_id, entry.published_at))
+        cur.executemany(q.INSERT_ENTRY, params, returning=True)  # pipelined: one round trip
+        while True:
             new += cur.fetchone() is not None
+            if not cur.nextset():
+                break
     return new
 
 

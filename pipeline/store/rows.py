@@ -103,3 +103,23 @@ class LoadOutcome:
     article_id: int
     duplicate: bool
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """The outcome of one feed poll, for `record_feed_polls` (None keeps a stored value)."""
+
+    feed_id: int
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    error: str | None
+    new_items: int
+    next_poll_at: datetime
+    poll_interval_s: int
+    polled_at: datetime
+    title: str | None = None
+    site_url: str | None = None
+    hub_url: str | None = None
+    self_url: str | None = None

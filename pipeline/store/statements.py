@@ -429,6 +429,14 @@ order by f.feed_id
 
 SELECT_FEED_BY_URL = "select feed_id from feeds where url = %s"
 
+SELECT_ITEM_DIGESTS = "select feed_id, digests from feed_item_digests where feed_id = any(%s)"
+
+UPSERT_ITEM_DIGESTS = """
+insert into feed_item_digests (feed_id, digests)
+values (%(feed_id)s, %(digests)s)
+on conflict (feed_id) do update set digests = excluded.digests, updated_at = now()
+"""
+
 # --- entries (the queue) --------------------------------------------------------------------
 
 INSERT_ENTRY = """
@@ -481,7 +489,8 @@ FETCH_LOG_COLUMNS = ("run_id", "feed_id", "url", "kind", "status", "error", "byt
 # --- housekeeping (tests, reset) ------------------------------------------------------------
 
 DATA_TABLES = (
-    "article_minhashes", "events", "locations", "entity_mentions", "entities", "entries", "article_urls",
+    "feed_item_digests", "article_minhashes",
+    "events", "locations", "entity_mentions", "entities", "entries", "article_urls",
     "articles", "raw_pages", "fetch_log", "pipeline_runs", "feeds",
 )
 
