@@ -39,8 +39,9 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -100,8 +101,7 @@ class CeleryStack:
         self.token = secrets.token_hex(4)
         self.metadata_db = f"wirewatch_airflow_{os.getpid()}_{self.token}"
         self.queue = f"wirewatch_{self.token}"
-        self._own_home = self.home is None
-        self.home = Path(self.home or tempfile.mkdtemp(prefix="wirewatch-celery-"))
+        self._own_home = self.home is None  # a temporary folder, made by start()
         self.port = _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}"
         self._processes: list[_Process] = []
@@ -128,6 +128,8 @@ class CeleryStack:
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Create and migrate the metadata database, then start every process and wait for it."""
         started = time.monotonic()
+        if self.home is None:
+            self.home = Path(tempfile.mkdtemp(prefix="wirewatch-celery-"))
         self._create_metadata_db()
         self._airflow("db", "migrate")
         log.info("metadata database %s migrated (%.1f s)", self.metadata_db, time.monotonic() - started)
@@ -177,8 +179,9 @@ class CeleryStack:
             with psycopg.connect(self.server_url, autocommit=True) as conn:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.metadata_db)))
             self._db_created = False
-        if self._own_home and not self.keep_home:
+        if self._own_home and not self.keep_home and self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
 
     # --- runs ------------------------------------------------------------------------
 
@@ -243,8 +246,8 @@ class CeleryStack:
 
     def logs(self, name: str, tail: int = 4000) -> str:
         """The end of one process's log (`api-server`, `scheduler`, `worker-1`, ...)."""
-        path = self.home / "logs" / f"{name}.log"
-        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+        path = self.home / "logs" / f"{name}.log" if self.home else None
+        return path.read_text(errors="replace")[-tail:] if path and path.exists() else ""
 
     # --- internals -------------------------------------------------------------------
 
@@ -252,7 +255,6 @@ class CeleryStack:
         """What every Airflow process of the stack runs with: the caller's environment minus its
         Airflow settings, the stack's settings, then `env`."""
         metadata = make_conninfo(self.server_url, dbname=self.metadata_db)
-        alchemy = _sqlalchemy_url(metadata)
         inherited = {name: value for name, value in os.environ.items()
                      if not name.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
         return {
@@ -265,10 +267,10 @@ class CeleryStack:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",  # loopback-only api-server
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": alchemy.format(driver="postgresql+psycopg"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": alchemy.format(driver="postgresql+psycopg"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _sqlalchemy_url(metadata, "postgresql+psycopg"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": _sqlalchemy_url(metadata, "postgresql+psycopg"),
             "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
-            "AIRFLOW__CELERY__RESULT_BACKEND": alchemy.format(driver="db+postgresql"),
+            "AIRFLOW__CELERY__RESULT_BACKEND": _sqlalchemy_url(metadata, "db+postgresql"),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
@@ -368,24 +370,17 @@ class CeleryStack:
 # --- helpers ---------------------------------------------------------------------------
 
 
-class _AlchemyUrl:
-    """A libpq URL as SQLAlchemy URLs for several drivers."""
-
-    def __init__(self, url: str) -> None:
-        self.parts = urlsplit(url)
-
-    def format(self, driver: str) -> str:
-        return urlunsplit(self.parts._replace(scheme=driver))
-
-
-def _sqlalchemy_url(conninfo: str) -> _AlchemyUrl:
+def _sqlalchemy_url(conninfo: str, driver: str) -> str:
+    """A libpq conninfo as a SQLAlchemy URL for `driver` (Airflow and Celery want those)."""
     params = conninfo_to_dict(conninfo)
-    if "host" in params and params["host"].startswith("/"):
-        raise StackError(f"the metadata server must be reached over TCP, not the socket {params['host']}: "
+    host = params.get("host") or "127.0.0.1"
+    if host.startswith("/"):
+        raise StackError(f"the metadata server must be reached over TCP, not the socket {host}: "
                          "set WIREWATCH_CELERY_SERVER_URL to a postgresql://user@host:port URL")
-    auth = params.get("user", "postgres") + (f":{params['password']}" if params.get("password") else "")
-    url = f"postgresql://{auth}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{params['dbname']}"
-    return _AlchemyUrl(url)
+    auth = quote(params.get("user") or "postgres", safe="")
+    if params.get("password"):
+        auth += ":" + quote(params["password"], safe="")
+    return f"{driver}://{auth}@{host}:{params.get('port') or 5432}/{params['dbname']}"
 
 
 def _free_port() -> int:
@@ -402,8 +397,6 @@ def _signal_group(popen: subprocess.Popen, signum: int) -> None:
 
 
 def _timestamp(value: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
@@ -436,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="warehouse URL (default: WIREWATCH_DATABASE_URL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if not args.warehouse:
         parser.error("give --warehouse or set WIREWATCH_DATABASE_URL")
     stack = CeleryStack(warehouse_url=args.warehouse, workers=args.workers, worker_concurrency=args.concurrency,
