@@ -23,7 +23,7 @@ from pipeline.nlp.model import load_pipeline, model_version
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "0.3.0"
+ANALYZER_VERSION = "0.4.0"
 DEFAULT_BATCH_SIZE = 24
 # "Deir Ezzor - Arab Today", "BAGHDAD, Nov 4 (Reuters) -": a place, then a dash.
 _DATELINE = re.compile(

@@ -325,7 +325,7 @@ class EventReader:
                 target = _prep_object(token, ("against", "with", "on", "to", "at", "from", "for", "into", "in"))
             if target is None:
                 target = _embedded_target(token)
-            if target is None and token.dep_ == "advcl" and token.tag_ == "VBG":
+            if token.dep_ == "advcl" and token.tag_ == "VBG" and (target is None or target.like_num):
                 # "launched rocket fire against the camps, killing 50": the head's opponent
                 target = next((_first(list(t.children), "pobj") for t in token.head.subtree
                                if t.i < token.i and t.dep_ == "prep" and t.lower_ == "against"), None)
@@ -401,7 +401,9 @@ class EventReader:
             if _under_background(tok, clause) or _is_speaker(tok):
                 continue
             # "an Alewite temple, Cemevi": the name read with the noun it glosses
-            mention = self.actors.read(tok.head if tok.dep_ == "appos" and tok.head.pos_ == "NOUN" else tok)
+            glossed = tok.head.pos_ == "NOUN" and (tok.dep_ == "appos" or tok.dep_ in ("compound", "amod") and any(
+                c.dep_ == "appos" and c.ent_type_ in _NAMED_ACTORS for c in tok.head.children))
+            mention = self.actors.read(tok.head if glossed else tok)
             if mention is not None and mention.span.label_ in _NAMED_ACTORS and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
                 return mention
@@ -501,7 +503,7 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
 def _anonymous_people(mention: ActorMention) -> bool:
     """ "23 people", "dozens of persons": victims counted but not described."""
     root = mention.span.root
-    return (not mention.span.label_ and mention.actor.country is None and root.lemma_.lower() in ("people", "person")
+    return (not mention.span.label_ and root.lemma_.lower() in ("people", "person")
             and all(t.dep_ in ("nummod", "det", "quantmod") or t.like_num or t.i == root.i for t in mention.span))
 
 

@@ -3,7 +3,10 @@
 Counts follow ACLED's conservative reading: "dozens" is 12, "scores" 20, "hundreds"
 100, "thousands" 1,000; a number qualified "at least" or "more than" counts as itself.
 Numbers attached to wounded/injured words are not fatalities, and a sentence with no
-number attached to a death word gives None, not 0.
+number attached to a death word gives None, not 0. Cumulative tolls are not this event's
+dead either: a war or conflict as the killer ("the civil war has killed 13,000 people"),
+or a count over a period ("since 2011", "this year", "so far") describes a history, so
+only the sentence's other counts, if any, are kept.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ KILL_VERBS = {"kill", "murder", "massacre", "execute", "slay", "behead", "assass
 DIE_VERBS = {"die", "perish"}
 DEAD_WORDS = {"dead", "death", "toll", "fatality", "body", "corpse", "casualty"}
 _VICTIM_DEPS = {"dobj", "nsubjpass", "conj", "appos"}
+CUMULATIVE_NOUNS = {"war", "conflict", "uprising", "insurgency", "crisis", "campaign", "intifada", "revolt",
+                    "rebellion", "revolution", "insurrection"}  # not "fighting": "the fighting killed 40 on Tuesday"
+LIFE_WORDS = {"life", "lives"}
+TOLL_VERBS = {"bring", "raise", "push", "take", "put", "lift"}
 
 
 def parse_count(token: Token) -> int | None:
@@ -77,7 +84,12 @@ def count_fatalities(sent: Span) -> int | None:
         lemma = token.lemma_.lower()
         if any(c.dep_ == "neg" for c in token.children):
             continue
-        if lemma in KILL_VERBS and token.pos_ in ("VERB", "AUX"):
+        if (lemma in KILL_VERBS | DIE_VERBS | DEAD_WORDS or lemma == "claim") and _cumulative(token):
+            continue  # "the war has killed 13,000", "bringing the toll this year to 200"
+        if lemma == "claim" and token.pos_ == "VERB":  # "the blast claimed 12 lives"
+            lives = [c for c in token.children if c.dep_ == "dobj" and c.lemma_.lower() in LIFE_WORDS]
+            counts.extend(v for v in (count_of(t) for t in lives) if v is not None)
+        elif lemma in KILL_VERBS and token.pos_ in ("VERB", "AUX"):
             victims = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
             if token.dep_ in ("acl", "amod") and token.head.pos_ in ("NOUN", "PROPN", "NUM"):
                 victims.append(token.head)  # "12 people killed in ..."
@@ -106,6 +118,9 @@ def _toll_value(toll: Token) -> int | None:
         if child.dep_ == "prep" and child.lower_ == "of":
             candidates.extend(c for c in child.children if c.dep_ == "pobj")
     head = toll.head
+    if toll.dep_ == "dobj" and head.lemma_.lower() in TOLL_VERBS:  # "bringing the death toll to 30"
+        candidates.extend(g for c in head.children if c.dep_ == "prep" and c.lower_ == "to"
+                          for g in c.children if g.dep_ == "pobj")
     if toll.dep_ == "nsubj":
         for child in head.children:
             if child.dep_ == "prep" and child.lower_ in ("to", "at"):
@@ -117,3 +132,37 @@ def _toll_value(toll: Token) -> int | None:
         if value is not None:
             return value
     return None
+
+
+def _cumulative(token: Token) -> bool:
+    """True when a death word counts a history rather than one event: its killer is a war
+    ("the conflict has claimed 300,000 lives"), the toll is a war's ("the war's death toll"),
+    or the count runs over a period ("since 2011", "this year", "so far", "in total")."""
+    killers = [c for c in token.children if c.dep_ in ("nsubj", "poss")]
+    dated = any(c.dep_ == "prep" and c.lower_ == "on" and any(g.ent_type_ == "DATE" for g in c.children)
+                for c in token.children)
+    if not dated:  # "killed in the war on Monday" is that Monday's event
+        killers += [g for c in token.children if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ in ("in", "from", "of", "by"))
+                    for g in c.children if g.dep_ == "pobj"]
+    if any(k.lemma_.lower() in CUMULATIVE_NOUNS for k in killers):
+        return True
+    scope = [token]
+    if token.lemma_.lower() == "toll" and token.dep_ in ("nsubj", "dobj"):
+        scope.append(token.head)  # "the toll this year rose to", "bringing the toll since March to"
+    for node in scope:
+        for child in node.children:
+            if child.dep_ == "prep" and child.lower_ == "since":
+                return True
+            if child.dep_ == "prep" and child.lower_ == "in" and any(g.lower_ == "total" for g in child.children):
+                return True
+            if child.dep_ in ("npadvmod", "advmod") and _period_phrase(child):
+                return True
+    return False
+
+
+def _period_phrase(token: Token) -> bool:
+    """ "this year", "so far", "to date", "overall", "last year": a count's running period."""
+    words = [t.lower_ for t in token.subtree]
+    text = " ".join(words)
+    return text in ("so far", "to date", "overall", "altogether") or (
+        len(words) >= 2 and words[0] in ("this", "last", "past") and words[-1] in ("year", "month", "decade", "years", "months"))

@@ -38,3 +38,39 @@ def test_nlp_fatalities_counts(analyzer, sentence, expected):
 def test_nlp_fatalities_none_without_deaths(analyzer, sentence):
     doc = analyzer.nlp(sentence)
     assert count_fatalities(next(doc.sents)) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Cumulative tolls are a history, not this event's dead.
+        ("The ten-year civil war has killed 13,000 people.", None),
+        ("The conflict has claimed more than 300,000 lives since 2011.", None),
+        ("More than 1,000 people have died in the violence since March.", None),
+        ("The war's death toll has passed 400,000.", None),
+        ("Some 2,000 soldiers have been killed in the war.", None),
+        # The event's own count survives next to a cumulative one.
+        ("A car bomb killed 12 people on Sunday, bringing the death toll this year to 200.", 12),
+        # Event-level counts still count.
+        ("The fighting killed 40 people on Tuesday.", 40),
+        ("Twenty people were killed in the war on Monday.", 20),
+        ("The blast claimed 12 lives.", 12),
+        ("Gunmen killed five villagers on Monday, bringing the death toll to 30.", 30),
+    ],
+)
+def test_nlp_fatalities_event_not_cumulative(analyzer, sentence, expected):
+    doc = analyzer.nlp(sentence)
+    assert count_fatalities(next(doc.sents)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Militants killed three soldiers and wounded 12 others.", 3),
+        ("The attack left four dead and 20 wounded.", 4),
+        ("Rebels fired rockets at the camp, killing or wounding 50.", None),
+    ],
+)
+def test_nlp_fatalities_wounded_not_counted(analyzer, sentence, expected):
+    doc = analyzer.nlp(sentence)
+    assert count_fatalities(next(doc.sents)) == expected

@@ -1,0 +1,94 @@
+"""Actor and place rules of the third event round, on our own sentences: who died is the
+target, titles and glosses stay in an actor's text, generic victims take their place,
+participle and relative clauses find their target, and speakers' places are not the event's."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _first(analyzer, text, published="2021-03-02"):
+    events = analyzer.analyze(text, published).events
+    assert events, f"no event read from {text!r}"
+    return events[0]
+
+
+def test_nlp_actors_the_dead_are_the_target_of_die(analyzer):
+    event = _first(analyzer, "A Kurdish detainee died of beatings while in police custody, his lawyer said.")
+    assert event.actor2 is not None and "detainee" in event.actor2.text
+    assert event.actor1 is None or "detainee" not in event.actor1.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "text", "canonical"),
+    [
+        ("Rebels ambushed French envoy Marie Dubois near the border.", "French envoy Marie Dubois", "Marie Dubois"),
+        ("The municipality has refused building permits for the construction of a Hindu temple, Shri Mandir, "
+         "in the district.", "Hindu temple, Shri Mandir", "Shri Mandir"),
+    ],
+)
+def test_nlp_actors_titles_and_glosses_stay_in_the_text(analyzer, sentence, text, canonical):
+    event = _first(analyzer, sentence)
+    assert event.actor2 is not None
+    assert event.actor2.text == text
+    assert event.actor2.canonical == canonical
+
+
+def test_nlp_actors_generic_people_take_their_place(analyzer):
+    event = _first(analyzer, "Protesters in Nairobi blocked a highway on Monday.")
+    assert event.actor1 is not None and event.actor1.text == "Protesters in Nairobi"
+    assert event.actor1.country == "KEN"
+
+
+def test_nlp_actors_counted_people_killed_in_a_city_are_the_city(analyzer):
+    event = _first(analyzer, "A suicide bomber killed 17 people in Kabul on Friday.")
+    assert event.type == "ASSAULT"
+    assert event.actor2 is not None and event.actor2.text == "Kabul"
+
+
+def test_nlp_actors_the_town_of_x_is_x(analyzer):
+    event = _first(analyzer, "Soldiers imposed a curfew in the town of Kidal in northern Mali.")
+    assert event.type == "COERCE"
+    assert event.actor2 is not None and event.actor2.text == "Kidal"
+
+
+def test_nlp_actors_participle_takes_the_opponent_of_its_head(analyzer):
+    event = _first(analyzer, "Government troops fired mortars against rebel fighters near the river, killing 30.")
+    assert event.actor2 is not None and "rebel" in event.actor2.text.lower()
+
+
+def test_nlp_actors_relative_clause_target_of_a_noun_trigger(analyzer):
+    event = _first(analyzer, "Unions organized a general strike that paralysed Lagos on Tuesday.")
+    assert event.type == "PROTEST"
+    assert event.actor2 is not None and event.actor2.text == "Lagos"
+
+
+def test_nlp_actors_contributed_troops_are_the_givers_own(analyzer):
+    event = _first(analyzer, "Kenya is ready to contribute 1,000 troops to a regional force in Somalia, officials said.")
+    assert event.actor2 is not None and "troops" not in event.actor2.text
+    assert "Somalia" in event.actor2.text
+
+
+def test_nlp_actors_explaining_participle_does_not_override_the_protest(analyzer):
+    event = _first(analyzer, "Students staged rallies against the governor in the capital, saying he must resign.")
+    assert event.type == "PROTEST"
+    assert event.actor2 is not None and "governor" in event.actor2.text
+
+
+def test_nlp_actors_reported_passive_is_not_the_reporters_act(analyzer):
+    event = _first(analyzer, "A Dutch journalist has been placed under investigation in France, the newspaper reported.")
+    assert event.type == "INVESTIGATE"
+    assert event.actor2 is not None and "journalist" in event.actor2.text
+    assert event.actor1 is None or event.actor1.text != "the newspaper"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "place"),
+    [
+        ("Gunmen abducted nine traders in Maiduguri, diplomatic sources in neighbouring Chad said.", "Maiduguri"),
+        ("A pro-Moscow mayor was shot dead in a street of central Kharkiv.", "Kharkiv"),
+    ],
+)
+def test_nlp_actors_event_place_is_not_the_speakers_nor_a_prefix(analyzer, sentence, place):
+    event = _first(analyzer, sentence)
+    assert event.location is not None and event.location.text == place
