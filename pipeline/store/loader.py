@@ -261,7 +261,7 @@ def _article_row(s: _Staged) -> tuple[Any, ...]:
 
 def _event_row(ord_: int, seq: int, e: Any, name: str) -> tuple[Any, ...]:
     loc = e.location
-    a1, a2 = e.actor1, e.actor2
+    a1, a2, sp = e.actor1, e.actor2, e.speaker
     return (
         ord_, seq, e.type, e.mode, e.trigger,
         a1.text if a1 else None, a1.canonical if a1 else None, a1.type if a1 else None, a1.country if a1 else None,
@@ -272,6 +272,7 @@ def _event_row(ord_: int, seq: int, e: Any, name: str) -> tuple[Any, ...]:
         _parse_event_date(e.date, name), e.date_text, e.date_precision, e.date_source,
         e.fatalities, e.sentence, e.start, e.end, json.dumps([list(span) for span in e.supporting]),
         e.confidence,
+        sp.text if sp else None, sp.canonical if sp else None, sp.type if sp else None, sp.country if sp else None,
     )
 
 

@@ -119,7 +119,11 @@ create temp table if not exists stage_events (
     sent_start        integer,
     sent_end          integer,
     supporting        jsonb,
-    confidence        real
+    confidence        real,
+    speaker_text      text,
+    speaker_canonical text,
+    speaker_type      text,
+    speaker_country   text
 ) on commit drop;
 truncate stage_articles, stage_raw_pages, stage_entities, stage_mentions, stage_events
 """
@@ -140,6 +144,7 @@ STAGE_EVENT_COLUMNS = (
     "loc_geonameid", "loc_name", "loc_admin1", "loc_country", "loc_lat", "loc_lon", "loc_precision",
     "location_text", "location_source", "event_date", "date_text", "date_precision", "date_source",
     "fatalities", "sentence", "sent_start", "sent_end", "supporting", "confidence",
+    "speaker_text", "speaker_canonical", "speaker_type", "speaker_country",
 )
 
 
@@ -260,12 +265,14 @@ insert into events (
     actor2_text, actor2_canonical, actor2_type, actor2_country,
     location_id, location_text, location_source, event_date, date_text, date_precision,
     date_source, fatalities, sentence, sent_start, sent_end, supporting, confidence,
+    speaker_text, speaker_canonical, speaker_type, speaker_country,
     analyzer_version, model_version)
 select s.article_id, e.seq, e.type, e.mode, e.trigger,
        e.actor1_text, e.actor1_canonical, e.actor1_type, e.actor1_country,
        e.actor2_text, e.actor2_canonical, e.actor2_type, e.actor2_country,
        l.location_id, e.location_text, e.location_source, e.event_date, e.date_text, e.date_precision,
        e.date_source, e.fatalities, e.sentence, e.sent_start, e.sent_end, e.supporting, e.confidence,
+       e.speaker_text, e.speaker_canonical, e.speaker_type, e.speaker_country,
        s.analyzer_version, s.model_version
 from stage_events e
 join stage_articles s on s.ord = e.ord
