@@ -228,3 +228,38 @@ def test_backfill_records_a_page_the_analyzer_fails_on_and_loads_the_rest(settin
     assert [e["stage"] for e in summary["errors"]] == ["analyze"]
     assert "santiago" in summary["errors"][0]["url"] and "OverflowError" in summary["errors"][0]["error"]
     assert _scalar(settings, "select count(*) from articles where title like '%%Santiago%%'") == 0
+
+
+def test_backfill_process_killed_with_sigkill_resumes_exactly_once(settings, analyzer, tmp_path):
+    """`wirewatch backfill` killed -9 between batches; the rerun loads the rest, each record once."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "day.warc.gz"
+    records = warcs.variant_records(24)
+    warcs.write_warc(path, records)
+    env = {**os.environ, "WIREWATCH_DATABASE_URL": settings.database_url, "WIREWATCH_BATCH_SIZE": "2"}
+    script = Path(sys.executable).with_name("wirewatch")
+    child = subprocess.Popen([str(script), "backfill", str(path), "--from", "2024-03-02", "--to", "2024-03-02"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            if _scalar(settings, "select count(*) from articles") >= 4:
+                break
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(30)
+    stored = _scalar(settings, "select count(*) from articles")
+    assert 4 <= stored < 24, "the backfill was not stopped mid-way"
+    assert _progress(settings, str(path))[date(2024, 3, 2)]["state"] == "running"
+
+    resumed = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 2),
+                                      analyzer=analyzer)
+    assert resumed["counts"]["articles_new"] == 24 - stored
+    assert resumed["counts"].get("articles_duplicate", 0) == 0
+    assert _scalar(settings, "select count(*) from articles") == 24
+    assert _scalar(settings, "select count(distinct url) from articles") == 24
