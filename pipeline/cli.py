@@ -34,6 +34,8 @@ def _setup_logging(verbose: int, default: int = logging.WARNING) -> None:
     level = {0: default, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pgserver narrates every start and exit of the embedded server at INFO
+    logging.getLogger("pgserver").setLevel(max(level, logging.WARNING))
 
 
 def _settings() -> Settings:

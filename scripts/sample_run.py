@@ -62,6 +62,7 @@ def airflow(env: dict[str, str], *args: str) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     settings = Settings.from_env()
     try:
         database_url = store.database_url(settings)

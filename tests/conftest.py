@@ -7,6 +7,7 @@ embedded pgserver under a temporary folder, stopped when the session ends.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -18,6 +19,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from pipeline import store
+
+# pgserver logs from an atexit hook, after pytest has closed its capture streams
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 #: read once at import, before the per-test fixture below clears WIREWATCH_* variables
 TEST_DATABASE_URL = os.environ.get("WIREWATCH_TEST_DATABASE_URL", "").strip()
