@@ -316,7 +316,7 @@ def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_i
     now = datetime.now(timezone.utc)
     result.counts["feeds_polled"] += 1
     started = time.perf_counter()
-    fetch_ms = fetched.elapsed_ms if isinstance(fetched, Page) else None
+    fetch_ms = fetched.elapsed_ms
     status: int | None = None
     error: str | None = None
     size: int | None = None

@@ -57,7 +57,9 @@ class LoadError(DatabaseError):
 
 
 class FetchError(WirewatchError):
-    """A URL could not be fetched."""
+    """A URL could not be fetched; `elapsed_ms` is how long trying took, where it was measured."""
+
+    elapsed_ms: int | None = None
 
     def __init__(self, message: str, *, url: str) -> None:
         super().__init__(message)

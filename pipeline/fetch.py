@@ -261,10 +261,12 @@ class Fetcher:
             yield futures[future], future.result()
 
     def _fetch_quietly(self, request: FetchRequest) -> Page | FetchError:
+        started = time.monotonic()
         try:
             return self.fetch(request.url, etag=request.etag, last_modified=request.last_modified,
                               kind=request.kind)
         except FetchError as exc:
+            exc.elapsed_ms = round((time.monotonic() - started) * 1000)
             return exc
 
     def _threads(self, workers: int) -> ThreadPoolExecutor:

@@ -237,3 +237,6 @@ def test_monitor_slow_feed_is_cut_at_the_total_timeout(settings, httpserver):
     assert time.monotonic() - started < 3
     assert result["counts"]["feeds_failed"] == 1
     assert "total deadline" in _feed(settings, feed_id).last_error or "after 1.0s" in _feed(settings, feed_id).last_error
+    with store.connect(settings) as conn:
+        logged = conn.execute("select status, error, elapsed_ms from fetch_log").fetchone()
+    assert logged[0] is None and logged[1] and logged[2] >= 900  # the time spent trying is logged
