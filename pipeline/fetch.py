@@ -18,20 +18,18 @@ the URL. Defences, because feed URLs and redirects come from strangers:
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; `Settings.total_timeout` bounds the whole fetch.
 
-Bodies of text types are decoded to `Page.text` by `decode_text`: byte-order mark,
-HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
+Bodies of text types are decoded to `Page.text` by `decode_text` (`pipeline.charsets`):
+byte-order mark, HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
 """
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import threading
 import email.utils
 import ipaddress
 import logging
 import mimetypes
-import re
 import socket
 import time
 import zlib
@@ -45,10 +43,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-import charset_normalizer
 import httpcore
 import httpx
 
+from pipeline.charsets import decode_text, is_text
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from pipeline.models import Page
@@ -82,24 +80,6 @@ ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 # range, unless the address itself (or its host name) is listed.
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
-SNIFF_BYTES = 4096
-BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
-                "application/gzip", "application/x-gzip", "application/octet-stream")
-
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# WHATWG Encoding: these labels mean windows-1252, whose 0x80-0x9F are “smart” punctuation.
-_AS_WINDOWS_1252 = frozenset(
-    {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
-     "cp819", "ibm819", "iso-ir-100", "windows-1252", "cp1252", "x-cp1252"}
 )
 
 
@@ -397,7 +377,7 @@ class Fetcher:
               redirects: list[str], *, etag: str | None = None, last_modified: str | None = None) -> Page:
         content_type = response.headers.get("content-type")
         text, encoding = (None, None)
-        if response.status_code != 304 and _is_text(content_type, body):
+        if response.status_code != 304 and is_text(content_type, body):
             text, encoding = decode_text(body, content_type)
         return Page(
             url=url,
@@ -433,7 +413,7 @@ class Fetcher:
         if len(body) > cap:
             raise ResponseTooLarge(f"{url}: file over the cap of {cap} bytes (WIREWATCH_MAX_BODY_BYTES)", url=url)
         content_type = mimetypes.guess_type(path.name)[0]
-        text, encoding = decode_text(body, content_type) if _is_text(content_type, body) else (None, None)
+        text, encoding = decode_text(body, content_type) if is_text(content_type, body) else (None, None)
         elapsed = round((time.monotonic() - started) * 1000)
         logger.info("read %s, %d bytes, %d ms", url, len(body), elapsed)
         return Page(url=url, final_url=url, status=200, content=body, text=text, encoding=encoding,
@@ -572,66 +552,3 @@ class _BrotliStep(_Step):
         if len(out) > budget:
             raise _Overflow
         return bytes(out)
-
-
-def _is_text(content_type: str | None, body: bytes) -> bool:
-    """Whether the body is worth decoding: text types, or untyped bodies without NULs."""
-    mime = (content_type or "").split(";", 1)[0].strip().lower()
-    if mime and not mime.startswith(BINARY_TYPES):
-        return True
-    head = body[:SNIFF_BYTES]
-    if any(head.startswith(bom) for bom, _ in _BOMS):
-        return True
-    return not head.startswith(b"\x1f\x8b") and b"\x00" not in head
-
-
-def decode_text(content: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """The body as text and the codec used, decoding undecodable bytes as U+FFFD.
-
-    Order (as in the HTML standard's sniffing): a byte-order mark, the HTTP charset,
-    a `<meta charset>` or XML declaration near the top, then charset_normalizer.
-    Latin-1 and ASCII labels are read as windows-1252, as browsers do.
-    """
-    for bom, name in _BOMS:
-        if content.startswith(bom):
-            return content[len(bom):].decode(name, "replace"), name
-    for label in _declared_charsets(content, content_type):
-        codec = _codec(label)
-        if codec:
-            return content.decode(codec, "replace"), codec
-    if not content:
-        return "", "utf-8"
-    try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(content).best()
-    codec = _codec(best.encoding) if best is not None else None
-    codec = codec or "cp1252"
-    return content.decode(codec, "replace"), codec
-
-
-def _declared_charsets(content: bytes, content_type: str | None) -> Iterator[str]:
-    if content_type:
-        for param in content_type.split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                yield value.strip().strip("\"'")
-    head = content[:SNIFF_BYTES]
-    for pattern in (_XML_ENCODING, _META_CHARSET):
-        match = pattern.search(head)
-        if match:
-            label = match.group(1).decode("ascii").lower()
-            # A document readable as ASCII cannot really be UTF-16/32 (HTML standard).
-            yield "utf-8" if label.startswith(("utf-16", "utf-32", "ucs-2")) else label
-
-
-def _codec(label: str) -> str | None:
-    """A Python codec name for a charset label, or None for a label nobody knows."""
-    label = label.strip().lower()
-    if label in _AS_WINDOWS_1252:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
