@@ -304,9 +304,19 @@ def _clause_subjects(token: Token) -> list[Token]:
             break
         if node.pos_ in ("VERB", "AUX"):
             out += [c for c in node.children if c.dep_ == "nsubj"]
-            if node.dep_ == "acl" and node.tag_ != "VBN":
+            if node.dep_ == "acl" and (node.tag_ != "VBN" or _swallowed_clause(node.head)):
                 out.append(node.head)  # "youths resorted to throwing", parsed as a noun phrase
     return out
+
+
+def _swallowed_clause(noun: Token) -> bool:
+    """True when the parse has folded a whole clause into a noun phrase: the noun is the
+    sentence's root ("An official newspaper called on Arabs to ..."), or one of two subjects
+    of one verb ("Youths resorted to ..., officials said"). Its participle is then the
+    main verb, and the noun its subject."""
+    if noun.dep_ in ("ROOT", "dep"):  # "dep": attached to the speech verb with no relation at all
+        return noun.pos_ in ("NOUN", "PROPN")
+    return noun.dep_ == "nsubj" and sum(c.dep_ in ("nsubj", "nsubjpass") for c in noun.head.children) > 1
 
 
 def _embedded_target(token: Token) -> Token | None:

@@ -69,6 +69,7 @@ from pipeline.nlp.clauses import (  # noqa: F401  (word sets and parse helpers t
     _prep_object,
     _quoted,
     _speaker,
+    _swallowed_clause,
     _target_fallbacks,
     _threat_mode,
     _tree_distance,
@@ -315,7 +316,7 @@ class EventReader:
             active_participle = token.tag_ == "VBN" and agent is None and any(
                 c.dep_ == "prep" and c.lower_ in ("on", "against", "toward", "towards", "into") for c in token.children)
             if source is None and subjpass is None and token.dep_ in ("acl", "relcl") and (
-                    token.tag_ != "VBN" or active_participle):
+                    token.tag_ != "VBN" or active_participle or _swallowed_clause(token.head)):
                 source = token.head  # "forces converged on ...", parsed as a noun phrase
             elif target is None and subj is None and token.dep_ == "acl" and token.tag_ == "VBN":
                 target = token.head  # "people killed by ..."
@@ -332,8 +333,9 @@ class EventReader:
         else:  # a noun trigger: "the bombing by IS", "fighting between X and Y"
             source = agent or _noun_source(token)
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
+            governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
             target = _prep_object(token, ("against", "targeting")) or (
-                _prep_object(token.head, ("against",)) if token.dep_ == "dobj" else None) or _prep_object(
+                _prep_object(governing, ("against",)) if governing is not None else None) or _prep_object(
                 token, ("on", "at", "with", "in"))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
@@ -347,11 +349,13 @@ class EventReader:
                 anchor = anchor.head  # "undertook a mediation mission": the trigger's phrase is the object
             head = anchor.head
             verb = head.head if anchor.dep_ == "pobj" and head.head.pos_ == "VERB" else head
+            stative = verb.lemma_.lower() in STATIVE_PASSIVES  # "forces were engaged in ethnic cleansing"
             if source is None and anchor.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
-                source = _first(list(verb.children), "nsubj") or _inherited_subject(verb)
+                source = _first(list(verb.children), "nsubj") or (
+                    _first(list(verb.children), "nsubjpass") if stative else None) or _inherited_subject(verb)
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
                 target = _first(list(head.children), "dobj") or target
-            if token.dep_ == "pobj" and head.head.pos_ == "VERB":
+            if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
                 target = _first(list(verb.children), "nsubjpass") or target
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:

@@ -92,3 +92,30 @@ def test_nlp_actors_reported_passive_is_not_the_reporters_act(analyzer):
 def test_nlp_actors_event_place_is_not_the_speakers_nor_a_prefix(analyzer, sentence, place):
     event = _first(analyzer, sentence)
     assert event.location is not None and event.location.text == place
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source"),
+    [
+        # the parse folds the clause into a noun phrase: its noun is still the subject
+        ("An official Iranian newspaper called Monday on Muslims to unite and mobilize against the occupiers.",
+         "official Iranian newspaper"),
+        ("Kurdish youths resorted to throwing stones during protests in the city, officials said on Friday.",
+         "Kurdish youths"),
+    ],
+)
+def test_nlp_actors_subject_of_a_swallowed_clause(analyzer, sentence, source):
+    event = _first(analyzer, sentence)
+    assert event.actor1 is not None and event.actor1.text == source
+
+
+def test_nlp_actors_stative_passive_subject_is_the_source(analyzer):
+    event = _first(analyzer, "Militia forces were engaged in ethnic cleansing against the Rohingya minority.")
+    assert event.type in ("ASSAULT", "FIGHT")
+    assert event.actor1 is not None and event.actor1.text == "Militia forces"
+
+
+def test_nlp_actors_court_hearing_is_an_investigation(analyzer):
+    event = _first(analyzer, "Kenya's supreme court opened a hearing on Monday into the disputed election.")
+    assert event.type == "INVESTIGATE"
+    assert event.actor1 is not None and "supreme court" in event.actor1.text
