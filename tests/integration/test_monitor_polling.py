@@ -240,3 +240,11 @@ def test_monitor_slow_feed_is_cut_at_the_total_timeout(settings, httpserver):
     with store.connect(settings) as conn:
         logged = conn.execute("select status, error, elapsed_ms from fetch_log").fetchone()
     assert logged[0] is None and logged[1] and logged[2] >= 900  # the time spent trying is logged
+
+
+def test_monitor_batches_keep_a_hosts_feeds_together(settings, httpserver):
+    by_name = site.base_of(httpserver)
+    by_address = by_name.replace("localhost", "127.0.0.1")
+    ids = _register(settings, f"{by_name}/1.xml", f"{by_address}/2.xml", f"{by_name}/3.xml", f"{by_address}/4.xml")
+    batches = cycle.select_feed_batches(settings.with_(batch_size=2))
+    assert batches == [[ids[1], ids[3]], [ids[0], ids[2]]]  # 127.0.0.1 sorts before localhost
