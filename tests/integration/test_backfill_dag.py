@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,16 +23,7 @@ _spec.loader.exec_module(warcs)
 
 @pytest.fixture(scope="module")
 def dags(airflow_home):
-    """The two DAGs, with an Airflow metadata database (a throwaway one unless Airflow is configured)."""
-    if "airflow" not in sys.modules:
-        home = tmp_path_factory.mktemp("airflow")
-        os.environ.setdefault("AIRFLOW_HOME", str(home))
-        os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-        os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
-                   capture_output=True, env=os.environ.copy())
-    if str(DAGS) not in sys.path:
-        sys.path.insert(0, str(DAGS))
+    """The two DAGs, parsed with the session's Airflow home (tests/conftest.py)."""
     from airflow.dag_processing.dagbag import DagBag
 
     found = {}
