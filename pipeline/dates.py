@@ -68,7 +68,11 @@ def resolve_date(text: str, published: date | None) -> ResolvedDate | None:
         return None
     if published is None and not re.search(r"\b\d{4}\b", words):
         return None
-    data = _parser(published).get_date_data(words)
+    try:
+        data = _parser(published).get_date_data(words)
+    except (OverflowError, ValueError) as exc:  # "date value out of range" on odd numerals
+        logger.debug("no date from %r: %s", words, exc)
+        return None
     if data.date_obj is None:
         return None
     precision = _PERIOD_PRECISION.get(data.period or "day", "day")
