@@ -136,7 +136,7 @@ def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
 
 
 def child_stages(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import backfill, cycle, store
+    from pipeline import backfill, cycle, stages, store
     from pipeline.archives.warc import RecordFilter, read_warc
     from pipeline.config import Settings
     from pipeline.errors import NotAnArticle
@@ -168,9 +168,9 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
     analyses = []
     for batch in cycle.chunk(list(range(len(extracted))), settings.batch_size):
         items = [extracted[i] for i in batch]
-        analyses.extend(backfill.analyze_articles(
+        analyses.extend(stages.analyze_articles(
             analyzer, [(a.text, a.published_at or p.fetched_at.isoformat(), a.dateline) for p, a in items],
-            [p.url for p, _a in items], cycle.StepResult()))
+            [p.url for p, _a in items], stages.StepResult()))
     timings["analyze_s"], cpu["analyze_s"] = time.perf_counter() - began, time.process_time() - cpu_began
 
     bundles = []

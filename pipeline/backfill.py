@@ -37,17 +37,16 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pipeline import cycle, store
+from pipeline import cycle, stages, store
 from pipeline.archives.paged_feeds import walk_feed_pages
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.archives.sitemaps import walk_sitemaps
 from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expand_warc_paths
 from pipeline.config import Settings
-from pipeline.cycle import StepResult
-from pipeline.errors import ConfigError, DatabaseError, NotAnArticle, WirewatchError
-from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.stages import StepResult
+from pipeline.errors import ConfigError, DatabaseError, WirewatchError
 from pipeline.fetch import Fetcher
-from pipeline.models import Analysis, ArticleBundle, FeedEntry, Page
+from pipeline.models import ArticleBundle, FeedEntry, Page
 from pipeline.store.database import translate_errors
 from pipeline.urls import canonicalize_url, host_of, is_http_url, url_hash
 
@@ -325,115 +324,39 @@ def _commit_pages(conn: psycopg.Connection, settings: Settings, source: Backfill
     """Extract, analyse and load one batch of archived pages, and move the cursor past it, atomically."""
     step = StepResult()
     step.counts.update({k: v for k, v in read_counts.items() if v > 0})
-    bundles = build_bundles(conn, [item.page for item in batch], analyzer, raw_store, step,
+    pages = [item.page for item in batch]
+    bundles = build_bundles(conn, pages, analyzer, raw_store, step, settings=settings,
                             languages=options.languages)
-    started = time.perf_counter()
     with translate_errors(f"loading a backfill batch of {source.location}"), conn.transaction():
-        outcomes = store.load_articles(conn, [b for b, _raw in bundles], run_id=run_id)
-        for outcome, (bundle, raw) in zip(outcomes, bundles, strict=True):
-            if outcome.duplicate:
-                step.counts["articles_duplicate"] += 1
-                continue
-            step.counts["articles_new"] += 1
-            step.counts["entities"] += len(bundle.analysis.entities)
-            step.counts["events"] += len(bundle.analysis.events)
-            raw_store.keep(conn, outcome.article_id, raw.content, raw.content_type, raw.encoding)
+        stages.load_bundles(conn, [bundle for bundle, _page in bundles], [page for _b, page in bundles],
+                            raw_store, step, run_id=run_id)
         conn.execute(_SAVE_CURSOR, {"cursor": Jsonb(cursor), "counts": Jsonb(dict(step.counts)),
                                     "source": source.location, "day": day})
     conn.commit()
-    step.timings["load_s"] += time.perf_counter() - started
     result.counts.update(step.counts)
     result.timings.update(step.timings)
     result.errors.extend(step.errors)
 
 
 def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw_store: RawPageStore,
-                  result: StepResult, *, languages: tuple[str, ...] = ()) -> list[tuple[ArticleBundle, Page]]:
-    """Pages already in hand to bundles ready to load: the live path's stages after fetching.
+                  result: StepResult, *, settings: Settings | None = None,
+                  languages: tuple[str, ...] = ()) -> list[tuple[ArticleBundle, Page]]:
+    """Pages already in hand to bundles ready to load, through the live path's stages.
 
     Pages whose URL the warehouse already has are left out before any work (counted
     `articles_duplicate`), as are pages that are not articles or not in `languages`.
     """
-    hashes = [url_hash(canonicalize_url(page.url)) for page in pages]
-    known = store.known_article_hashes(conn, hashes)
-    extracted = []
-    started = time.perf_counter()
-    for page, key in zip(pages, hashes, strict=True):
-        if key in known:
-            result.counts["articles_duplicate"] += 1
-            continue
-        try:
-            article = extract_article(page.text if page.text is not None else page.content, page.final_url)
-        except NotAnArticle as exc:
-            result.counts["pages_skipped"] += 1
-            result.counts[f"skipped_{exc.reason}"] += 1
-            log.info("page %s skipped: %s", page.url, exc)
-            continue
-        except WirewatchError as exc:
-            result.counts["pages_failed"] += 1
-            result.error(page.url, "extract", exc)
-            log.warning("page %s failed: %s", page.url, exc)
-            continue
-        if languages and article.language and article.language not in languages:
-            result.counts["skipped_language"] += 1
-            continue
-        extracted.append((page, article))
-    result.timings["extract_s"] += time.perf_counter() - started
-    if not extracted:
-        return []
-    started = time.perf_counter()
-    analyses = analyze_articles(
+    known = store.known_article_hashes(conn, [url_hash(canonicalize_url(page.url)) for page in pages])
+    fresh = [page for page in pages if url_hash(canonicalize_url(page.url)) not in known]
+    result.counts["articles_duplicate"] += len(pages) - len(fresh)
+    extracted = stages.extract_pages(fresh, result, settings=settings, languages=languages)
+    analyses = stages.analyze_articles(
         analyzer,
-        [(article.text, article.published_at or page.fetched_at.isoformat(), article.dateline)
-         for page, article in extracted],
-        [page.url for page, _article in extracted], result)
-    result.timings["analyze_s"] += time.perf_counter() - started
-    bundles = []
-    for (page, article), analysis in zip(extracted, analyses, strict=True):
-        if analysis is None:
-            continue
-        canonical = canonicalize_url(article.canonical_url or page.final_url)
-        bundles.append((ArticleBundle(
-            entry_id=None,
-            url=page.final_url,
-            url_hash=url_hash(canonicalize_url(page.final_url)),
-            canonical_url=canonical,
-            canonical_url_hash=url_hash(canonical),
-            article=article,
-            analysis=analysis,
-            extractor_version=EXTRACTOR_VERSION,
-            analyzer_version=analyzer.version,
-            raw=raw_store.for_bundle(page.content),
-            content_type=page.content_type,
-            encoding=page.encoding,
-            fetched_at=page.fetched_at,
-        ), page))
-    return bundles
-
-
-def analyze_articles(analyzer, items: Sequence[tuple[str, Any, str | None]], names: Sequence[str],
-                     result: StepResult) -> list[Analysis | None]:
-    """`analyzer.analyze_many` over `items`, in order; None for a text the analyzer fails on.
-
-    A backfill runs through years of pages nobody has looked at: an analyzer bug met on
-    one of them is logged with its traceback and recorded in the run (`pages_failed`,
-    an error naming the page), and the other texts of the batch are analysed one by one.
-    """
-    try:
-        return list(analyzer.analyze_many(items))
-    except Exception as exc:  # noqa: BLE001 - any analyzer bug; recorded below per text
-        log.error("analysing a batch of %d texts failed (%s: %s); analysing them one by one",
-                  len(items), type(exc).__name__, exc)
-    analyses: list[Analysis | None] = []
-    for item, name in zip(items, names, strict=True):
-        try:
-            analyses.append(next(iter(analyzer.analyze_many([item]))))
-        except Exception as exc:  # noqa: BLE001
-            log.error("analysing %s failed: %s: %s; skipped", name, type(exc).__name__, exc, exc_info=True)
-            result.counts["pages_failed"] += 1
-            result.errors.append({"url": name, "stage": "analyze", "error": f"{type(exc).__name__}: {exc}"})
-            analyses.append(None)
-    return analyses
+        [(article.text, article.published_at or fresh[i].fetched_at.isoformat(), article.dateline)
+         for i, article in extracted],
+        [fresh[i].url for i, _article in extracted], result)
+    return [(stages.make_bundle(fresh[i], article, analysis, analyzer.version, raw_store), fresh[i])
+            for (i, article), analysis in zip(extracted, analyses, strict=True) if analysis is not None]
 
 
 # --- sitemaps and archived feeds ----------------------------------------------------------

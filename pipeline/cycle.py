@@ -16,29 +16,27 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from pipeline import dedup, feed_items, schedule, store
+from pipeline import feed_items, schedule, stages, store
+from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
 from pipeline.errors import (
     FetchError,
     HostBusy,
     HTTPStatusError,
     MalformedFeed,
-    NotAnArticle,
     RobotsDisallowed,
-    WirewatchError,
 )
-from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
-from pipeline.models import ArticleBundle, FeedSpec, Page, ParsedFeed
+from pipeline.models import FeedSpec, Page, ParsedFeed
 from pipeline.politeness import Politeness
+from pipeline.stages import StepResult
 from pipeline.urls import canonicalize_url, host_of, url_hash
 
 log = logging.getLogger(__name__)
@@ -49,33 +47,6 @@ MAX_ENTRY_ATTEMPTS = 3
 MAX_ENTRIES_PER_CYCLE = 5_000
 #: feeds of a batch fetched at once (threads; politeness still paces each host)
 POLL_WORKERS = 32
-
-
-@dataclass(slots=True)
-class StepResult:
-    """Counts, timings and errors of one step; steps' results add up into a run's."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    timings: Counter[str] = field(default_factory=Counter)
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-    def error(self, url: str, stage: str, exc: BaseException) -> None:
-        self.errors.append({"url": url, "stage": stage, "error": str(exc)})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"counts": dict(self.counts), "timings": {k: round(v, 3) for k, v in self.timings.items()},
-                "errors": self.errors}
-
-    @classmethod
-    def merged(cls, results: Iterable[dict[str, Any] | StepResult]) -> StepResult:
-        total = cls()
-        for result in results:
-            if isinstance(result, StepResult):
-                result = result.to_dict()
-            total.counts.update(result.get("counts", {}))
-            total.timings.update(result.get("timings", {}))
-            total.errors.extend(result.get("errors", []))
-        return total
 
 
 @lru_cache(maxsize=2)
@@ -167,9 +138,10 @@ def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYC
 
 def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: int | None = None,
                         *, fetcher: Fetcher | None = None, analyzer=None) -> dict[str, Any]:
-    """Fetch, extract, analyse and load one batch of entries in one transaction."""
+    """Fetch, extract, analyse and load one batch of entries; the load is one transaction."""
     result = StepResult()
     analyzer = analyzer or get_analyzer(settings)
+    raw_store = RawPageStore(settings)
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
         entries = store.get_entries(conn, entry_ids)
         known = store.known_article_hashes(conn, [e.url_hash for e in entries])
@@ -180,46 +152,35 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
                 result.counts["articles_duplicate"] += 1
             else:
                 todo.append(entry)
+        fetched = [(entry, page) for entry in todo
+                   if (page := _fetch_page(conn, client, entry, run_id, result)) is not None]
         conn.commit()
 
-        extracted = [item for entry in todo
-                     if (item := _fetch_and_extract(settings, conn, client, entry, run_id, result))]
-        conn.commit()
-        if not extracted:
-            return result.to_dict()
+        def skip(index: int, state: str, reason: str, exc: BaseException | None) -> None:
+            entry = fetched[index][0]
+            store.mark_entry(conn, entry.entry_id, state, error=str(exc) if exc else None,
+                             skip_reason=reason if state == "skipped" else None)
 
-        started = time.perf_counter()
-        analyses = list(analyzer.analyze_many(
-            (article.text, article.published_at or _iso(entry.published_at), article.dateline)
-            for entry, _page, article in extracted
-        ))
-        result.timings["analyze_s"] += time.perf_counter() - started
-
-        started = time.perf_counter()
-        bundles = [
-            _bundle(entry, page, article, analysis, analyzer.version)
-            for (entry, page, article), analysis in zip(extracted, analyses, strict=True)
-        ]
-        outcomes = store.load_articles(conn, bundles, run_id=run_id)
+        extracted = stages.extract_pages([page for _entry, page in fetched], result, settings=settings,
+                                         on_skip=skip)
+        items = [(fetched[i][0], fetched[i][1], article) for i, article in extracted]
+        analyses = stages.analyze_articles(
+            analyzer,
+            [(article.text, article.published_at or _iso(entry.published_at), article.dateline)
+             for entry, _page, article in items],
+            [page.final_url for _entry, page, _article in items], result)
+        loadable = []
+        for (entry, page, article), analysis in zip(items, analyses, strict=True):
+            if analysis is None:
+                store.mark_entry(conn, entry.entry_id, "failed", error="analysis failed; see the run's errors")
+            else:
+                loadable.append((page, stages.make_bundle(page, article, analysis, analyzer.version,
+                                                          raw_store, entry_id=entry.entry_id)))
         conn.commit()
-        result.timings["load_s"] += time.perf_counter() - started
-
-        started = time.perf_counter()
-        copies = dedup.link_near_duplicates(conn, [(outcome.article_id, bundle.article.text)
-                                                   for outcome, bundle in zip(outcomes, bundles, strict=True)
-                                                   if not outcome.duplicate])
+        with conn.transaction():
+            stages.load_bundles(conn, [bundle for _page, bundle in loadable], [page for page, _b in loadable],
+                                raw_store, result, run_id=run_id)
         conn.commit()
-        result.counts["articles_near_duplicate"] += len(copies)
-        result.timings["dedup_s"] += time.perf_counter() - started
-        for outcome, bundle in zip(outcomes, bundles, strict=True):
-            if outcome.duplicate:
-                result.counts["articles_duplicate"] += 1
-                continue
-            result.counts["articles_new"] += 1
-            result.counts["entities"] += len(bundle.analysis.entities)
-            result.counts["events"] += len(bundle.analysis.events)
-            for event in bundle.analysis.events:
-                result.counts[f"events_{event.type}"] += 1
     return result.to_dict()
 
 
@@ -412,73 +373,45 @@ def _defer_feed(ledger: _Ledger, feed, exc: HostBusy, now: datetime, result: Ste
     log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
 
 
-def _fetch_and_extract(settings: Settings, conn, fetcher: Fetcher, entry, run_id: int | None,
-                       result: StepResult):
+def _fetch_page(conn, fetcher: Fetcher, entry, run_id: int | None, result: StepResult) -> Page | None:
+    """The entry's page, or None with the entry's state and the run's counts saying why."""
     started = time.perf_counter()
+    page: Page | None = None
+    error: FetchError | None = None
     try:
         page = fetcher.fetch(entry.url, kind="page")
     except HostBusy as exc:  # left pending, not an attempt: the host asked us to come back later
+        error = exc
         result.counts["pages_deferred"] += 1
         log.warning("page %s deferred: %s", entry.url, exc)
-        return None
     except RobotsDisallowed as exc:
+        error = exc
         store.mark_entry(conn, entry.entry_id, "skipped", skip_reason="robots", error=str(exc))
         result.counts["pages_skipped"] += 1
         result.counts["skipped_robots"] += 1
         log.warning("page %s skipped: %s", entry.url, exc)
-        return None
     except FetchError as exc:
+        error = exc
         attempts = entry.attempts + 1
         state = "failed" if attempts >= MAX_ENTRY_ATTEMPTS or not _retryable(exc) else "pending"
         store.mark_entry(conn, entry.entry_id, state, error=str(exc))
         result.counts["pages_failed"] += 1
         result.error(entry.url, "fetch", exc)
         log.warning("page %s skipped: %s", entry.url, exc)
-        return None
-    finally:
-        result.timings["fetch_s"] += time.perf_counter() - started
-    started = time.perf_counter()
-    try:
-        article = extract_article(page.text if page.text is not None else page.content, page.final_url)
-    except NotAnArticle as exc:
-        store.mark_entry(conn, entry.entry_id, "skipped", skip_reason=exc.reason, error=str(exc))
-        result.counts["pages_skipped"] += 1
-        result.counts[f"skipped_{exc.reason}"] += 1
-        log.warning("page %s skipped: %s", entry.url, exc)
-        return None
-    except WirewatchError as exc:
-        store.mark_entry(conn, entry.entry_id, "failed", error=str(exc))
-        result.counts["pages_failed"] += 1
-        result.error(entry.url, "extract", exc)
-        return None
-    finally:
-        result.timings["extract_s"] += time.perf_counter() - started
-    return entry, page, article
+    elapsed = time.perf_counter() - started
+    result.timings["fetch_s"] += elapsed
+    store.log_fetches(conn, [store.FetchLogRow(
+        url=entry.url, kind="page", run_id=run_id, feed_id=entry.feed_id,
+        status=page.status if page else getattr(error, "status", None),
+        error=str(error) if error else None, bytes=len(page.content) if page else None,
+        elapsed_ms=int(elapsed * 1000))])
+    return page
 
 
 def _retryable(exc: FetchError) -> bool:
     if isinstance(exc, HTTPStatusError):
         return exc.status in (408, 425, 429) or exc.status >= 500
     return type(exc).__name__ in ("FetchTimeout", "FetchError")
-
-
-def _bundle(entry, page, article, analysis, analyzer_version: str) -> ArticleBundle:
-    canonical = canonicalize_url(article.canonical_url or page.final_url)
-    return ArticleBundle(
-        entry_id=entry.entry_id,
-        url=page.final_url,
-        url_hash=url_hash(canonicalize_url(page.final_url)),
-        canonical_url=canonical,
-        canonical_url_hash=url_hash(canonical),
-        raw=page.content,
-        content_type=page.content_type,
-        encoding=page.encoding,
-        fetched_at=page.fetched_at,
-        article=article,
-        analysis=analysis,
-        extractor_version=EXTRACTOR_VERSION,
-        analyzer_version=analyzer_version,
-    )
 
 
 def _iso(value: datetime | None) -> str | None:

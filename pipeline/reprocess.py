@@ -31,9 +31,10 @@ from psycopg.rows import class_row
 
 from pipeline import cycle, store
 from pipeline.archives.raw_pages import RawPageStore
-from pipeline.backfill import analyze_articles, load_analyzer
+from pipeline.backfill import load_analyzer
+from pipeline.stages import analyze_articles
 from pipeline.config import Settings
-from pipeline.cycle import StepResult
+from pipeline.stages import StepResult
 from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.models import Article
