@@ -243,11 +243,21 @@ class ActorReader:
         return None
 
 
+_ENTITY_INDEX_KEY = "wirewatch_entity_index"
+
+
 def _entity_at(token: Token) -> Span | None:
-    """The named entity a token is part of, or None."""
+    """The named entity a token is part of, or None.
+
+    `Doc.ents` builds new `Span`s on every access, and the reader asks for hundreds of
+    tokens per document, so the token -> entity index is built once per document (the
+    reader runs after the pipeline, when the entities no longer change).
+    """
     if token.ent_iob_ in ("", "O"):
         return None
-    for ent in token.doc.ents:
-        if ent.start <= token.i < ent.end:
-            return ent
-    return None
+    doc = token.doc
+    index = doc.user_data.get(_ENTITY_INDEX_KEY)
+    if index is None:
+        index = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+        doc.user_data[_ENTITY_INDEX_KEY] = index
+    return index.get(token.i)
