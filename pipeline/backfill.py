@@ -3,12 +3,12 @@
 A source is a WARC file or glob (pages already fetched), a sitemap or sitemap index
 URL, or an RFC 5005 archived/paged feed URL (article URLs still to fetch):
 
-- WARC pages go straight to the stages the monitor uses after fetching:
-  `extract_article`, `Analyzer.analyze_many`, `store.load_articles`.
+- WARC pages go straight to the stages the monitor uses after fetching
+  (`pipeline.stages`: extract, analyse, bundle, load).
 - URLs from sitemaps and feeds are queued in `entries` (source `sitemap` or `feed_archive`)
   and drained by `cycle.process_entry_batch`, the monitor's own fetch-extract-analyse-
-  load step, through a fetcher that waits `Settings.host_delay` between requests to a
-  host.
+  load step, through the monitor's polite fetcher (per-host pacing, Retry-After holds,
+  robots.txt).
 
 So there is one extraction and one analysis, and the warehouse's rules for "already
 stored" (same canonical URL, same text) apply: a page the monitor already loaded is a
@@ -48,7 +48,7 @@ from pipeline.errors import ConfigError, DatabaseError, WirewatchError
 from pipeline.fetch import Fetcher
 from pipeline.models import ArticleBundle, FeedEntry, Page
 from pipeline.store.database import translate_errors
-from pipeline.urls import canonicalize_url, host_of, is_http_url, url_hash
+from pipeline.urls import canonicalize_url, is_http_url, url_hash
 
 log = logging.getLogger(__name__)
 
@@ -362,29 +362,12 @@ def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw
 # --- sitemaps and archived feeds ----------------------------------------------------------
 
 
-class PoliteFetcher:
-    """A `Fetcher` that waits `delay_s` between the starts of two requests to the same host."""
-
-    def __init__(self, fetcher: Fetcher, delay_s: float) -> None:
-        self._fetcher = fetcher
-        self._delay_s = max(delay_s, 0.0)
-        self._last: dict[str, float] = {}
-
-    def fetch(self, url: str, **kwargs: Any) -> Page:
-        host = host_of(url)
-        wait = self._last.get(host, -1e9) + self._delay_s - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last[host] = time.monotonic()
-        return self._fetcher.fetch(url, **kwargs)
-
-
 def _backfill_urls(settings: Settings, source: BackfillSource, day: date, options: BackfillOptions,
                    analyzer, fetcher: Fetcher | None, run_id: int | None,
                    progress: ProgressCallback | None, result: StepResult) -> None:
     start, end = _day_bounds(day)
-    own = Fetcher(settings) if fetcher is None else None
-    polite = PoliteFetcher(fetcher or own, settings.host_delay)
+    own = cycle.polite_fetcher(settings) if fetcher is None else None
+    polite = fetcher or own
     try:
         skipped: list[tuple[str, str]] = []
         started = time.perf_counter()
@@ -402,7 +385,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
         result.counts["urls_listed"] += len(pairs)
         report = Progress(day=day, done=0, total=len(pending), unit="entries", counts=result.counts)
         for batch in cycle.chunk(pending, settings.batch_size):
-            step = cycle.process_entry_batch(settings, batch, run_id, fetcher=polite,  # type: ignore[arg-type]
+            step = cycle.process_entry_batch(settings, batch, run_id, fetcher=polite,
                                              analyzer=analyzer or load_analyzer(settings))
             merged = StepResult.merged([step])
             result.counts.update(merged.counts)
@@ -421,7 +404,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
             own.close()
 
 
-def _walk(fetcher: PoliteFetcher, source: BackfillSource, start: datetime, end: datetime,
+def _walk(fetcher: Fetcher, source: BackfillSource, start: datetime, end: datetime,
           options: BackfillOptions, skipped: list[tuple[str, str]]) -> Iterable[FeedEntry]:
     fetch = lambda url: fetcher.fetch(url, kind="feed")  # noqa: E731
     if source.kind == "sitemap":
