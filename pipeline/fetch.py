@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import email.utils
 import ipaddress
 import logging
 import mimetypes
@@ -48,6 +47,7 @@ import httpx
 
 from pipeline.charsets import decode_text, is_text
 from pipeline.config import Settings
+from pipeline.schedule import parse_retry_after
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from pipeline.models import Page
 from pipeline.politeness import Politeness
@@ -428,22 +428,6 @@ def _status_error(url: str, current: str, response: httpx.Response) -> HTTPStatu
     hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
     return HTTPStatusError(f"{where}: HTTP {status} {reason}{hint}", url=url, status=status,
                            retry_after=retry_after)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class _Overflow(Exception):
