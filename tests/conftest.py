@@ -118,3 +118,16 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if str(root / "dags") not in sys.path:
         sys.path.insert(0, str(root / "dags"))
     return home
+
+
+@pytest.fixture(scope="session")
+def load_dag(airflow_home: Path) -> Callable[[str], object]:
+    """Parse one DAG file of dags/ (the session's Airflow home) and return its DAG."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    def load(dag_id: str):
+        bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags" / f"{dag_id}.py"))
+        assert not bag.import_errors, bag.import_errors
+        return bag.dags[dag_id]
+
+    return load

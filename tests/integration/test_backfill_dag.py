@@ -22,16 +22,9 @@ _spec.loader.exec_module(warcs)
 
 
 @pytest.fixture(scope="module")
-def dags(airflow_home):
+def dags(load_dag):
     """The two DAGs, parsed with the session's Airflow home (tests/conftest.py)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    found = {}
-    for name in ("backfill_archive", "reprocess"):
-        bag = DagBag(dag_folder=str(DAGS / f"{name}.py"))
-        assert not bag.import_errors, bag.import_errors
-        found[name] = bag.dags[name]
-    return found
+    return {name: load_dag(name) for name in ("backfill_archive", "reprocess")}
 
 
 def _states(run) -> dict[str, str]:

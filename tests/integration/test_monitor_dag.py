@@ -3,9 +3,6 @@ they are polled by one mapped task per batch, never one task per feed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,22 +20,8 @@ QUIET_FEED = ("<?xml version='1.0'?><rss version='2.0'><channel><title>{name}</t
 
 
 @pytest.fixture(scope="module")
-def feed_monitor(tmp_path_factory):
-    """The feed_monitor DAG, with an Airflow metadata database (a throwaway one unless Airflow is configured)."""
-    if "airflow" not in sys.modules:
-        home = tmp_path_factory.mktemp("airflow")
-        os.environ.setdefault("AIRFLOW_HOME", str(home))
-        os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-        os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True,
-                   capture_output=True, env=os.environ.copy())
-    if str(DAGS) not in sys.path:
-        sys.path.insert(0, str(DAGS))
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "feed_monitor.py"))
-    assert not bag.import_errors, bag.import_errors
-    return bag.dags["feed_monitor"]
+def feed_monitor(load_dag):
+    return load_dag("feed_monitor")
 
 
 def _task_instances(run) -> list[tuple[str, int, str]]:
