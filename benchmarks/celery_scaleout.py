@@ -19,7 +19,11 @@ finish, announce: a few seconds each, mostly process start-up) do not scale, and
 2-core machine the scheduler, api-server and dag-processor share the cores with the
 workers. Per-host politeness is a policy, not work, so the page delay is set to 0
 (`WIREWATCH_HOST_DELAY`); everything else is the default pipeline. The load average is
-printed beside the figures: other work on the machine changes them.
+printed beside the figures, with the machine's own ceiling measured first (two CPU-bound
+processes at once against one after the other: on a 2-vCPU VM shared with other work it can
+be far below 2x) and the share of the machine's CPU time that was busy during
+each run: other work on the machine changes them, and a busy share near 100% means the
+cores, not the workers, are the limit.
 
 Needs Redis (WIREWATCH_CELERY_BROKER_URL, default 127.0.0.1:6379/5) and PostgreSQL over TCP
 (WIREWATCH_CELERY_SERVER_URL, default postgres@127.0.0.1:5432); says so and exits 0 without.
@@ -148,6 +152,22 @@ def _rss(title: str, base_url: str, items: list[str]) -> bytes:
             "</channel></rss>").encode()
 
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine since boot, from /proc/stat (Linux)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if not before or not after or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def _fresh_warehouse(server_url: str) -> tuple[str, str]:
     name = f"wirewatch_celery_bench_{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
@@ -174,7 +194,7 @@ def measure(workers: int, site: GeneratedSite, *, server_url: str, broker_url: s
                                       broker_url=broker_url, env=env) as stack:
             stack.wait_for_dag("feed_monitor")
             stack.unpause("feed_monitor")
-            load_before = os.getloadavg()[0]
+            load_before, cpu_before = os.getloadavg()[0], _cpu_ticks()
             run_id = stack.trigger("feed_monitor", {"force": True})
             state = stack.wait_for_run("feed_monitor", run_id, timeout_s=3600)
             if state != "success":
@@ -182,7 +202,7 @@ def measure(workers: int, site: GeneratedSite, *, server_url: str, broker_url: s
             run_s, _ = stack.run_times("feed_monitor", run_id)
             instances = stack.task_instances("feed_monitor", run_id)
             by_worker = stack.tasks_by_worker(run_id)
-            load_after = os.getloadavg()[0]
+            load_after, cpu_after = os.getloadavg()[0], _cpu_ticks()
         with store.connect(warehouse) as conn:
             articles = conn.execute("select count(*) from articles").fetchone()[0]
             events = conn.execute("select count(*) from events").fetchone()[0]
@@ -195,8 +215,33 @@ def measure(workers: int, site: GeneratedSite, *, server_url: str, broker_url: s
         "tasks": len(instances), "process_batches": len(process), "process_busy_s": sum(process),
         "task_busy_s": sum(ti["duration"] or 0.0 for ti in instances),
         "per_worker": {w: len(tasks) for w, tasks in by_worker.items()},
-        "load": (load_before, load_after),
+        "load": (load_before, load_after), "cpu_busy": _busy_share(cpu_before, cpu_after),
     }
+
+
+def _spin(loops: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i
+    return time.perf_counter() - started
+
+
+def parallel_ceiling(loops: int = 20_000_000) -> float:
+    """How much faster this machine, as loaded now, runs two CPU-bound processes at once than in turn.
+
+    The most 2 one-slot workers can gain over 1 here, whatever the executor does.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        alone = sum(pool.submit(_spin, loops).result() for _ in range(2))
+        together = max(pool.map(_spin, [loops, loops]))
+    return alone / together
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
 
 
 def main() -> int:
@@ -214,6 +259,8 @@ def main() -> int:
     order = [n for r in range(rounds) for n in (WORKER_COUNTS if r % 2 == 0 else WORKER_COUNTS[::-1])]
     print(f"workload: {articles} generated articles in {feeds} RSS feeds on loopback, batches of {batch}; "
           f"{os.cpu_count()} CPUs; each worker 1 task slot")
+    ceiling = parallel_ceiling()
+    print(f"this machine now runs 2 CPU-bound processes at once {ceiling:.2f}x as fast as one after the other")
     results = []
     with GeneratedSite(articles, feeds) as site:
         for workers in order:
@@ -224,6 +271,7 @@ def main() -> int:
                   f"{result['run_s']:.1f} s = {result['articles_per_s']:.2f} articles/s; "
                   f"{result['tasks']} task instances ({result['process_batches']} process batches, "
                   f"{result['process_busy_s']:.0f} s busy), per worker {result['per_worker']}; "
+                  f"machine CPU busy {_percent(result['cpu_busy'])}, "
                   f"load avg {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "
                   f"{time.monotonic() - started:.0f} s with the stack's start and stop", flush=True)
     if len({r["articles"] for r in results}) != 1:
@@ -231,7 +279,8 @@ def main() -> int:
     one, two = (sum(r["run_s"] for r in results if r["workers"] == n) for n in WORKER_COUNTS)
     ratio = one / two if two else float("nan")  # same articles per side: throughput ratio = time ratio
     print(f"throughput ratio, 2 workers / 1 worker: {ratio:.2f}x "
-          f"(run time {one / rounds:.1f} s -> {two / rounds:.1f} s, mean of {rounds} run(s) each)")
+          f"(run time {one / rounds:.1f} s -> {two / rounds:.1f} s, mean of {rounds} run(s) each); "
+          f"{ratio / ceiling:.0%} of the machine's own {ceiling:.2f}x")
     return 0
 
 
