@@ -38,6 +38,7 @@ from pipeline.models import FeedSpec, Page, ParsedFeed
 from pipeline.politeness import Politeness
 from pipeline.stages import StepResult
 from pipeline.urls import canonicalize_url, host_of, url_hash
+from pipeline.websub.discovery import discover_hub
 
 log = logging.getLogger(__name__)
 
@@ -313,18 +314,20 @@ def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_i
         result.counts["entries_new"] += new_items
         result.counts["feed_items_skipped"] += skipped
         hint = schedule.hint_seconds(ttl_minutes=parsed.ttl_seconds // 60 if parsed.ttl_seconds else None,
-                                     update_period=getattr(parsed, "update_period", None),
-                                     update_frequency=getattr(parsed, "update_frequency", None),
+                                     update_period=parsed.update_period,
+                                     update_frequency=parsed.update_frequency,
                                      cache_control=page.headers.get("cache-control"))
         plan = schedule.plan_success(now, feed.poll_interval_s, new_items=new_items,
                                      floor_s=settings.min_poll_interval,
                                      ceiling_s=settings.max_poll_interval, hint_s=hint)
+        hub = discover_hub(page.final_url, page.headers, parsed)  # Link headers first, then the document
         ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=page.etag,
                                            last_modified=page.last_modified, body_hash=body_hash, error=None,
                                            new_items=new_items, next_poll_at=plan.next_poll_at,
                                            poll_interval_s=plan.interval_s, polled_at=now,
-                                           title=parsed.title, site_url=parsed.site_url, hub_url=parsed.hub_url,
-                                           self_url=parsed.self_url))
+                                           title=parsed.title, site_url=parsed.site_url,
+                                           hub_url=hub.hub_url if hub else None,
+                                           self_url=hub.topic_url if hub else parsed.self_url))
         log.info("feed %s: %d entries (%d seen before, not parsed), %d new", feed.url,
                  len(parsed.entries) + skipped, skipped, new_items)
     except (FetchError, MalformedFeed) as exc:

@@ -248,3 +248,16 @@ def test_monitor_batches_keep_a_hosts_feeds_together(settings, httpserver):
     ids = _register(settings, f"{by_name}/1.xml", f"{by_address}/2.xml", f"{by_name}/3.xml", f"{by_address}/4.xml")
     batches = cycle.select_feed_batches(settings.with_(batch_size=2))
     assert batches == [[ids[1], ids[3]], [ids[0], ids[2]]]  # 127.0.0.1 sorts before localhost
+
+
+def test_monitor_records_a_hub_named_in_link_headers(settings, httpserver):
+    """WebSub discovery during polling: an HTTP Link header names the hub (it wins over the document)."""
+    base = site.base_of(httpserver)
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        site.document("feed_v1.xml", base), content_type=RSS,
+        headers={"Link": f'<https://hub.example.net/>; rel="hub", <{base}/topic.xml>; rel="self"'})
+    [feed_id] = _register(settings, f"{base}/feed.xml")
+    _poll(settings, [feed_id])
+    state = _feed(settings, feed_id)
+    assert state.hub_url == "https://hub.example.net/"
+    assert state.self_url == f"{base}/topic.xml"
