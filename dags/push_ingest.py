@@ -62,22 +62,13 @@ def push_ingest():
     def drain(triggering_asset_events=None) -> dict:
         """One task, one process: the spaCy model loads once and stays warm while pushes keep coming."""
         import logging
-        import time
 
         from pipeline import cycle
 
-        settings = task_settings()
         messages = [event.extra.get("payload", {}).get("data")
                     for events in (triggering_asset_events or {}).values() for event in events]
         logging.getLogger(__name__).info("woken by %d push message(s): %s", len(messages), messages[:5])
-        run_id = cycle.start_run(settings, "push")
-        results, started = [], time.monotonic()
-        while time.monotonic() - started < DRAIN_BUDGET_S:
-            batches = cycle.select_entry_batches(settings)
-            if not batches:
-                break
-            results.extend(cycle.process_entry_batch(settings, batch, run_id) for batch in batches)
-        return cycle.finish_run(settings, run_id, results)
+        return cycle.drain_queue(task_settings(), "push", budget_s=DRAIN_BUDGET_S)
 
     @task.short_circuit
     def any_new(summary: dict) -> bool:

@@ -219,6 +219,24 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
     return finish_run(settings, run_id, results)
 
 
+def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300.0,
+                analyzer=None) -> dict[str, Any]:
+    """Process pending entries until none are left or `budget_s` has passed, as one run.
+
+    What push does when woken: entries that arrive while it works are taken too, and the
+    model stays loaded in this process; whatever is left waits for the next run.
+    """
+    run_id = start_run(settings, kind)
+    results: list[dict[str, Any]] = []
+    started = time.monotonic()
+    while time.monotonic() - started < budget_s:
+        batches = select_entry_batches(settings)
+        if not batches:
+            break
+        results.extend(process_entry_batch(settings, batch, run_id, analyzer=analyzer) for batch in batches)
+    return finish_run(settings, run_id, results)
+
+
 def format_counts(counts: dict[str, int]) -> str:
     """One line with the counts a person looks at first."""
     keys = ("feeds_polled", "feeds_unchanged", "feeds_failed", "entries_new", "articles_new",

@@ -71,3 +71,23 @@ def test_cycle_survives_unreachable_feed(settings, analyzer):
         feed = store.list_feeds(conn, [cycle.register_feeds(settings, [dead])[0]])[0]
         assert feed.consecutive_errors >= 1 and feed.last_error
         assert feed.next_poll_at > feed.last_polled_at
+
+
+def test_cycle_drain_queue_takes_every_pending_entry_as_one_run(settings, site, analyzer):
+    """What push_ingest does when woken: whatever is pending, whoever queued it, in one run."""
+    feed_ids = cycle.register_feeds(settings, [FeedSpec(url=site.feed_urls[0])])
+    for batch in cycle.select_feed_batches(settings, feed_ids=feed_ids, force=True):
+        cycle.poll_feed_batch(settings, batch)
+    with store.connect(settings) as conn:
+        pending = _count(conn, "entries where state = 'pending'")
+    assert pending >= 5
+
+    summary = cycle.drain_queue(settings.with_(batch_size=2), "push", analyzer=analyzer)
+    assert summary["counts"]["articles_new"] + summary["counts"].get("pages_skipped", 0) == pending
+    with store.connect(settings) as conn:
+        assert _count(conn, "entries where state = 'pending'") == 0
+        kind, status = conn.execute("select kind, status from pipeline_runs where run_id = %s",
+                                    (summary["run_id"],)).fetchone()
+    assert (kind, status) == ("push", "ok")
+
+    assert cycle.drain_queue(settings, "push", budget_s=0)["counts"] == {}  # nothing pending, no time: a no-op run
