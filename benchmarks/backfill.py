@@ -121,13 +121,13 @@ def peak_rss_bytes() -> int:
 
 
 def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import backfill, store
+    from pipeline import backfill, cycle, store
     from pipeline.config import Settings
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
         store.migrate(conn)
-    analyzer = backfill.load_analyzer(settings)
+    analyzer = cycle.get_analyzer(settings)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = backfill.backfill_day(settings, backfill.parse_source(str(warc)), day, analyzer=analyzer)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -136,7 +136,7 @@ def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
 
 
 def child_stages(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import backfill, cycle, stages, store
+    from pipeline import cycle, stages, store
     from pipeline.archives.warc import RecordFilter, read_warc
     from pipeline.config import Settings
     from pipeline.errors import NotAnArticle
@@ -147,7 +147,7 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
         store.migrate(conn)
-    analyzer = backfill.load_analyzer(settings)
+    analyzer = cycle.get_analyzer(settings)
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     timings, cpu = {}, {}
 

@@ -54,11 +54,12 @@ def reprocess():
     def plan(params=None) -> list[dict]:
         from datetime import date
 
-        from pipeline import backfill, reprocess
+        from pipeline import reprocess
+        from pipeline.nlp import analyzer_version
 
         settings = task_settings()
         stages = reprocess.STAGES if params["stage"] == "both" else (params["stage"],)
-        version = backfill.load_analyzer(settings).version if "analyze" in stages else None
+        version = analyzer_version(settings) if "analyze" in stages else None
         since = date.fromisoformat(params["since"])
         return [{"stage": stage, "ids": ids} for stage in stages
                 for ids in reprocess.stale_batches(settings, stage, since, analyzer_version=version, size=CHUNK)]

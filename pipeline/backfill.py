@@ -158,11 +158,6 @@ def format_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key}={counts.get(key, 0)}" for key in keys)
 
 
-def load_analyzer(settings: Settings):
-    """The process's NLP analyzer (`cycle.get_analyzer`: the spaCy model loads once per process)."""
-    return cycle.get_analyzer(settings)
-
-
 def days_between(first: date, last: date) -> list[date]:
     """Every day from `first` to `last`, both included."""
     if last < first:
@@ -180,7 +175,7 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
     """
     if source.kind == "warc":
         expand_warc_paths(source.location)  # no such file: say so before starting a run
-    analyzer = analyzer or load_analyzer(settings)
+    analyzer = analyzer or cycle.get_analyzer(settings)
     run_id = cycle.start_run(settings, "backfill")
     results: list[dict[str, Any]] = []
     try:
@@ -268,7 +263,7 @@ def select_warc_files(paths: Sequence[Path], day: date) -> list[Path]:
 def _backfill_warc(settings: Settings, source: BackfillSource, day: date, cursor: dict[str, Any],
                    options: BackfillOptions, analyzer, run_id: int | None, progress: ProgressCallback | None,
                    result: StepResult) -> None:
-    analyzer = analyzer or load_analyzer(settings)
+    analyzer = analyzer or cycle.get_analyzer(settings)
     raw_store = RawPageStore(settings)
     start, end = _day_bounds(day)
     record_filter = RecordFilter(start=start, end=end, languages=options.languages,
@@ -386,7 +381,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
         report = Progress(day=day, done=0, total=len(pending), unit="entries", counts=result.counts)
         for batch in cycle.chunk(pending, settings.batch_size):
             step = cycle.process_entry_batch(settings, batch, run_id, fetcher=polite,
-                                             analyzer=analyzer or load_analyzer(settings))
+                                             analyzer=analyzer or cycle.get_analyzer(settings))
             merged = StepResult.merged([step])
             result.counts.update(merged.counts)
             result.timings.update(merged.timings)

