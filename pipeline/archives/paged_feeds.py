@@ -22,6 +22,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from pipeline.archives.window import in_window
 from pipeline.errors import ArchiveError, FetchError, MalformedFeed
 from pipeline.feeds import parse_feed
 from pipeline.models import FeedEntry, Page
@@ -108,13 +109,7 @@ def walk_feed_pages(fetch: Callable[[str], Page], url: str, *, start: datetime |
             target = links.get(rel)
             if target and target not in seen:
                 queue.append(target)
-        for entry in parsed.entries:
-            when = entry.published_at
-            if when is None:
-                if include_undated:
-                    yield entry
-                continue
-            if (start is None or when >= start) and (end is None or when < end):
-                yield entry
+        yield from (entry for entry in parsed.entries
+                    if in_window(entry.published_at, start, end, include_undated=include_undated))
     if queue:
         log.warning("feed walk from %s stopped after %d pages", url, max_pages)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 
 from lxml import etree
 
+from pipeline.archives.window import in_window
 from pipeline.errors import ArchiveError, FetchError
 from pipeline.models import Page
 from pipeline.urls import is_http_url, resolve_url
@@ -135,14 +136,8 @@ def walk_sitemaps(fetch: Callable[[str], Page], url: str, *, start: datetime | N
                 log.debug("sitemap %s not modified since %s: not read", ref.loc, ref.lastmod)
                 continue
             queue.append(ref.loc)
-        for item in sitemap.urls:
-            when = item.when
-            if when is None:
-                if include_undated:
-                    yield item
-                continue
-            if (start is None or when >= start) and (end is None or when < end):
-                yield item
+        yield from (item for item in sitemap.urls
+                    if in_window(item.when, start, end, include_undated=include_undated))
     if queue:
         log.warning("sitemap walk from %s stopped after %d sitemaps", url, max_sitemaps)
 
