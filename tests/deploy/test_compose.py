@@ -403,6 +403,7 @@ def test_compose_airflow_service_command_exists(compose, airflow_cli, name):
 
 
 def test_compose_healthcheck_commands_exist(compose, airflow_cli):
+    checked = 0
     for name, service in compose["services"].items():
         test = service.get("healthcheck", {}).get("test", [])
         line = test[1] if test and test[0] == "CMD-SHELL" else " ".join(test[1:])
@@ -410,6 +411,8 @@ def test_compose_healthcheck_commands_exist(compose, airflow_cli):
             words = [w for w in match.groups()[1:] if w]
             if match.group(1) == "airflow":
                 check_invocation(words, airflow_cli, "airflow")
+                checked += 1
+    assert checked, "no healthcheck runs an airflow command: the check above checked nothing"
 
 
 def test_compose_init_script_commands_exist(compose, airflow_cli, wirewatch_cli):
@@ -434,9 +437,10 @@ def test_compose_init_script_commands_exist(compose, airflow_cli, wirewatch_cli)
 
 
 def test_compose_wirewatch_cli_command_exists(compose, wirewatch_cli):
-    for name, service in compose["services"].items():
-        if command_words(service.get("entrypoint")) == ["wirewatch"]:
-            check_invocation(command_words(service["command"]), wirewatch_cli, "wirewatch")
+    services = [s for s in compose["services"].values() if command_words(s.get("entrypoint")) == ["wirewatch"]]
+    assert services, "no service runs the wirewatch CLI"
+    for service in services:
+        check_invocation(command_words(service["command"]), wirewatch_cli, "wirewatch")
 
 
 def test_superset_scripts_use_known_superset_commands():
