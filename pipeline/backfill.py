@@ -341,8 +341,9 @@ def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw
     Pages whose URL the warehouse already has are left out before any work (counted
     `articles_duplicate`), as are pages that are not articles or not in `languages`.
     """
-    known = store.known_article_hashes(conn, [url_hash(canonicalize_url(page.url)) for page in pages])
-    fresh = [page for page in pages if url_hash(canonicalize_url(page.url)) not in known]
+    keys = [url_hash(canonicalize_url(page.url)) for page in pages]
+    known = store.known_article_hashes(conn, keys)
+    fresh = [page for page, key in zip(pages, keys, strict=True) if key not in known]
     result.counts["articles_duplicate"] += len(pages) - len(fresh)
     extracted = stages.extract_pages(fresh, result, settings=settings, languages=languages)
     analyses = stages.analyze_articles(

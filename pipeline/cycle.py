@@ -31,6 +31,7 @@ from pipeline.errors import (
     HTTPStatusError,
     MalformedFeed,
     RobotsDisallowed,
+    WirewatchError,
 )
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
@@ -97,7 +98,8 @@ def select_feed_batches(settings: Settings, *, feed_ids: Sequence[int] | None = 
     now = datetime.now(timezone.utc)
     with store.connect(settings) as conn:
         feeds = store.list_feeds(conn, feed_ids) if force else store.due_feeds(conn, now, limit)
-    chosen = [f for f in feeds if f.enabled and (feed_ids is None or f.feed_id in feed_ids)]
+    wanted = None if feed_ids is None else set(feed_ids)
+    chosen = [f for f in feeds if f.enabled and (wanted is None or f.feed_id in wanted)]
     ids = [f.feed_id for f in sorted(chosen, key=lambda f: host_of(f.url))]  # stable: due order within a host
     return chunk(ids, settings.batch_size)
 
@@ -185,16 +187,25 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
     return result.to_dict()
 
 
-def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Add up the steps' results and record them in the run's row."""
-    total = StepResult.merged(results)
+def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]],
+               status: str = "ok") -> dict[str, Any]:
+    """Add up the steps' results and record them, with the run's status, in its row."""
+    total = StepResult.merged(list(results))
     with store.connect(settings) as conn:
-        store.finish_run(conn, run_id, "ok", dict(total.counts), dict(total.timings), total.errors)
+        store.finish_run(conn, run_id, status, dict(total.counts), dict(total.timings), total.errors)
         conn.commit()
     summary = total.to_dict()
     summary["run_id"] = run_id
-    log.info("run %s finished: %s", run_id, format_counts(summary["counts"]))
+    log.info("run %s %s: %s", run_id, "finished" if status == "ok" else status, format_counts(summary["counts"]))
     return summary
+
+
+def _record_failure(settings: Settings, run_id: int, results: list[dict[str, Any]]) -> None:
+    """Mark a run that raised as failed, with what it had done; never hide the first error."""
+    try:
+        finish_run(settings, run_id, results, status="failed")
+    except WirewatchError as exc:  # e.g. the database that made the run fail is still down
+        log.error("run %s could not be recorded as failed: %s", run_id, exc)
 
 
 def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool = False,
@@ -211,10 +222,7 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
                 results.append(process_entry_batch(settings, batch, run_id, fetcher=fetcher,
                                                    analyzer=analyzer))
     except BaseException:
-        with store.connect(settings) as conn:
-            total = StepResult.merged(results)
-            store.finish_run(conn, run_id, "failed", dict(total.counts), dict(total.timings), total.errors)
-            conn.commit()
+        _record_failure(settings, run_id, results)
         raise
     return finish_run(settings, run_id, results)
 
@@ -229,11 +237,15 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
     run_id = start_run(settings, kind)
     results: list[dict[str, Any]] = []
     started = time.monotonic()
-    while time.monotonic() - started < budget_s:
-        batches = select_entry_batches(settings)
-        if not batches:
-            break
-        results.extend(process_entry_batch(settings, batch, run_id, analyzer=analyzer) for batch in batches)
+    try:
+        while time.monotonic() - started < budget_s:
+            batches = select_entry_batches(settings)
+            if not batches:
+                break
+            results.extend(process_entry_batch(settings, batch, run_id, analyzer=analyzer) for batch in batches)
+    except BaseException:
+        _record_failure(settings, run_id, results)
+        raise
     return finish_run(settings, run_id, results)
 
 

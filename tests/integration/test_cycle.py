@@ -91,3 +91,20 @@ def test_cycle_drain_queue_takes_every_pending_entry_as_one_run(settings, site, 
     assert (kind, status) == ("push", "ok")
 
     assert cycle.drain_queue(settings, "push", budget_s=0)["counts"] == {}  # nothing pending, no time: a no-op run
+
+
+def test_cycle_that_raises_is_recorded_as_failed(settings, site):
+    """An interrupted cycle leaves its run row `failed` with what it had done, and re-raises."""
+
+    class Interrupted:
+        version = "interrupted"
+
+        def analyze_many(self, items):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cycle.run_cycle(settings, [FeedSpec(url=site.feed_urls[0])], force=True, analyzer=Interrupted())
+    with store.connect(settings) as conn:
+        status, counts = conn.execute("select status, counts from pipeline_runs order by run_id desc limit 1").fetchone()
+    assert status == "failed"
+    assert counts["feeds_polled"] == 1 and counts["entries_new"] > 0
