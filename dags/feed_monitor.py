@@ -20,11 +20,10 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-from wirewatch_support import NEW_ARTICLES_URI, task_settings
+from wirewatch_support import announce_new_articles, task_settings
 
-NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
 
 
 @dag(
@@ -79,22 +78,13 @@ def feed_monitor():
 
         return cycle.finish_run(task_settings(), wirewatch_run, [*(polled or []), *(processed or [])])
 
-    @task.short_circuit
-    def any_new(summary: dict) -> bool:
-        return summary["counts"].get("articles_new", 0) > 0
-
-    @task(outlets=[NEW_ARTICLES])
-    def announce(summary: dict, outlet_events=None) -> None:
-        outlet_events[NEW_ARTICLES].extra = {"run_id": summary["run_id"],
-                                             "articles_new": summary["counts"].get("articles_new", 0)}
-
     wirewatch_run = start()
     polled = poll.partial(wirewatch_run=wirewatch_run).expand(feed_ids=due_feeds())
     batches = pending_entries()
     polled >> batches
     processed = process.partial(wirewatch_run=wirewatch_run).expand(entry_ids=batches)
     summary = finish(wirewatch_run, polled, processed)
-    any_new(summary) >> announce(summary)
+    announce_new_articles(summary, source="feeds")
 
 
 feed_monitor()

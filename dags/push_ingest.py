@@ -25,7 +25,7 @@ import pendulum
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from wirewatch_support import NEW_ARTICLES_URI, task_settings
+from wirewatch_support import announce_new_articles, task_settings
 
 #: the channel pipeline.websub.notify publishes on (a test keeps the two equal)
 PUSH_CHANNEL = os.environ.get("WIREWATCH_PUSH_CHANNEL", "wirewatch.push")
@@ -38,7 +38,6 @@ PUSH_TRIGGER = MessageQueueTrigger(
     poll_interval=1,
 )
 PUSHED = Asset(PUSH_URI, watchers=[AssetWatcher(name="wirewatch_push", trigger=PUSH_TRIGGER)])
-NEW_ARTICLES = Asset(NEW_ARTICLES_URI)
 #: a run keeps draining entries that arrive while it works, for at most this long
 DRAIN_BUDGET_S = 300
 
@@ -70,17 +69,8 @@ def push_ingest():
         logging.getLogger(__name__).info("woken by %d push message(s): %s", len(messages), messages[:5])
         return cycle.drain_queue(task_settings(), "push", budget_s=DRAIN_BUDGET_S)
 
-    @task.short_circuit
-    def any_new(summary: dict) -> bool:
-        return summary["counts"].get("articles_new", 0) > 0
-
-    @task(outlets=[NEW_ARTICLES])
-    def announce(summary: dict, outlet_events=None) -> None:
-        outlet_events[NEW_ARTICLES].extra = {"run_id": summary["run_id"], "source": "push",
-                                             "articles_new": summary["counts"].get("articles_new", 0)}
-
     summary = drain()
-    any_new(summary) >> announce(summary)
+    announce_new_articles(summary, source="push")
 
 
 push_ingest()

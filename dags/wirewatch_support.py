@@ -19,16 +19,14 @@ log = logging.getLogger(__name__)
 def task_settings():
     """`Settings` from `WIREWATCH_*`, with the database taken from the Airflow Connection."""
     from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException  # noqa: F401  (raised by get)
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     from pipeline.config import Settings
 
     settings = Settings.from_env()
     try:
         conn = Connection.get(WAREHOUSE_CONN_ID)
-    except Exception as exc:  # AirflowNotFoundException, or no connection backend at all
-        if type(exc).__name__ != "AirflowNotFoundException":
-            raise
+    except AirflowNotFoundException:
         log.info("no connection %s: using %s", WAREHOUSE_CONN_ID,
                  "WIREWATCH_DATABASE_URL" if settings.database_url else "the embedded warehouse")
         return settings
@@ -50,3 +48,25 @@ def connection_url(conn) -> str:
         auth += "@"
     port = f":{conn.port}" if conn.port else ""
     return f"postgresql://{auth}{conn.host or ''}{port}/{conn.schema or ''}"
+
+
+def announce_new_articles(summary, source: str) -> None:
+    """Inside a DAG: emit the new-articles Asset after `summary`, only when the run loaded some.
+
+    A short-circuit task skips the announcement when nothing landed, so downstream DAGs
+    (dashboard refresh) are triggered by data, never by an empty run.
+    """
+    from airflow.sdk import Asset, task
+
+    new_articles = Asset(NEW_ARTICLES_URI)
+
+    @task.short_circuit
+    def any_new(summary: dict) -> bool:
+        return summary["counts"].get("articles_new", 0) > 0
+
+    @task(outlets=[new_articles])
+    def announce(summary: dict, outlet_events=None) -> None:
+        outlet_events[new_articles].extra = {"run_id": summary["run_id"], "source": source,
+                                             "articles_new": summary["counts"].get("articles_new", 0)}
+
+    any_new(summary) >> announce(summary)
