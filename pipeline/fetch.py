@@ -1,11 +1,12 @@
 """Fetching feeds and pages over HTTP, defensively: the other end is not trusted.
 
-A `Fetcher` holds one `httpx.Client` (so connections are pooled per host) and turns
-every way a fetch can go wrong into one of the `FetchError` subclasses, each naming
-the URL. Defences, because feed URLs and redirects come from strangers:
+A `Fetcher` holds one `ConnectionPool` (`pipeline.connections`: keep-alive per origin,
+http.client underneath) and turns every way a fetch can go wrong into one of the
+`FetchError` subclasses, each naming the URL. Defences, because feed URLs and
+redirects come from strangers:
 
-- Every TCP connection, including those opened for redirects, goes through
-  `_GuardedBackend`, which resolves the host itself and connects only to addresses
+- Every TCP connection, including those opened for redirects, is a
+  `GuardedConnection`, which resolves the host itself and connects only to addresses
   `AddressPolicy` allows; private, loopback, link-local, multicast, reserved and
   cloud-metadata addresses are refused unless `Settings.allow_private` lists the
   host or a range holding the address. Checking at connect time (not only before
@@ -14,6 +15,7 @@ the URL. Defences, because feed URLs and redirects come from strangers:
 - Given a `Politeness`, every request (each redirect hop too) waits for its host's
   slot, a 429/503 puts the host on hold for its Retry-After, and article pages
   (`kind="page"`) are checked against their site's robots.txt first.
+- Each read waits at most `Settings.read_timeout`, and never past the fetch's deadline.
 - The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; `Settings.total_timeout` bounds the whole fetch.
@@ -25,32 +27,31 @@ byte-order mark, HTTP charset, `<meta charset>`/XML declaration, then charset_no
 from __future__ import annotations
 
 import contextlib
-import threading
-import ipaddress
+import http.client
 import logging
 import mimetypes
-import socket
+import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 from urllib.request import url2pathname
 
-import httpcore
-import httpx
+import idna
 
 from pipeline.charsets import decode_text, is_text
 from pipeline.config import Settings
-from pipeline.schedule import parse_retry_after
+from pipeline.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
 from pipeline.models import Page
 from pipeline.politeness import Politeness
+from pipeline.schedule import parse_retry_after
 from pipeline.urls import resolve_url
 
 try:  # brotli is a declared dependency; without it "br" is simply not advertised
@@ -76,11 +77,14 @@ DEFAULT_WORKERS = 16
 #: statuses after which the whole host is put on hold (its Retry-After, or a default)
 HOLD_STATUSES = frozenset({429, 503})
 ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
-# Reachable from any cloud VM and never a news site: refused even inside an allowed
-# range, unless the address itself (or its host name) is listed.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
+#: bytes asked of the socket at a time while a body streams in
+CHUNK_BYTES = 64 * 1024
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# left as they are in a request target: RFC 3986 reserved characters and escapes
+_TARGET_SAFE = "!$&'()*+,;=:@/?%~[]"
+# a reused keep-alive connection the server closed meanwhile fails in one of these ways,
+# before any of the answer arrives: the request is sent again on a new connection
+_STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,97 +96,6 @@ class FetchRequest:
     last_modified: str | None = None
     kind: str = "page"
     key: Any = None
-
-
-class AddressPolicy:
-    """Which resolved addresses fetching may connect to, from `Settings.allow_private`."""
-
-    def __init__(self, allow_private: Iterable[str] = ()) -> None:
-        self._hosts: set[str] = set()
-        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for item in allow_private:
-            try:
-                self._networks.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError:
-                self._hosts.add(item.strip().lower().rstrip("."))
-
-    def refusal(self, host: str, address: str) -> str | None:
-        """Why `host` at `address` must not be reached, or None when it may be."""
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        kind = _address_kind(ip)
-        if kind is None:
-            return None
-        if host.lower().rstrip(".") in self._hosts:
-            return None
-        exact_only = ip in METADATA_ADDRESSES
-        for network in self._networks:
-            if ip.version == network.version and ip in network:
-                if not exact_only or network.num_addresses == 1:
-                    return None
-        return f"{host} resolves to {kind} address {ip}"
-
-    def resolve(self, host: str, port: int) -> list[str]:
-        """The addresses of `host` to connect to, all of them allowed, or `_Refused`."""
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve host {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        for address in addresses:
-            reason = self.refusal(host, address)
-            if reason:  # one bad address taints the name: DNS may hand it out next time
-                raise _Refused(reason)
-        return addresses
-
-
-def _address_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if ip in METADATA_ADDRESSES:
-        return "cloud-metadata"
-    for kind, flag in (
-        ("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast), ("private", ip.is_private),
-        ("reserved", ip.is_reserved), ("unspecified", ip.is_unspecified),
-    ):
-        if flag:
-            return kind
-    return None if ip.is_global else "non-public"
-
-
-class _Refused(Exception):
-    """Raised inside the transport; `Fetcher` turns it into `BlockedAddress` with the URL."""
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend, connecting only to addresses the policy allows."""
-
-    def __init__(self, policy: AddressPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        last_error: Exception | None = None
-        for address in self._policy.resolve(host, port):
-            try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last_error = exc
-        raise last_error or httpcore.ConnectError(f"no address for {host}")
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not fetched")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
 
 
 class Fetcher:
@@ -200,18 +113,8 @@ class Fetcher:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.policy = AddressPolicy(settings.allow_private)
-        transport = httpx.HTTPTransport(retries=0)
-        # httpx has no public hook for the network backend; the pool it builds does.
-        pool = transport._pool
-        if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover
-            raise FetchError("httpx transport has no connection pool to guard", url="")
-        pool._network_backend = _GuardedBackend(self.policy)
-        self._client = httpx.Client(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,  # a proxy would connect on our behalf, past the address guard
-            headers={"User-Agent": settings.user_agent_header, "Accept-Encoding": ACCEPT_ENCODING},
-        )
+        self._connections = ConnectionPool(self.policy)
+        self._headers = {"User-Agent": settings.user_agent_header, "Accept-Encoding": ACCEPT_ENCODING}
 
     def __enter__(self) -> Fetcher:
         return self
@@ -223,7 +126,7 @@ class Fetcher:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        self._client.close()
+        self._connections.close()
 
     def fetch_many(self, requests: Sequence[FetchRequest], *, workers: int = DEFAULT_WORKERS
                    ) -> Iterator[tuple[FetchRequest, Page | FetchError]]:
@@ -279,13 +182,19 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             page = self._follow(url, headers, started, kind)
-        except _Refused as exc:
+        except AddressRefused as exc:
             raise BlockedAddress(
                 f"{url}: {exc}; add the host or range to WIREWATCH_ALLOW_PRIVATE to allow it", url=url
             ) from None
-        except httpx.TimeoutException as exc:
-            raise FetchTimeout(f"{url}: timed out ({type(exc).__name__}); retry later", url=url) from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
+        except TimeoutError:
+            limits = self.settings
+            if time.monotonic() - started >= limits.total_timeout * 0.99:  # the socket timeout was cut to it
+                raise FetchTimeout(f"{url}: over the total deadline of {limits.total_timeout}s; retry later",
+                                   url=url) from None
+            raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
+                               f"read {limits.read_timeout}s); retry later", url=url) from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # refused or reset connections, TLS failures, broken HTTP, headers http.client will not send
             raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}", url=url) from None
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
@@ -298,28 +207,47 @@ class Fetcher:
             if redirects and kind == "page" and self.politeness is not None:
                 self.politeness.check_robots(self, current)  # a redirect may lead to another site
             with self._slot(current):
-                timeout = self._timeout(url, deadline)
-                request = self._client.build_request("GET", current, headers=headers, timeout=timeout)
-                response = self._client.send(request, stream=True)
+                connection, response = self._exchange(url, current, headers, deadline)
                 try:
-                    status = response.status_code
-                    location = response.headers.get("location")
+                    status = response.status
+                    answer = _header_dict(response.headers)
+                    location = answer.get("location")
                     if status in REDIRECT_STATUSES and location:
                         current = self._next_hop(url, current, location, redirects)
                         continue
                     if status == 304:
-                        return self._page(url, current, response, b"", started, redirects,
+                        response.read()  # nothing, but it marks the connection free
+                        return self._page(url, current, status, answer, b"", started, redirects,
                                           etag=headers.get("If-None-Match"),
                                           last_modified=headers.get("If-Modified-Since"))
                     if not 200 <= status < 300:
-                        error = _status_error(url, current, response)
+                        error = _status_error(url, current, status, response.reason, answer)
                         if status in HOLD_STATUSES and self.politeness is not None:
                             self.politeness.hold(current, error.retry_after)
                         raise error
-                    body = self._read_body(url, response, deadline)
-                    return self._page(url, current, response, body, started, redirects)
+                    body = self._read_body(url, connection, response, answer, deadline)
+                    return self._page(url, current, status, answer, body, started, redirects)
                 finally:
-                    response.close()
+                    self._connections.release(connection, response)
+
+    def _exchange(self, url: str, current: str, headers: dict[str, str], deadline: float
+                  ) -> tuple[GuardedConnection, http.client.HTTPResponse]:
+        """Send the GET for `current` and read the answer's head, on a pooled connection."""
+        origin, target, host_header = _request_parts(url, urlsplit(current))
+        request_headers = {"Host": host_header, **self._headers, **headers}
+        while True:
+            connection, reused = self._connections.acquire(origin)
+            connection.set_timeouts(*self._timeouts(url, deadline))
+            try:
+                connection.request("GET", target, headers=request_headers)
+                return connection, connection.getresponse()
+            except _STALE_CONNECTION:
+                connection.close()
+                if not reused:
+                    raise
+            except BaseException:
+                connection.close()
+                raise
 
     def _slot(self, url: str):
         """The host's request slot under politeness, else nothing to wait for."""
@@ -338,32 +266,38 @@ class Fetcher:
         redirects.append(target)
         return target
 
-    def _timeout(self, url: str, deadline: float) -> httpx.Timeout:
+    def _timeouts(self, url: str, deadline: float) -> tuple[float, float]:
+        """(connect, read) timeouts: the configured ones, cut to what the deadline leaves."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchTimeout(
                 f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later", url=url)
-        connect = min(self.settings.connect_timeout, remaining)
-        read = min(self.settings.read_timeout, remaining)
-        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+        return min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining)
 
-    def _read_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(self, url: str, connection: GuardedConnection, response: http.client.HTTPResponse,
+                   headers: dict[str, str], deadline: float) -> bytes:
         cap = self.settings.max_body_bytes
-        declared = response.headers.get("content-length", "")
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise ResponseTooLarge(f"{url}: Content-Length {declared} is over the cap of {cap} bytes "
                                    "(WIREWATCH_MAX_BODY_BYTES)", url=url)
-        decoder = _Decoder.for_encoding(url, response.headers.get("content-encoding", ""))
+        decoder = _Decoder.for_encoding(url, headers.get("content-encoding", ""))
         received = 0
         body = bytearray()
         try:
-            for chunk in response.iter_raw():
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
+                                       "retry later", url=url)
+                connection.set_read_timeout(min(self.settings.read_timeout, remaining))
+                chunk = response.read1(CHUNK_BYTES)  # whatever has arrived: a trickle cannot stall us
+                if not chunk:
+                    response.read()  # at the end already: this only marks the connection free
+                    break
                 received += len(chunk)
                 if received > cap:
                     raise _Overflow
-                if time.monotonic() > deadline:
-                    raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
-                                       "retry later", url=url)
                 body += decoder.decode(chunk, cap - len(body))
             body += decoder.finish(cap - len(body))
         except _Overflow:
@@ -373,25 +307,26 @@ class Fetcher:
             raise FetchError(f"{url}: corrupt compressed body ({exc})", url=url) from None
         return bytes(body)
 
-    def _page(self, url: str, final_url: str, response: httpx.Response, body: bytes, started: float,
-              redirects: list[str], *, etag: str | None = None, last_modified: str | None = None) -> Page:
-        content_type = response.headers.get("content-type")
+    def _page(self, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
+              started: float, redirects: list[str], *, etag: str | None = None,
+              last_modified: str | None = None) -> Page:
+        content_type = headers.get("content-type")
         text, encoding = (None, None)
-        if response.status_code != 304 and is_text(content_type, body):
+        if status != 304 and is_text(content_type, body):
             text, encoding = decode_text(body, content_type)
         return Page(
             url=url,
             final_url=final_url,
-            status=response.status_code,
+            status=status,
             content=body,
             text=text,
             encoding=encoding,
             content_type=content_type,
             fetched_at=datetime.now(UTC),
-            etag=response.headers.get("etag", etag),
-            last_modified=response.headers.get("last-modified", last_modified),
-            headers={key.lower(): value for key, value in response.headers.items()},
-            not_modified=response.status_code == 304,
+            etag=headers.get("etag", etag),
+            last_modified=headers.get("last-modified", last_modified),
+            headers=headers,
+            not_modified=status == 304,
             elapsed_ms=round((time.monotonic() - started) * 1000),
             redirects=tuple(redirects),
         )
@@ -420,13 +355,50 @@ class Fetcher:
                     content_type=content_type, fetched_at=datetime.now(UTC), elapsed_ms=elapsed)
 
 
-def _status_error(url: str, current: str, response: httpx.Response) -> HTTPStatusError:
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+def _request_parts(url: str, parts: SplitResult) -> tuple[Origin, str, str]:
+    """(origin, request target, Host header) of an http(s) URL; `FetchError` when it has none."""
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError as exc:
+        raise FetchError(f"{url}: invalid port in {parts.geturl()} ({exc})", url=url) from None
+    if not host:
+        raise FetchError(f"{url}: no host in {parts.geturl()}", url=url)
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise FetchError(f"{url}: invalid host name {host!r} ({exc})", url=url) from None
+    target = quote(parts.path or "/", safe=_TARGET_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_TARGET_SAFE)
+    named = f"[{host}]" if ":" in host else host
+    host_header = named if port == DEFAULT_PORTS[scheme] else f"{named}:{port}"
+    return Origin(scheme, host, port), target, host_header
+
+
+def _header_dict(message: http.client.HTTPMessage) -> dict[str, str]:
+    """Response headers by lower-case name, repeated ones joined with ", " (RFC 9110 5.3).
+
+    http.client reads header bytes as Latin-1; values that are really UTF-8 (a Location
+    with an accented path, say) are read again as UTF-8.
+    """
+    headers: dict[str, str] = {}
+    for name, value in message.items():
+        if not value.isascii():
+            with contextlib.suppress(UnicodeError):
+                value = value.encode("latin-1").decode("utf-8")
+        name = name.lower()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _status_error(url: str, current: str, status: int, reason: str, headers: dict[str, str]) -> HTTPStatusError:
+    retry_after = parse_retry_after(headers.get("retry-after"))
     where = url if current == url else f"{url} (redirected to {current})"
-    reason = response.reason_phrase or "error"
     hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
-    return HTTPStatusError(f"{where}: HTTP {status} {reason}{hint}", url=url, status=status,
+    return HTTPStatusError(f"{where}: HTTP {status} {reason or 'error'}{hint}", url=url, status=status,
                            retry_after=retry_after)
 
 

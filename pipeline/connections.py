@@ -1,0 +1,235 @@
+"""Where the fetcher's connections come from: the address guard, TLS and keep-alive.
+
+`pipeline.fetch` decides what to ask for and what to accept; this module only opens,
+keeps and closes HTTP/1.1 connections (`http.client`, the standard library's client, at
+about a fifth of httpx's CPU for a conditional GET: a poll answered 304 is mostly this).
+
+- `AddressPolicy` says which resolved addresses may be reached. `GuardedConnection`
+  resolves the host itself and connects only to allowed addresses, on every connection
+  (so on every redirect hop too, and after DNS: no gap for rebinding between a check
+  and a connect).
+- `ConnectionPool` keeps idle keep-alive connections by origin for a few seconds, so a
+  site's pages fetched one after another share one TCP (and TLS) handshake, and lends
+  each to one request at a time; it is shared by the fetcher's threads.
+- HTTPS is verified against certifi's CA bundle (or the pool's `ca_file`), the
+  context built once per pool, on its first HTTPS connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import certifi
+
+__all__ = ["AddressPolicy", "AddressRefused", "ConnectionPool", "GuardedConnection", "Origin"]
+
+# Reachable from any cloud VM and never a news site: refused even inside an allowed
+# range, unless the address itself (or its host name) is listed.
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+#: idle connections kept at most, over all origins (the oldest are closed first)
+MAX_IDLE = 32
+#: an idle connection older than this is closed rather than reused: servers drop them
+IDLE_TIMEOUT_S = 5.0
+
+
+class AddressRefused(Exception):
+    """A host resolved to an address the policy refuses; `Fetcher` names the URL."""
+
+
+class AddressPolicy:
+    """Which resolved addresses fetching may connect to, from `Settings.allow_private`."""
+
+    def __init__(self, allow_private: Iterable[str] = ()) -> None:
+        self._hosts: set[str] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for item in allow_private:
+            try:
+                self._networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                self._hosts.add(item.strip().lower().rstrip("."))
+
+    def refusal(self, host: str, address: str) -> str | None:
+        """Why `host` at `address` must not be reached, or None when it may be."""
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        kind = _address_kind(ip)
+        if kind is None:
+            return None
+        if host.lower().rstrip(".") in self._hosts:
+            return None
+        exact_only = ip in METADATA_ADDRESSES
+        for network in self._networks:
+            if ip.version == network.version and ip in network:
+                if not exact_only or network.num_addresses == 1:
+                    return None
+        return f"{host} resolves to {kind} address {ip}"
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses of `host` to connect to, all of them allowed.
+
+        Raises `AddressRefused` when any is not (one bad address taints the name: DNS
+        may hand it out next time), `ConnectionError` when the name does not resolve.
+        """
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise ConnectionError(f"cannot resolve host {host}: {exc}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            reason = self.refusal(host, address)
+            if reason:
+                raise AddressRefused(reason)
+        return addresses
+
+
+def _address_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if ip in METADATA_ADDRESSES:
+        return "cloud-metadata"
+    for kind, flag in (
+        ("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast), ("private", ip.is_private),
+        ("reserved", ip.is_reserved), ("unspecified", ip.is_unspecified),
+    ):
+        if flag:
+            return kind
+    return None if ip.is_global else "non-public"
+
+
+class Origin(NamedTuple):
+    """Where a connection goes: scheme, ASCII (IDNA) host name and port."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+class GuardedConnection(http.client.HTTPConnection):
+    """An HTTP/1.1 connection whose socket reaches only addresses the policy allows.
+
+    http.client opens the socket on the first request (`connect`, overridden here);
+    `set_timeouts` sets the connect timeout for that and the read timeout for every
+    read after it, including on a connection reused from the pool.
+    """
+
+    def __init__(self, origin: Origin, policy: AddressPolicy, tls: ssl.SSLContext | None) -> None:
+        super().__init__(origin.host, origin.port)
+        self.origin = origin
+        self._policy = policy
+        self._tls = tls
+        # ours, kept after http.client lets go of it: a response that ends the connection
+        # (`Connection: close`) still reads from this socket
+        self._socket: socket.socket | None = None
+        self._read_timeout: float | None = None
+        self.idle_since = 0.0
+
+    def set_timeouts(self, connect: float, read: float) -> None:
+        self.timeout = connect
+        self.set_read_timeout(read)
+
+    def set_read_timeout(self, seconds: float) -> None:
+        """Bound each read from now on (a response's body too, after `getresponse`)."""
+        self._read_timeout = seconds
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # closed for good: the next read fails on its own
+                self._socket.settimeout(seconds)
+
+    def connect(self) -> None:
+        last_error: OSError | None = None
+        for address in self._policy.resolve(self.host, self.port):
+            try:
+                sock = socket.create_connection((address, self.port), self.timeout)
+                break
+            except OSError as exc:
+                last_error = exc
+        else:
+            raise last_error or ConnectionError(f"no address for {self.host}")
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+            sock.settimeout(self._read_timeout)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = self._socket = sock
+
+
+class ConnectionPool:
+    """Idle keep-alive connections by origin, each lent to one request at a time."""
+
+    def __init__(self, policy: AddressPolicy, *, max_idle: int = MAX_IDLE,
+                 idle_timeout: float = IDLE_TIMEOUT_S, ca_file: str | None = None) -> None:
+        self._policy = policy
+        self._ca_file = ca_file or certifi.where()
+        self._max_idle = max_idle
+        self._idle_timeout = idle_timeout
+        self._idle: deque[GuardedConnection] = deque()  # oldest first
+        self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def acquire(self, origin: Origin) -> tuple[GuardedConnection, bool]:
+        """A connection to `origin` and whether it was used before (its peer may have left)."""
+        found = None
+        with self._lock:
+            expired = self._expire(time.monotonic())
+            for index in range(len(self._idle) - 1, -1, -1):  # the most recently used first
+                if self._idle[index].origin == origin:
+                    found = self._idle[index]
+                    del self._idle[index]
+                    break
+        for connection in expired:
+            connection.close()
+        if found is not None:
+            return found, True
+        tls = self._tls_context() if origin.scheme == "https" else None
+        return GuardedConnection(origin, self._policy, tls), False
+
+    def release(self, connection: GuardedConnection, response: http.client.HTTPResponse | None) -> None:
+        """Keep `connection` for its origin's next request if `response` was read to the end.
+
+        Anything else (no response, a body left unread, `Connection: close`, which
+        http.client has already acted on) closes it.
+        """
+        if response is None or not response.isclosed() or connection.sock is None:
+            if response is not None:
+                response.close()  # it holds the socket open too: without this the peer never hears
+            connection.close()
+            return
+        connection.idle_since = time.monotonic()
+        with self._lock:
+            self._idle.append(connection)
+            surplus = [self._idle.popleft() for _ in range(len(self._idle) - self._max_idle)]
+        for old in surplus:
+            old.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = list(self._idle), deque()
+        for connection in idle:
+            connection.close()
+
+    def _expire(self, now: float) -> list[GuardedConnection]:
+        expired = []
+        while self._idle and now - self._idle[0].idle_since > self._idle_timeout:
+            expired.append(self._idle.popleft())
+        return expired
+
+    def _tls_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._tls is None:
+                context = ssl.create_default_context(cafile=self._ca_file)
+                context.set_alpn_protocols(["http/1.1"])
+                self._tls = context
+            return self._tls
