@@ -147,11 +147,14 @@ class GuardedConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         last_error: OSError | None = None
-        for address in self._policy.resolve(self.host, self.port):
+        for address in self._policy.resolve(self.host, self.port):  # resolved once, here
+            sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
             try:
-                sock = socket.create_connection((address, self.port), self.timeout)
+                sock.settimeout(self.timeout)
+                sock.connect((address, self.port))
                 break
             except OSError as exc:
+                sock.close()
                 last_error = exc
         else:
             raise last_error or ConnectionError(f"no address for {self.host}")

@@ -35,7 +35,7 @@ from pipeline.errors import (
 )
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
-from pipeline.models import FeedSpec, Page, ParsedFeed
+from pipeline.models import FeedEntry, FeedSpec, Page, ParsedFeed
 from pipeline.politeness import Politeness
 from pipeline.stages import StepResult
 from pipeline.urls import canonicalize_url, host_of, url_hash
@@ -89,7 +89,7 @@ def register_feeds(settings: Settings, specs: Sequence[FeedSpec]) -> list[int]:
 
 def select_feed_batches(settings: Settings, *, feed_ids: Sequence[int] | None = None,
                         force: bool = False, limit: int = 10_000) -> list[list[int]]:
-    """Ids of the feeds to poll now, in batches of `settings.batch_size`.
+    """Ids of the feeds to poll now, in batches of `settings.poll_batch_size`.
 
     Without `force` only enabled feeds whose `next_poll_at` has come are taken. Feeds
     of one host are kept together, so that one batch, and so one process's politeness,
@@ -101,7 +101,7 @@ def select_feed_batches(settings: Settings, *, feed_ids: Sequence[int] | None = 
     wanted = None if feed_ids is None else set(feed_ids)
     chosen = [f for f in feeds if f.enabled and (wanted is None or f.feed_id in wanted)]
     ids = [f.feed_id for f in sorted(chosen, key=lambda f: host_of(f.url))]  # stable: due order within a host
-    return chunk(ids, settings.batch_size)
+    return chunk(ids, settings.poll_batch_size)
 
 
 def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | None = None,
@@ -110,10 +110,12 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
 
     The feeds are fetched by up to `POLL_WORKERS` threads at once (`Fetcher.fetch_many`:
     waiting on the network, not the CPU); parsing happens here, one feed at a time, as
-    the answers arrive. New entries are committed as they are found; the polls themselves (state,
-    schedule, fetch log) are written together at the end of the batch, so that an
-    unchanged feed costs no transaction of its own. A batch that dies half-way leaves
-    its feeds due: they are polled again, and their entries are not queued twice.
+    the answers arrive, and touches no database. What the batch learnt (new entries,
+    each feed's state and next poll, the fetch log) is written at its end in one
+    transaction of a few round trips: a feed costs no transaction of its own, and no
+    round trip that would leave this thread waiting for the GIL behind the fetchers.
+    A batch that dies half-way writes nothing: its feeds stay due and are polled again
+    from their old state, so nothing is lost and nothing queued twice.
     """
     result = StepResult()
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
@@ -126,9 +128,10 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
         requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id)
                     for f in feeds.values()]
         for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
-            _poll_feed(settings, conn, feeds[request.key], outcome, run_id, result, ledger)
-        ledger.flush(conn)
-        conn.commit()
+            _poll_feed(settings, feeds[request.key], outcome, run_id, result, ledger)
+        with conn.transaction():  # entries, feed state and fetch log: all or none
+            _queue_new_entries(settings, conn, ledger, result)
+            ledger.flush(conn)
     return result.to_dict()
 
 
@@ -280,9 +283,23 @@ class _fetcher:
 
 
 @dataclass(slots=True)
+class _ChangedFeed:
+    """A feed whose body changed, parsed, its new entries not yet queued."""
+
+    feed: Any
+    page: Page
+    parsed: ParsedFeed
+    pairs: list[tuple[FeedEntry, str]]  # (entry, hash of its canonical URL)
+    skipped: int  # items seen at the last poll, not parsed again
+    body_hash: str
+    polled_at: datetime
+
+
+@dataclass(slots=True)
 class _Ledger:
     """A batch's poll bookkeeping, written in one go by `flush` (one transaction, few round trips)."""
 
+    changed: list[_ChangedFeed] = field(default_factory=list)  # queued by `_queue_new_entries`
     polls: list[store.FeedPoll] = field(default_factory=list)
     fetches: list[store.FetchLogRow] = field(default_factory=list)
     deferrals: list[tuple[int, datetime]] = field(default_factory=list)
@@ -302,12 +319,9 @@ class _Ledger:
         self.polls, self.fetches, self.deferrals, self.disables, self.digests = [], [], [], [], []
 
 
-def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_id: int | None,
+def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int | None,
                result: StepResult, ledger: _Ledger) -> None:
-    """Record one fetched feed: unchanged (no parse), new entries queued, deferred or failed.
-
-    Only new entries are written at once; the poll itself goes to `ledger`.
-    """
+    """Note one fetched feed in `ledger`: unchanged (no parse), changed (parsed), deferred or failed."""
     now = datetime.now(timezone.utc)
     result.counts["feeds_polled"] += 1
     started = time.perf_counter()
@@ -340,26 +354,7 @@ def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_i
             return
         parsed, skipped = _parse_unseen(page, ledger, feed.feed_id)
         pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in parsed.entries if entry.link]
-        new_items = store.add_entries(conn, feed.feed_id, pairs)
-        result.counts["entries_new"] += new_items
-        result.counts["feed_items_skipped"] += skipped
-        hint = schedule.hint_seconds(ttl_minutes=parsed.ttl_seconds // 60 if parsed.ttl_seconds else None,
-                                     update_period=parsed.update_period,
-                                     update_frequency=parsed.update_frequency,
-                                     cache_control=page.headers.get("cache-control"))
-        plan = schedule.plan_success(now, feed.poll_interval_s, new_items=new_items,
-                                     floor_s=settings.min_poll_interval,
-                                     ceiling_s=settings.max_poll_interval, hint_s=hint)
-        hub = discover_hub(page.final_url, page.headers, parsed)  # Link headers first, then the document
-        ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=page.etag,
-                                           last_modified=page.last_modified, body_hash=body_hash, error=None,
-                                           new_items=new_items, next_poll_at=plan.next_poll_at,
-                                           poll_interval_s=plan.interval_s, polled_at=now,
-                                           title=parsed.title, site_url=parsed.site_url,
-                                           hub_url=hub.hub_url if hub else None,
-                                           self_url=hub.topic_url if hub else parsed.self_url))
-        log.info("feed %s: %d entries (%d seen before, not parsed), %d new", feed.url,
-                 len(parsed.entries) + skipped, skipped, new_items)
+        ledger.changed.append(_ChangedFeed(feed, page, parsed, pairs, skipped, body_hash, now))
     except (FetchError, MalformedFeed) as exc:
         error = str(exc)
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
@@ -383,6 +378,36 @@ def _poll_feed(settings: Settings, conn, feed, fetched: Page | FetchError, run_i
         result.timings["poll_s"] += elapsed_ms / 1000
         ledger.fetches.append(store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id, feed_id=feed.feed_id,
                                                 status=status, error=error, bytes=size, elapsed_ms=elapsed_ms))
+
+
+def _queue_new_entries(settings: Settings, conn, ledger: _Ledger, result: StepResult) -> None:
+    """Queue the changed feeds' entries in one round trip, then note their polls in `ledger`.
+
+    A feed's next poll follows how many of its entries were new to the warehouse.
+    """
+    changed, ledger.changed = ledger.changed, []
+    counts = store.add_feed_entries(conn, [(c.feed.feed_id, c.pairs) for c in changed])
+    for c, new_items in zip(changed, counts, strict=True):
+        parsed, page = c.parsed, c.page
+        result.counts["entries_new"] += new_items
+        result.counts["feed_items_skipped"] += c.skipped
+        hint = schedule.hint_seconds(ttl_minutes=parsed.ttl_seconds // 60 if parsed.ttl_seconds else None,
+                                     update_period=parsed.update_period,
+                                     update_frequency=parsed.update_frequency,
+                                     cache_control=page.headers.get("cache-control"))
+        plan = schedule.plan_success(c.polled_at, c.feed.poll_interval_s, new_items=new_items,
+                                     floor_s=settings.min_poll_interval,
+                                     ceiling_s=settings.max_poll_interval, hint_s=hint)
+        hub = discover_hub(page.final_url, page.headers, parsed)  # Link headers first, then the document
+        ledger.polls.append(store.FeedPoll(c.feed.feed_id, status=page.status, etag=page.etag,
+                                           last_modified=page.last_modified, body_hash=c.body_hash, error=None,
+                                           new_items=new_items, next_poll_at=plan.next_poll_at,
+                                           poll_interval_s=plan.interval_s, polled_at=c.polled_at,
+                                           title=parsed.title, site_url=parsed.site_url,
+                                           hub_url=hub.hub_url if hub else None,
+                                           self_url=hub.topic_url if hub else parsed.self_url))
+        log.info("feed %s: %d entries (%d seen before, not parsed), %d new", c.feed.url,
+                 len(parsed.entries) + c.skipped, c.skipped, new_items)
 
 
 def _parse_unseen(page: Page, ledger: _Ledger, feed_id: int) -> tuple[ParsedFeed, int]:

@@ -13,6 +13,7 @@ Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the env
 from pipeline.store.database import connect, database_url, describe_server, start_embedded, stop_embedded
 from pipeline.store.feeds import (
     add_entries,
+    add_feed_entries,
     defer_feed,
     disable_feed,
     due_feeds,
@@ -52,6 +53,7 @@ __all__ = [
     "LoadOutcome",
     "RunRow",
     "add_entries",
+    "add_feed_entries",
     "connect",
     "content_hash",
     "database_url",

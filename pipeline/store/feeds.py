@@ -134,18 +134,32 @@ def find_feed(conn: psycopg.Connection, ref: str) -> int:
 def add_entries(conn: psycopg.Connection, feed_id: int | None,
                 entries: Sequence[tuple[FeedEntry, str]], source: str = "feed") -> int:
     """Queue article URLs (each with its canonical URL's hash); how many were new."""
-    if not entries:
-        return 0
-    new = 0
+    return add_feed_entries(conn, [(feed_id, entries)], source)[0]
+
+
+def add_feed_entries(conn: psycopg.Connection, feeds: Sequence[tuple[int | None, Sequence[tuple[FeedEntry, str]]]],
+                     source: str = "feed") -> list[int]:
+    """Queue the article URLs of several feeds in one round trip; how many were new, by feed.
+
+    A URL already queued (by any feed: its canonical hash is unique) is not new.
+    """
     params = [(feed_id, source, entry.link, url_hash, entry.title, entry.summary, entry.entry_id,
-               entry.published_at) for entry, url_hash in entries]
-    with translate_errors(f"queueing entries of feed {feed_id}"), conn.transaction(), conn.cursor() as cur:
+               entry.published_at) for feed_id, entries in feeds for entry, url_hash in entries]
+    if not params:
+        return [0] * len(feeds)
+    inserted: list[bool] = []
+    what = f"feed {feeds[0][0]}" if len(feeds) == 1 else f"{len(feeds)} feeds"
+    with translate_errors(f"queueing entries of {what}"), conn.transaction(), conn.cursor() as cur:
         cur.executemany(q.INSERT_ENTRY, params, returning=True)  # pipelined: one round trip
         while True:
-            new += cur.fetchone() is not None
+            inserted.append(cur.fetchone() is not None)
             if not cur.nextset():
                 break
-    return new
+    counts, start = [], 0
+    for _feed_id, entries in feeds:
+        counts.append(sum(inserted[start:start + len(entries)]))
+        start += len(entries)
+    return counts
 
 
 def pending_entries(conn: psycopg.Connection, limit: int) -> list[EntryRow]:

@@ -32,6 +32,7 @@ def test_feed_monitor_dag_loads_sample_site(dagbag, migrated_url, monkeypatch):
                        json.dumps({"conn_type": "postgres", "extra": {"dsn": migrated_url}}))
     monkeypatch.setenv("WIREWATCH_ALLOW_PRIVATE", "127.0.0.1")
     monkeypatch.setenv("WIREWATCH_BATCH_SIZE", "4")  # several mapped batches
+    monkeypatch.setenv("WIREWATCH_POLL_BATCH_SIZE", "2")
     monkeypatch.setenv("WIREWATCH_HOST_DELAY", "0")  # our own loopback site needs no politeness
     dag = dagbag.dags["feed_monitor"]
     with serve_sample_site(port=0) as site:

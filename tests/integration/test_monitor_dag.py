@@ -39,7 +39,7 @@ def test_feed_monitor_maps_due_feeds_in_batches(feed_monitor, migrated_url, http
         httpserver.expect_request(f"/{name}.xml").respond_with_data(QUIET_FEED.format(name=name),
                                                                     content_type="application/rss+xml")
     for name, value in {"WIREWATCH_DATABASE_URL": migrated_url, "WIREWATCH_ALLOW_PRIVATE": "localhost,127.0.0.1",
-                        "WIREWATCH_BATCH_SIZE": "2", "WIREWATCH_HOST_DELAY": "0"}.items():
+                        "WIREWATCH_POLL_BATCH_SIZE": "2", "WIREWATCH_HOST_DELAY": "0"}.items():
         monkeypatch.setenv(name, value)
     settings = Settings(database_url=migrated_url)
     ids = cycle.register_feeds(settings, [FeedSpec(url=httpserver.url_for(f"/{n}.xml"))

@@ -246,7 +246,7 @@ def test_monitor_batches_keep_a_hosts_feeds_together(settings, httpserver):
     by_name = site.base_of(httpserver)
     by_address = by_name.replace("localhost", "127.0.0.1")
     ids = _register(settings, f"{by_name}/1.xml", f"{by_address}/2.xml", f"{by_name}/3.xml", f"{by_address}/4.xml")
-    batches = cycle.select_feed_batches(settings.with_(batch_size=2))
+    batches = cycle.select_feed_batches(settings.with_(poll_batch_size=2))
     assert batches == [[ids[1], ids[3]], [ids[0], ids[2]]]  # 127.0.0.1 sorts before localhost
 
 

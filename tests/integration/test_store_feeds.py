@@ -52,6 +52,21 @@ def test_store_due_feeds_and_poll_bookkeeping(db):
     assert store.list_feeds(db, [a])[0].disabled_reason == "10 consecutive errors"
 
 
+def test_store_add_feed_entries_counts_new_urls_by_feed_in_one_call(db):
+    [a, b, c] = store.upsert_feeds(db, [FeedSpec(f"https://{n}.example/feed") for n in "abc"])
+
+    def items(feed: str, *numbers: int) -> list[tuple[FeedEntry, str]]:
+        return [(FeedEntry(feed, f"https://wire.example/{n}"), f"hash-{n:04d}") for n in numbers]
+
+    # b syndicates story 2, which a queued first in the same call; c has nothing new
+    counts = store.add_feed_entries(db, [(a, items("a", 1, 2)), (b, items("b", 2, 3)), (c, [])])
+    assert counts == [2, 1, 0]
+    assert store.add_feed_entries(db, [(c, items("c", 1, 4))]) == [1]
+    assert store.add_feed_entries(db, [(a, []), (b, [])]) == [0, 0]
+    owners = dict(db.execute("select url_hash, feed_id from entries").fetchall())
+    assert owners == {"hash-0001": a, "hash-0002": a, "hash-0003": b, "hash-0004": c}
+
+
 def test_store_entries_queue(db):
     [feed_id] = store.upsert_feeds(db, [FeedSpec("https://a.example/feed")])
     items = [(FeedEntry("https://a.example/feed", f"https://a.example/{n}", title=f"story {n}",

@@ -21,12 +21,14 @@ def test_config_reads_every_variable_it_lists():
         "WIREWATCH_HOST_DELAY": "0.5",
         "WIREWATCH_ALLOW_FILE_URLS": "yes",
         "WIREWATCH_CONTACT": "desk@example.org",
+        "WIREWATCH_POLL_BATCH_SIZE": "500",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == "postgresql://u@db/w" and not settings.embedded
     assert settings.allow_private == ("127.0.0.1", "10.0.0.0/8", "localhost")
     assert settings.max_body_bytes == 1024 and settings.host_delay == 0.5
     assert settings.allow_file_urls is True
+    assert settings.poll_batch_size == 500 and settings.batch_size == 32
     assert settings.user_agent_header.endswith("contact: desk@example.org")
     assert all(name.startswith("WIREWATCH_") for name in ENV_VARS)
 
@@ -39,6 +41,7 @@ def test_config_reads_every_variable_it_lists():
         ({"WIREWATCH_ALLOW_PRIVATE": "10.0.0.0/33"}, "neither a host name nor an address range"),
         ({"WIREWATCH_MIN_POLL_INTERVAL": "7200", "WIREWATCH_MAX_POLL_INTERVAL": "60"}, "is above"),
         ({"WIREWATCH_RAW_STORE": "s3"}, "WIREWATCH_RAW_STORE='s3'"),
+        ({"WIREWATCH_POLL_BATCH_SIZE": "0"}, "WIREWATCH_POLL_BATCH_SIZE=0 must be at least 1"),
     ],
 )
 def test_config_rejects_bad_values_in_one_line(env, message):
