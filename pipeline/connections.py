@@ -10,7 +10,10 @@ about a fifth of httpx's CPU for a conditional GET: a poll answered 304 is mostl
   and a connect).
 - `ConnectionPool` keeps idle keep-alive connections by origin for a few seconds, so a
   site's pages fetched one after another share one TCP (and TLS) handshake, and lends
-  each to one request at a time; it is shared by the fetcher's threads.
+  each to one request at a time; it is shared by the fetcher's threads. A connection
+  lent with a deadline is cut (its socket shut down) when the deadline passes, by one
+  watchdog thread per pool: socket timeouts bound each read, the watchdog bounds their
+  sum, so a server trickling its headers a byte at a time cannot hold a fetch past it.
 - HTTPS is verified against certifi's CA bundle (or the pool's `ca_file`), the
   context built once per pool, on its first HTTPS connection.
 """
@@ -41,6 +44,8 @@ METADATA_ADDRESSES = frozenset(
 MAX_IDLE = 32
 #: an idle connection older than this is closed rather than reused: servers drop them
 IDLE_TIMEOUT_S = 5.0
+#: how often the watchdog looks for connections past their deadline
+WATCHDOG_INTERVAL_S = 0.1
 
 
 class AddressRefused(Exception):
@@ -168,6 +173,12 @@ class GuardedConnection(http.client.HTTPConnection):
             raise
         self.sock = self._socket = sock
 
+    def cut(self) -> None:
+        """Shut the socket down from another thread: a read blocked on it returns at once."""
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+
 
 class ConnectionPool:
     """Idle keep-alive connections by origin, each lent to one request at a time."""
@@ -181,9 +192,26 @@ class ConnectionPool:
         self._idle: deque[GuardedConnection] = deque()  # oldest first
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        self._deadlines: dict[GuardedConnection, float] = {}  # lent connections, by monotonic deadline
+        self._watchdog: threading.Thread | None = None
+        self._closed = threading.Event()
 
-    def acquire(self, origin: Origin) -> tuple[GuardedConnection, bool]:
-        """A connection to `origin` and whether it was used before (its peer may have left)."""
+    def acquire(self, origin: Origin, deadline: float | None = None) -> tuple[GuardedConnection, bool]:
+        """A connection to `origin` and whether it was used before (its peer may have left).
+
+        With a `deadline` (`time.monotonic()` time) the connection is cut when it passes,
+        unless it is given back first (`release` or `discard`).
+        """
+        connection, reused = self._take(origin)
+        if deadline is not None:
+            with self._lock:
+                self._deadlines[connection] = deadline
+                if self._watchdog is None:
+                    self._watchdog = threading.Thread(target=self._cut_overdue, name="fetch-deadlines", daemon=True)
+                    self._watchdog.start()
+        return connection, reused
+
+    def _take(self, origin: Origin) -> tuple[GuardedConnection, bool]:
         found = None
         with self._lock:
             expired = self._expire(time.monotonic())
@@ -205,6 +233,8 @@ class ConnectionPool:
         Anything else (no response, a body left unread, `Connection: close`, which
         http.client has already acted on) closes it.
         """
+        with self._lock:
+            self._deadlines.pop(connection, None)
         if response is None or not response.isclosed() or connection.sock is None:
             if response is not None:
                 response.close()  # it holds the socket open too: without this the peer never hears
@@ -217,11 +247,26 @@ class ConnectionPool:
         for old in surplus:
             old.close()
 
+    def discard(self, connection: GuardedConnection) -> None:
+        """Close a lent connection that failed; it is not kept."""
+        self.release(connection, None)
+
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             idle, self._idle = list(self._idle), deque()
         for connection in idle:
             connection.close()
+
+    def _cut_overdue(self) -> None:
+        while not self._closed.wait(WATCHDOG_INTERVAL_S):
+            now = time.monotonic()
+            with self._lock:
+                overdue = [connection for connection, deadline in self._deadlines.items() if deadline <= now]
+                for connection in overdue:
+                    del self._deadlines[connection]
+            for connection in overdue:
+                connection.cut()
 
     def _expire(self, now: float) -> list[GuardedConnection]:
         expired = []

@@ -15,10 +15,12 @@ redirects come from strangers:
 - Given a `Politeness`, every request (each redirect hop too) waits for its host's
   slot, a 429/503 puts the host on hold for its Retry-After, and article pages
   (`kind="page"`) are checked against their site's robots.txt first.
-- Each read waits at most `Settings.read_timeout`, and never past the fetch's deadline.
+- Each read waits at most `Settings.read_timeout`; `Settings.total_timeout` bounds the
+  whole fetch, redirects, headers and body together (the connection pool's watchdog
+  cuts a connection at its deadline, however slowly the server trickles).
 - The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
-  cap instead of filling memory; `Settings.total_timeout` bounds the whole fetch.
+  cap instead of filling memory; a body shorter than its Content-Length is an error.
 
 Bodies of text types are decoded to `Page.text` by `decode_text` (`pipeline.charsets`):
 byte-order mark, HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
@@ -186,15 +188,16 @@ class Fetcher:
             raise BlockedAddress(
                 f"{url}: {exc}; add the host or range to WIREWATCH_ALLOW_PRIVATE to allow it", url=url
             ) from None
-        except TimeoutError:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # refused or reset connections, TLS failures, broken HTTP, headers http.client will not send;
+            # past the deadline, any of them is the socket timeout cut to it or the watchdog's cut
             limits = self.settings
-            if time.monotonic() - started >= limits.total_timeout * 0.99:  # the socket timeout was cut to it
+            if time.monotonic() - started >= limits.total_timeout * 0.99:
                 raise FetchTimeout(f"{url}: over the total deadline of {limits.total_timeout}s; retry later",
                                    url=url) from None
-            raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
-                               f"read {limits.read_timeout}s); retry later", url=url) from None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            # refused or reset connections, TLS failures, broken HTTP, headers http.client will not send
+            if isinstance(exc, TimeoutError):
+                raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
+                                   f"read {limits.read_timeout}s); retry later", url=url) from None
             raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}", url=url) from None
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
@@ -236,17 +239,18 @@ class Fetcher:
         origin, target, host_header = _request_parts(url, urlsplit(current))
         request_headers = {"Host": host_header, **self._headers, **headers}
         while True:
-            connection, reused = self._connections.acquire(origin)
-            connection.set_timeouts(*self._timeouts(url, deadline))
+            timeouts = self._timeouts(url, deadline)
+            connection, reused = self._connections.acquire(origin, deadline)
+            connection.set_timeouts(*timeouts)
             try:
                 connection.request("GET", target, headers=request_headers)
                 return connection, connection.getresponse()
             except _STALE_CONNECTION:
-                connection.close()
+                self._connections.discard(connection)
                 if not reused:
                     raise
             except BaseException:
-                connection.close()
+                self._connections.discard(connection)
                 raise
 
     def _slot(self, url: str):
@@ -293,6 +297,12 @@ class Fetcher:
                 connection.set_read_timeout(min(self.settings.read_timeout, remaining))
                 chunk = response.read1(CHUNK_BYTES)  # whatever has arrived: a trickle cannot stall us
                 if not chunk:
+                    if time.monotonic() >= deadline:  # cut by the pool's watchdog
+                        raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
+                                           "retry later", url=url)
+                    if response.length:  # http.client's count of declared bytes not yet read
+                        raise FetchError(f"{url}: connection closed {response.length} bytes before the end "
+                                         "of the body; retry later", url=url)
                     response.read()  # at the end already: this only marks the connection free
                     break
                 received += len(chunk)

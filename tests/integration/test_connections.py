@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import ipaddress
+import socket
 import ssl
 import threading
 import time
@@ -133,10 +134,58 @@ def test_connections_abandoned_answer_hangs_up_on_the_server(server: _Server) ->
     # read to the end of the connection: http.client hands the socket over to the response
     server.answer = lambda path: (200, [("Content-Type", "text/plain"), ("Connection", "close")], trickle)
     with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0, total_timeout=0.5)) as fetcher:
-        with pytest.raises(FetchTimeout, match="total deadline") as caught:
+        with pytest.raises(FetchTimeout, match="after 0.5s|deadline of 0.5s") as caught:
             fetcher.fetch(f"{server.base}/drip")
         # closed at once, although the error (kept, as the cycle keeps it) still holds the frames
         assert hung_up.wait(1.0) and caught.value.__traceback__ is not None
+
+
+@pytest.fixture
+def scripted() -> Iterator:
+    """A server that reads one request and answers with a script: bytes to send, or seconds to wait."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    threads = []
+
+    def serve(*script: bytes | float) -> str:
+        def run() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                try:
+                    for step in script:
+                        if isinstance(step, bytes):
+                            connection.sendall(step)
+                        else:
+                            time.sleep(step)
+                except OSError:
+                    pass  # the client hung up: that is what some tests want
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/"
+
+    yield serve
+    listener.close()
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+def test_connections_trickled_headers_stop_at_the_total_deadline(scripted) -> None:
+    url = scripted(b"HTTP/1.1 200 OK\r\n", *[step for n in range(40) for step in (0.1, b"X-Slow-%d: 1\r\n" % n)])
+    started = time.monotonic()
+    with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0, total_timeout=0.6)) as fetcher:
+        with pytest.raises(FetchTimeout, match="after 0.6s|deadline of 0.6s"):
+            fetcher.fetch(url)
+    assert time.monotonic() - started < 1.5  # each read was quick: only the watchdog could stop it
+
+
+def test_connections_body_cut_short_is_an_error_not_a_page(scripted) -> None:
+    url = scripted(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n", b"x" * 10)
+    with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0)) as fetcher:
+        with pytest.raises(FetchError, match="closed 990 bytes before the end of the body") as caught:
+            fetcher.fetch(url)
+    assert not isinstance(caught.value, FetchTimeout)
 
 
 def test_connections_request_target_is_percent_encoded_with_host_and_port(server: _Server, fetcher: Fetcher) -> None:
