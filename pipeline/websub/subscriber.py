@@ -14,7 +14,6 @@ address is checked against the same private-address policy as fetching.
 from __future__ import annotations
 
 import logging
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ import psycopg
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, FetchError, HubError, MalformedFeed, WebSubError
-from pipeline.fetch import AddressPolicy, Fetcher
+from pipeline.connections import AddressPolicy, AddressRefused
+from pipeline.fetch import Fetcher
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.discovery import discover_hub
@@ -207,12 +207,8 @@ def _check_hub_address(settings: Settings, hub_url: str) -> None:
         raise HubError(f"hub URL {hub_url!r} is not http(s); fix the feed's rel=hub link", url=hub_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise HubError(f"hub {hub_url}: cannot resolve {parts.hostname}: {exc}", url=hub_url) from None
-    policy = AddressPolicy(settings.allow_private)
-    for info in infos:
-        reason = policy.refusal(parts.hostname, str(info[4][0]))
-        if reason:
-            raise HubError(f"hub {hub_url} refused: {reason}; allow it with WIREWATCH_ALLOW_PRIVATE",
-                           url=hub_url)
+        AddressPolicy(settings.allow_private).resolve(parts.hostname, port)
+    except ConnectionError as exc:
+        raise HubError(f"hub {hub_url}: {exc}", url=hub_url) from None
+    except AddressRefused as exc:
+        raise HubError(f"hub {hub_url} refused: {exc}; allow it with WIREWATCH_ALLOW_PRIVATE", url=hub_url) from None
