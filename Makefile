@@ -76,4 +76,6 @@ dashboard: install $(SUPERSET_STAMP)
 	$(BIN)/python scripts/dashboard.py serve --port $(or $(DASHBOARD_PORT),8088)
 
 clean:
+	@# the embedded warehouse first: deleting its folder under a running server leaves the server behind
+	-[ -x $(BIN)/wirewatch ] && [ -d .wirewatch/pgdata ] && WIREWATCH_DATABASE_URL= WIREWATCH_HOME=.wirewatch $(BIN)/wirewatch db stop
 	rm -rf $(VENV) $(SUPERSET_VENV) .wirewatch .pytest_cache

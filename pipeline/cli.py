@@ -16,7 +16,7 @@ import click
 import typer
 
 from pipeline.config import Settings
-from pipeline.errors import InputError, WirewatchError
+from pipeline.errors import ConfigError, InputError, WirewatchError
 
 app = typer.Typer(help="Wirewatch: news feeds in, event records out.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -203,6 +203,18 @@ def db_url() -> None:
     from pipeline import store
 
     print(store.database_url(_settings()))
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL under WIREWATCH_HOME (a configured server is never touched)."""
+    from pipeline import store
+
+    settings = _settings()
+    if not settings.embedded:
+        raise ConfigError("WIREWATCH_DATABASE_URL is set: the warehouse is not the embedded one; nothing stopped")
+    pgdata = settings.home / store.PGDATA_DIR
+    print(f"embedded PostgreSQL under {pgdata}: " + ("stopped" if store.stop_embedded(pgdata) else "not running"))
 
 
 # --- feeds --------------------------------------------------------------------------------

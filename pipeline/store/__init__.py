@@ -10,7 +10,14 @@
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
 
-from pipeline.store.database import connect, database_url, describe_server, start_embedded, stop_embedded
+from pipeline.store.database import (
+    PGDATA_DIR,
+    connect,
+    database_url,
+    describe_server,
+    start_embedded,
+    stop_embedded,
+)
 from pipeline.store.feeds import (
     add_entries,
     add_feed_entries,
@@ -45,6 +52,7 @@ from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, Load
 from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
 
 __all__ = [
+    "PGDATA_DIR",
     "SQL_DIR",
     "EntryRow",
     "FeedPoll",

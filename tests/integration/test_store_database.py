@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,13 @@ def test_store_embedded_server_starts_and_is_reused(tmp_path: Path):
         assert str(pgdata.resolve()) in url or "host=" in url
         with store.connect(url) as conn:
             assert store.migrate(conn) != []
+        # what `make clean` runs before it deletes the folder, twice: the second finds nothing
+        env = {key: value for key, value in os.environ.items() if key != "WIREWATCH_DATABASE_URL"}
+        stops = [subprocess.run([str(Path(sys.executable).with_name("wirewatch")), "db", "stop"], env={
+            **env, "WIREWATCH_HOME": str(home)}, capture_output=True, text=True, timeout=60) for _ in range(2)]
+        assert [s.returncode for s in stops] == [0, 0], [s.stderr for s in stops]
+        assert [s.stdout.rsplit(": ", 1)[-1].strip() for s in stops] == ["stopped", "not running"]
+        assert not (pgdata / "postmaster.pid").exists()
     finally:
         store.stop_embedded(pgdata)
     assert not (pgdata / "postmaster.pid").exists()
