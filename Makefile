@@ -77,5 +77,6 @@ dashboard: install $(SUPERSET_STAMP)
 
 clean:
 	@# the embedded warehouse first: deleting its folder under a running server leaves the server behind
-	-[ -x $(BIN)/wirewatch ] && [ -d .wirewatch/pgdata ] && WIREWATCH_DATABASE_URL= WIREWATCH_HOME=.wirewatch $(BIN)/wirewatch db stop
+	-@if [ -x $(BIN)/wirewatch ] && [ -d .wirewatch/pgdata ]; then \
+		WIREWATCH_DATABASE_URL= WIREWATCH_HOME=.wirewatch $(BIN)/wirewatch db stop; fi
 	rm -rf $(VENV) $(SUPERSET_VENV) .wirewatch .pytest_cache
