@@ -9,7 +9,8 @@ Gold: mentions with `proper_name` true, `person` -> PERSON, `organization` -> OR
 Scores exact-span and overlapping-span precision, recall and F1 (label must agree) for
 plain `spacy.load(model)` and for `Analyzer`, then words per second of
 `Analyzer.analyze_many` (entities and events) against plain `nlp.pipe` on the same texts,
-in-process and as processes (`wirewatch analyze --jsonl` against a plain `nlp.pipe` script).
+in-process and as processes (`wirewatch analyze --jsonl` against a plain `nlp.pipe` script,
+marginal throughput: see `cli_speed`).
 Skips cleanly (exit 0) when the folder is absent. Usage:
 
     .venv/bin/python benchmarks/entities.py [--repeat N]
@@ -132,28 +133,32 @@ def main() -> int:
 
 
 def cli_speed(texts: list[str], model: str, repeat: int) -> float:
-    """Words/s of `wirewatch analyze --jsonl` over plain `nlp.pipe`, each a process of its own
-    on the same JSON Lines file, best of two runs each. Each side's start-up (imports, model
-    and gazetteer loading: a one-sentence file) is timed apart and taken off, so the ratio
-    is throughput; the start-up seconds are printed too."""
+    """Words/s of `wirewatch analyze --jsonl` over plain `nlp.pipe`, each a process of its own.
+
+    Throughput is marginal: each command runs on the texts once and on them 1 + `repeat`
+    times (best of two runs each), and the difference is the time `repeat` passes take
+    once everything is loaded. Start-up is not just imports and the model: some costs come
+    with the first text that needs them (dateparser compiles its time-zone patterns on the
+    first relative date), and a one-sentence start-up file would leave those in the
+    throughput. The start-up seconds (the one-pass run) are printed too."""
     wirewatch = Path(sys.executable).with_name("wirewatch")
     with tempfile.TemporaryDirectory() as tmp:
-        path, tiny = Path(tmp) / "texts.jsonl", Path(tmp) / "tiny.jsonl"
-        with path.open("w", encoding="utf-8") as out:
-            for n in range(repeat):
-                for i, text in enumerate(texts):
-                    out.write(json.dumps({"id": f"{n}-{i}", "text": text}) + "\n")
-        tiny.write_text(json.dumps({"id": "0", "text": "Rebels attacked a village."}) + "\n", encoding="utf-8")
+        files = {passes: Path(tmp) / f"texts-{passes}.jsonl" for passes in (1, 1 + repeat)}
+        for passes, path in files.items():
+            with path.open("w", encoding="utf-8") as out:
+                for n in range(passes):
+                    for i, text in enumerate(texts):
+                        out.write(json.dumps({"id": f"{n}-{i}", "text": text}) + "\n")
         commands = {"plain": [sys.executable, "-c", PLAIN_SCRIPT, model],
                     "cli": [str(wirewatch), "analyze", "--jsonl"]}
-        startup = {name: min(_timed([*cmd, str(tiny)]) for _ in range(2)) for name, cmd in commands.items()}
-        total = {name: min(_timed([*cmd, str(path)]) for _ in range(2)) for name, cmd in commands.items()}
+        once = {name: min(_timed([*cmd, str(files[1])]) for _ in range(2)) for name, cmd in commands.items()}
+        total = {name: min(_timed([*cmd, str(files[1 + repeat])]) for _ in range(2)) for name, cmd in commands.items()}
     words = sum(len(t.split()) for t in texts) * repeat
-    wps = {name: words / max(total[name] - startup[name], 1e-6) for name in commands}
+    wps = {name: words / max(total[name] - once[name], 1e-6) for name in commands}
     ratio = wps["cli"] / wps["plain"]
-    print(f"speed: plain nlp.pipe process {wps['plain']:,.0f} words/s (start-up {startup['plain']:.1f} s), "
-          f"`wirewatch analyze --jsonl` {wps['cli']:,.0f} words/s (start-up {startup['cli']:.1f} s), ratio {ratio:.2f} "
-          f"(target >= {SPEED_TARGET}: {'met' if ratio >= SPEED_TARGET else 'NOT met'}); with start-up "
+    print(f"speed: plain nlp.pipe process {wps['plain']:,.0f} words/s (one pass {once['plain']:.1f} s), "
+          f"`wirewatch analyze --jsonl` {wps['cli']:,.0f} words/s (one pass {once['cli']:.1f} s), ratio {ratio:.2f} "
+          f"(target >= {SPEED_TARGET}: {'met' if ratio >= SPEED_TARGET else 'NOT met'}); whole runs "
           f"{total['plain'] / total['cli']:.2f}")
     return ratio
 
