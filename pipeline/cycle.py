@@ -17,7 +17,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -287,7 +287,7 @@ class _ChangedFeed:
     """A feed whose body changed, parsed, its new entries not yet queued."""
 
     feed: Any
-    page: Page
+    page: Page  # without its body
     parsed: ParsedFeed
     pairs: list[tuple[FeedEntry, str]]  # (entry, hash of its canonical URL)
     skipped: int  # items seen at the last poll, not parsed again
@@ -354,7 +354,9 @@ def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int
             return
         parsed, skipped = _parse_unseen(page, ledger, feed.feed_id)
         pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in parsed.entries if entry.link]
-        ledger.changed.append(_ChangedFeed(feed, page, parsed, pairs, skipped, body_hash, now))
+        # the body is parsed: the batch keeps only the page's headers until its end
+        ledger.changed.append(_ChangedFeed(feed, replace(page, content=b"", text=None), parsed, pairs, skipped,
+                                           body_hash, now))
     except (FetchError, MalformedFeed) as exc:
         error = str(exc)
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
