@@ -4,7 +4,6 @@ with sitemaps and an archived feed, trafilatura, spaCy, and a real PostgreSQL.""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import logging
 import sys
 from datetime import date
@@ -17,20 +16,13 @@ from pipeline.backfill import BackfillOptions, BackfillSource, parse_source
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 
+from fixture_modules import fixture_module
+
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
 
-
-def _load(name: str, file: str):
-    spec = importlib.util.spec_from_file_location(name, FIXTURES / file)
-    module = sys.modules.setdefault(name, importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(module)
-    return module
-
-
-warcs = _load("archive_warcs", "warcs.py")
-site = _load("archive_site", "site.py")
+warcs = fixture_module("archives/warcs.py")
+site = fixture_module("archives/site.py")
 
 ENGLISH = ("en",)
 

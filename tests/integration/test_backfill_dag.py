@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pendulum
@@ -11,14 +9,13 @@ import pytest
 
 from pipeline import store
 
+from fixture_modules import fixture_module
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
-FIXTURES = ROOT / "tests" / "fixtures" / "archives"
-_spec = importlib.util.spec_from_file_location("archive_warcs", FIXTURES / "warcs.py")
-warcs = sys.modules.setdefault("archive_warcs", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(warcs)
+warcs = fixture_module("archives/warcs.py")
 
 
 @pytest.fixture(scope="module")

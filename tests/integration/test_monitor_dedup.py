@@ -3,18 +3,14 @@ with all their URLs, and near-duplicates linked to the first copy rather than dr
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 from pipeline import cycle, dedup, store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
-_spec = importlib.util.spec_from_file_location("monitor_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("monitor_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+from fixture_modules import fixture_module
+
+site = fixture_module("monitor/site.py")
 
 HTML = "text/html; charset=utf-8"
 

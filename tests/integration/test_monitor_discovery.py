@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +12,9 @@ from pipeline.config import Settings
 from pipeline.discover import discover_feeds, feed_links
 from pipeline.errors import FetchError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
-_spec = importlib.util.spec_from_file_location("monitor_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("monitor_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+from fixture_modules import fixture_module
+
+site = fixture_module("monitor/site.py")
 
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml"

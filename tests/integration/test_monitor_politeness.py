@@ -3,8 +3,6 @@ Retry-After holds, and what the cycle does with pages it may not fetch yet."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
@@ -18,10 +16,10 @@ from pipeline.models import FeedEntry
 from pipeline.politeness import Politeness
 from pipeline.urls import canonicalize_url, url_hash
 
+from fixture_modules import fixture_module
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
-_spec = importlib.util.spec_from_file_location("monitor_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("monitor_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+site = fixture_module("monitor/site.py")
 
 HTML = "text/html; charset=utf-8"
 

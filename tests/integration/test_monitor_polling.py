@@ -7,12 +7,9 @@ Real loopback HTTP (pytest-httpserver) and a real PostgreSQL; nothing patched.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import logging
-import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from werkzeug import Response
@@ -22,10 +19,9 @@ from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
-_spec = importlib.util.spec_from_file_location("monitor_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("monitor_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+from fixture_modules import fixture_module
+
+site = fixture_module("monitor/site.py")
 
 RSS = "application/rss+xml"
 

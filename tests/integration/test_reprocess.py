@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +13,11 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.extract import EXTRACTOR_VERSION
 
+from fixture_modules import fixture_module
+
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
-_spec = importlib.util.spec_from_file_location("archive_warcs", FIXTURES / "warcs.py")
-warcs = sys.modules.setdefault("archive_warcs", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(warcs)
+warcs = fixture_module("archives/warcs.py")
 
 SINCE = date(2024, 1, 1)
 

@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from pipeline.archives.paged_feeds import archive_links, walk_feed_pages
-from pipeline.config import Settings
 from pipeline.errors import ArchiveError
-from pipeline.fetch import Fetcher
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
-_spec = importlib.util.spec_from_file_location("archive_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("archive_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+from fixture_modules import fixture_module
 
-BASE = "https://news.example.org"
+site = fixture_module("archives/site.py")
+
+BASE = site.EXAMPLE_BASE
 UTC = timezone.utc
-
-
-def _fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_text().replace("{base}", BASE).encode()
 
 
 @pytest.fixture
 def fetch():
-    with Fetcher(Settings(allow_private=("127.0.0.1", "localhost"))) as fetcher:
-        yield lambda url: fetcher.fetch(url, kind="feed")
+    with site.feed_fetcher() as fetch:
+        yield fetch
 
 
 def test_archive_links_reads_feed_level_links_only():
-    links = archive_links(_fixture("feed_current.xml"), f"{BASE}/feeds/world.xml")
+    links = archive_links(site.document("feed_current.xml"), f"{BASE}/feeds/world.xml")
     assert links == {"self": f"{BASE}/feeds/world.xml", "prev-archive": f"{BASE}/feeds/archive/2024-03-03.xml"}
 
 
 def test_archive_links_reads_atom_links_of_an_rss_channel():
-    links = archive_links(_fixture("paged_rss_2.xml"), f"{BASE}/feeds/paged.xml?page=2")
+    links = archive_links(site.document("paged_rss_2.xml"), f"{BASE}/feeds/paged.xml?page=2")
     assert links == {"previous": f"{BASE}/feeds/paged.xml", "next": f"{BASE}/feeds/paged.xml?page=3"}
 
 

@@ -3,39 +3,29 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from pipeline.archives.sitemaps import parse_sitemap, walk_sitemaps
-from pipeline.config import Settings
 from pipeline.errors import ArchiveError, HTTPStatusError
-from pipeline.fetch import Fetcher
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
-_spec = importlib.util.spec_from_file_location("archive_site", FIXTURES / "site.py")
-site = sys.modules.setdefault("archive_site", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(site)
+from fixture_modules import fixture_module
 
-BASE = "https://news.example.org"
+site = fixture_module("archives/site.py")
+
+BASE = site.EXAMPLE_BASE
 UTC = timezone.utc
-
-
-def _fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_text().replace("{base}", BASE).encode()
 
 
 @pytest.fixture
 def fetch():
-    with Fetcher(Settings(allow_private=("127.0.0.1", "localhost"))) as fetcher:
-        yield lambda url: fetcher.fetch(url, kind="feed")
+    with site.feed_fetcher() as fetch:
+        yield fetch
 
 
 def test_parse_sitemap_reads_a_news_sitemap():
-    sitemap = parse_sitemap(_fixture("news-2024-03-02.xml"), f"{BASE}/sitemaps/news.xml")
+    sitemap = parse_sitemap(site.document("news-2024-03-02.xml"), f"{BASE}/sitemaps/news.xml")
     assert sitemap.kind == "urlset" and not sitemap.sitemaps
     first = sitemap.urls[0]
     assert first.loc == f"{BASE}/world/2024/03/02/car-bomb-market"
@@ -45,7 +35,7 @@ def test_parse_sitemap_reads_a_news_sitemap():
 
 
 def test_parse_sitemap_reads_an_index_with_relative_and_dated_children():
-    sitemap = parse_sitemap(_fixture("sitemap_index.xml"), f"{BASE}/sitemap_index.xml")
+    sitemap = parse_sitemap(site.document("sitemap_index.xml"), f"{BASE}/sitemap_index.xml")
     assert sitemap.kind == "index" and not sitemap.urls
     locs = [ref.loc for ref in sitemap.sitemaps]
     assert f"{BASE}/sitemaps/nested-index.xml" in locs  # relative <loc> resolved
@@ -53,7 +43,7 @@ def test_parse_sitemap_reads_an_index_with_relative_and_dated_children():
 
 
 def test_parse_sitemap_gunzips_by_magic_and_drops_non_http_locs():
-    sitemap = parse_sitemap(gzip.compress(_fixture("news-2024-03-03.xml")), f"{BASE}/s.xml.gz")
+    sitemap = parse_sitemap(gzip.compress(site.document("news-2024-03-03.xml")), f"{BASE}/s.xml.gz")
     assert [u.loc for u in sitemap.urls] == [f"{BASE}/americas/2024/03/03/santiago-students-protest", f"{BASE}/about"]
 
 

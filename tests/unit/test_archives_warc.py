@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import logging
-import sys
 import tracemalloc
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from pipeline.archives.warc import RecordFilter, WarcReader, expand_warc_paths, read_warc
 from pipeline.errors import ArchiveError
 
-_spec = importlib.util.spec_from_file_location(
-    "archive_warcs", Path(__file__).resolve().parents[1] / "fixtures" / "archives" / "warcs.py")
-warcs = sys.modules.setdefault("archive_warcs", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(warcs)
+from fixture_modules import fixture_module
+
+warcs = fixture_module("archives/warcs.py")
 
 ENGLISH = [warcs.ARTICLES[name][0] for name in ("bombing", "protest", "talks")]
 ALL_HTML = [warcs.ARTICLES[name][0] for name in ("bombing", "protest", "french", "talks")]
