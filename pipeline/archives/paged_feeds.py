@@ -16,13 +16,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from lxml import etree
 
-from pipeline.archives.window import in_window
+from pipeline.archives.walk import in_window, walk_links
 from pipeline.errors import ArchiveError, FetchError, MalformedFeed
 from pipeline.feeds import parse_feed
 from pipeline.models import FeedEntry, Page
@@ -84,32 +83,21 @@ def walk_feed_pages(fetch: Callable[[str], Page], url: str, *, start: datetime |
     raises. A page whose dated entries are all older than `start` is read but its
     links further back are not followed.
     """
-    queue: deque[str] = deque([url])
-    seen: set[str] = set()
-    while queue and len(seen) < max_pages:
-        current = queue.popleft()
-        if current in seen:
-            continue
-        seen.add(current)
+    def read(current: str) -> tuple[list[FeedEntry], list[str]]:
         try:
             page = fetch(current)
             parsed = parse_feed(page.content, page.final_url, headers=page.headers)
         except (FetchError, MalformedFeed) as exc:
             if current == url:
                 raise ArchiveError(f"{url}: cannot read the feed ({exc})", source=url) from None
-            log.warning("feed page %s skipped: %s", current, exc)
-            if skipped is not None:
-                skipped.append((current, str(exc)))
-            continue
+            raise
         links = archive_links(page.content, page.final_url)
         dates = [e.published_at for e in parsed.entries if e.published_at is not None]
         all_older = start is not None and bool(dates) and max(dates) < start
         log.info("feed page %s: %d entries, links %s", current, len(parsed.entries), sorted(links))
-        for rel in (NEWER_RELS if all_older else OLDER_RELS + NEWER_RELS):
-            target = links.get(rel)
-            if target and target not in seen:
-                queue.append(target)
-        yield from (entry for entry in parsed.entries
-                    if in_window(entry.published_at, start, end, include_undated=include_undated))
-    if queue:
-        log.warning("feed walk from %s stopped after %d pages", url, max_pages)
+        onward = [links[rel] for rel in (NEWER_RELS if all_older else OLDER_RELS + NEWER_RELS) if links.get(rel)]
+        return [entry for entry in parsed.entries
+                if in_window(entry.published_at, start, end, include_undated=include_undated)], onward
+
+    return walk_links(url, read, limit=max_pages, what="feed page", failures=(FetchError, MalformedFeed),
+                      skipped=skipped)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import io
 import logging
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from lxml import etree
 
-from pipeline.archives.window import in_window
+from pipeline.archives.walk import in_window, walk_links
 from pipeline.errors import ArchiveError, FetchError
 from pipeline.models import Page
 from pipeline.urls import is_http_url, resolve_url
@@ -113,33 +112,20 @@ def walk_sitemaps(fetch: Callable[[str], Page], url: str, *, start: datetime | N
     logged, appended to `skipped` as (url, reason), and the walk goes on; only the
     root failing raises. URLs with no date are given only with `include_undated`.
     """
-    queue: deque[str] = deque([url])
-    seen: set[str] = set()
-    while queue and len(seen) < max_sitemaps:
-        current = queue.popleft()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            page = fetch(current)
-            sitemap = parse_sitemap(page.content, page.final_url)
-        except (FetchError, ArchiveError) as exc:
-            if current == url:
-                raise
-            log.warning("sitemap %s skipped: %s", current, exc)
-            if skipped is not None:
-                skipped.append((current, str(exc)))
-            continue
+    def read(current: str) -> tuple[list[SitemapUrl], list[str]]:
+        page = fetch(current)
+        sitemap = parse_sitemap(page.content, page.final_url)
         log.info("sitemap %s: %d URLs, %d child sitemaps", current, len(sitemap.urls), len(sitemap.sitemaps))
+        onward = []
         for ref in sitemap.sitemaps:
             if start is not None and ref.lastmod is not None and ref.lastmod < start:
                 log.debug("sitemap %s not modified since %s: not read", ref.loc, ref.lastmod)
-                continue
-            queue.append(ref.loc)
-        yield from (item for item in sitemap.urls
-                    if in_window(item.when, start, end, include_undated=include_undated))
-    if queue:
-        log.warning("sitemap walk from %s stopped after %d sitemaps", url, max_sitemaps)
+            else:
+                onward.append(ref.loc)
+        return [item for item in sitemap.urls if in_window(item.when, start, end, include_undated=include_undated)], onward
+
+    return walk_links(url, read, limit=max_sitemaps, what="sitemap", failures=(FetchError, ArchiveError),
+                      skipped=skipped)
 
 
 def _url(element: etree._Element, base: str) -> SitemapUrl | None:
