@@ -275,3 +275,21 @@ def test_connections_https_verifies_against_the_pool_ca_bundle(tls_server: tuple
     assert connection.sock.version() in ("TLSv1.2", "TLSv1.3")
     pool.release(connection, response)
     pool.close()
+
+
+def test_connections_https_resumes_the_origins_tls_session(tls_server: tuple[_Server, Path]) -> None:
+    server, cert = tls_server
+    pool = ConnectionPool(AddressPolicy(LOOPBACK), ca_file=str(cert), max_idle=0)  # no keep-alive
+    origin = Origin("https", "localhost", server.server_address[1])
+    resumed = []
+    for _ in range(3):
+        connection, reused = pool.acquire(origin)
+        assert not reused
+        connection.set_timeouts(2.0, 2.0)
+        connection.request("GET", "/secure", headers={"Host": "localhost"})
+        response = connection.getresponse()
+        assert response.read() == b"ok"
+        resumed.append(connection.sock.session_reused)
+        pool.release(connection, response)
+    pool.close()
+    assert resumed == [False, True, True] and server.connections == 3
