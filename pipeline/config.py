@@ -42,6 +42,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_RAW_STORE": ("raw_store", "str"),
     "WIREWATCH_PUBLIC_BASE_URL": ("public_base_url", "str"),
     "WIREWATCH_REDIS_URL": ("redis_url", "str"),
+    "WIREWATCH_CA_BUNDLE": ("ca_bundle", "str"),
 }
 
 
@@ -74,6 +75,7 @@ class Settings:
     raw_store: str = "database"
     public_base_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    ca_bundle: str | None = None  # PEM file of the CAs HTTPS fetches trust; unset: certifi's bundle
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,6 +110,8 @@ class Settings:
                 "WIREWATCH_MIN_POLL_INTERVAL is above WIREWATCH_MAX_POLL_INTERVAL: "
                 f"{self.min_poll_interval} > {self.max_poll_interval}"
             )
+        if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
+            raise ConfigError(f"WIREWATCH_CA_BUNDLE={self.ca_bundle!r} is not a file; give a PEM file of CA certificates")
         if self.raw_store not in ("database", "none") and not self.raw_store.startswith("dir:"):
             raise ConfigError(
                 f"WIREWATCH_RAW_STORE={self.raw_store!r}: use 'database', 'none' or 'dir:/path'"

@@ -115,7 +115,7 @@ class Fetcher:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.policy = AddressPolicy(settings.allow_private)
-        self._connections = ConnectionPool(self.policy)
+        self._connections = ConnectionPool(self.policy, ca_file=settings.ca_bundle)
         self._headers = {"User-Agent": settings.user_agent_header, "Accept-Encoding": ACCEPT_ENCODING}
 
     def __enter__(self) -> Fetcher:

@@ -264,6 +264,14 @@ def test_connections_https_refuses_an_untrusted_certificate(tls_server: tuple[_S
     assert caught.value.url == f"{server.base}/secure"
 
 
+def test_connections_https_fetch_trusts_the_configured_ca_bundle(tls_server: tuple[_Server, Path]) -> None:
+    server, cert = tls_server
+    settings = Settings(allow_private=LOOPBACK, read_timeout=2.0, ca_bundle=str(cert))
+    with Fetcher(settings) as fetcher:
+        page = fetcher.fetch(f"https://localhost:{server.server_address[1]}/secure")
+    assert (page.status, page.content) == (200, b"ok")
+
+
 def test_connections_https_verifies_against_the_pool_ca_bundle(tls_server: tuple[_Server, Path]) -> None:
     server, cert = tls_server
     pool = ConnectionPool(AddressPolicy(LOOPBACK), ca_file=str(cert))

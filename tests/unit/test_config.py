@@ -42,6 +42,7 @@ def test_config_reads_every_variable_it_lists():
         ({"WIREWATCH_MIN_POLL_INTERVAL": "7200", "WIREWATCH_MAX_POLL_INTERVAL": "60"}, "is above"),
         ({"WIREWATCH_RAW_STORE": "s3"}, "WIREWATCH_RAW_STORE='s3'"),
         ({"WIREWATCH_POLL_BATCH_SIZE": "0"}, "WIREWATCH_POLL_BATCH_SIZE=0 must be at least 1"),
+        ({"WIREWATCH_CA_BUNDLE": "/no/such/ca.pem"}, "WIREWATCH_CA_BUNDLE='/no/such/ca.pem' is not a file"),
     ],
 )
 def test_config_rejects_bad_values_in_one_line(env, message):
