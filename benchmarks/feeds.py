@@ -42,6 +42,7 @@ import json
 import os
 import resource
 import secrets
+import ssl
 import subprocess
 import sys
 import time
@@ -64,6 +65,7 @@ class _FeedServer(asyncio.Protocol):
     versions: dict[int, int] = {}
     frozen = False
     bodies: dict[tuple[int, int], bytes] = {}
+    always_close = False  # answer every request with `Connection: close` (`--close`)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -82,7 +84,7 @@ class _FeedServer(asyncio.Protocol):
         for line in lines[1:]:
             key, _, value = line.partition(b":")
             headers[key.strip().lower()] = value.strip()
-        close = headers.get(b"connection", b"").lower() == b"close"
+        close = self.always_close or headers.get(b"connection", b"").lower() == b"close"
         if target == "/_freeze":
             _FeedServer.frozen = True
             self._send(200, b"frozen", {}, close)
@@ -136,13 +138,24 @@ def host_address(index: int) -> str:
     return f"127.0.{index // 250}.{index % 250 + 1}"
 
 
-def serve(hosts: int) -> None:
+def serve(hosts: int, *, tls: tuple[str, str] | None = None, resume: bool = True, close: bool = False) -> None:
+    """Serve the feeds on `hosts` loopback addresses; over TLS with `tls` = (certificate, key)."""
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        if not resume:  # no tickets, no session cache: every handshake is a full one
+            context.num_tickets = 0
+            context.options |= ssl.OP_NO_TICKET
+    _FeedServer.always_close = close
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         addresses = [host_address(i) for i in range(hosts)]
-        first = await loop.create_server(_FeedServer, addresses[0], 0)
+        first = await loop.create_server(_FeedServer, addresses[0], 0, ssl=context)
         port = first.sockets[0].getsockname()[1]
-        servers = [first] + [await loop.create_server(_FeedServer, address, port) for address in addresses[1:]]
+        servers = [first] + [await loop.create_server(_FeedServer, address, port, ssl=context)
+                             for address in addresses[1:]]
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
         await asyncio.gather(*(server.serve_forever() for server in servers))
@@ -273,6 +286,56 @@ def bench_polling(args: argparse.Namespace) -> bool:
             database.drop()
 
 
+def connection_costs(requests: int = 300) -> None:
+    """Client CPU of one conditional GET answered 304, by how its connection is made.
+
+    The real `Fetcher` against this file's feed server (its own process) on one address,
+    plain and over TLS (a self-signed certificate given as `WIREWATCH_CA_BUNDLE` would
+    be): connections kept alive, a new one for every request (the server closes each),
+    and over TLS a new one that resumes the last session or does the full handshake.
+    """
+    import tempfile
+
+    from pipeline.config import Settings
+    from pipeline.fetch import Fetcher
+    from pipeline.politeness import Politeness
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from certificates import self_signed
+    except ImportError:  # cryptography comes with the dev extra
+        print("\nconnection costs skipped: install the dev extra (cryptography) for the TLS certificate")
+        return
+    print(f"\nclient CPU of a 304 by connection ({requests} requests each, one feed, politeness on):")
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = self_signed(Path(tmp))
+        tls = ["--tls", str(cert), str(key)]
+        for label, scheme, flags in (
+            ("http, kept alive", "http", []),
+            ("http, a new connection each", "http", ["--close"]),
+            ("https, kept alive", "https", tls),
+            ("https, a new connection each, TLS session resumed", "https", [*tls, "--close"]),
+            ("https, a new connection each, full TLS handshake", "https", [*tls, "--close", "--no-resume"]),
+        ):
+            server = subprocess.Popen([sys.executable, __file__, "--serve", "--hosts", "1", *flags],
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                url = f"{scheme}://{host_address(0)}:{int(server.stdout.readline())}/feed/1.xml"
+                settings = Settings(allow_private=("127.0.0.0/8",), host_delay=0.0, ca_bundle=str(cert))
+                with Fetcher(settings, politeness=Politeness(settings)) as fetcher:
+                    etag = fetcher.fetch(url, kind="feed").etag
+                    for _ in range(20):  # warm: the TLS context, a session to resume
+                        fetcher.fetch(url, etag=etag, kind="feed")
+                    cpu = time.process_time()
+                    answers = [fetcher.fetch(url, etag=etag, kind="feed").status for _ in range(requests)]
+                    cpu = time.process_time() - cpu
+                assert answers == [304] * requests, sorted(set(answers))
+                print(f"  {label:<52} {cpu / requests * 1000:.3f} ms")
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+
+
 def subprocess_freeze(url: str) -> None:
     """Tell the server that no feed changes from now on."""
     import urllib.request
@@ -365,11 +428,15 @@ def main() -> int:
     parser.add_argument("--small-batch", type=int, default=32,
                         help="also time the cycle with poll batches this small (more connections and flushes)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-resume", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--close", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.hosts)
+        serve(args.hosts, tls=tuple(args.tls) if args.tls else None, resume=not args.no_resume, close=args.close)
         return 0
     polling_ok = bench_polling(args)
+    connection_costs()
     if EVAL_DIR.is_dir():
         eval_ok = report_eval_feeds(EVAL_DIR)
     else:

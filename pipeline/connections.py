@@ -140,6 +140,8 @@ class GuardedConnection(http.client.HTTPConnection):
         self._policy = policy
         self._tls = tls
         self._session = session  # an earlier connection's, to resume
+        self.tls_session: ssl.SSLSession | None = None  # this one's, once it has answered
+        self.tls_resumed = False  # whether its handshake resumed `session`
         # ours, kept after http.client lets go of it: a response that ends the connection
         # (`Connection: close`) still reads from this socket
         self._socket: socket.socket | None = None
@@ -180,13 +182,15 @@ class GuardedConnection(http.client.HTTPConnection):
             raise
         self.sock = self._socket = sock
 
-    @property
-    def tls_session(self) -> ssl.SSLSession | None:
-        """The TLS session to resume next time (TLS 1.3 sends it after the handshake)."""
+    def getresponse(self) -> http.client.HTTPResponse:
+        response = super().getresponse()
         if isinstance(self._socket, ssl.SSLSocket):
+            # the server's session ticket has come before its answer; read it now, while the
+            # socket is open: an answer that ends the connection closes it once it is read
             with contextlib.suppress(OSError, ValueError):
-                return self._socket.session
-        return None
+                self.tls_session = self._socket.session
+                self.tls_resumed = bool(self._socket.session_reused)
+        return response
 
     def cut(self) -> None:
         """Shut the socket down from another thread: a read blocked on it returns at once."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
-import ipaddress
 import socket
 import ssl
 import threading
@@ -13,15 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pipeline.config import Settings
 from pipeline.connections import AddressPolicy, ConnectionPool, Origin
 from pipeline.errors import FetchError, FetchTimeout
 from pipeline.fetch import Fetcher
+
+from certificates import self_signed
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -227,30 +223,9 @@ def test_connections_idle_ones_are_capped_and_expire(server: _Server) -> None:
 # --- TLS -------------------------------------------------------------------------------------
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 @pytest.fixture
 def tls_server(server: _Server, tmp_path: Path) -> tuple[_Server, Path]:
-    cert_path, key_path = _self_signed(tmp_path)
+    cert_path, key_path = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -285,8 +260,12 @@ def test_connections_https_verifies_against_the_pool_ca_bundle(tls_server: tuple
     pool.close()
 
 
-def test_connections_https_resumes_the_origins_tls_session(tls_server: tuple[_Server, Path]) -> None:
+@pytest.mark.parametrize("server_closes", [False, True])
+def test_connections_https_resumes_the_origins_tls_session(tls_server: tuple[_Server, Path],
+                                                           server_closes: bool) -> None:
     server, cert = tls_server
+    if server_closes:  # the answer ends the connection: its session must be read before that
+        server.answer = lambda path: (200, [("Content-Type", "text/plain"), ("Connection", "close")], b"ok")
     pool = ConnectionPool(AddressPolicy(LOOPBACK), ca_file=str(cert), max_idle=0)  # no keep-alive
     origin = Origin("https", "localhost", server.server_address[1])
     resumed = []
@@ -297,7 +276,7 @@ def test_connections_https_resumes_the_origins_tls_session(tls_server: tuple[_Se
         connection.request("GET", "/secure", headers={"Host": "localhost"})
         response = connection.getresponse()
         assert response.read() == b"ok"
-        resumed.append(connection.sock.session_reused)
+        resumed.append(connection.tls_resumed)
         pool.release(connection, response)
     pool.close()
     assert resumed == [False, True, True] and server.connections == 3
