@@ -233,14 +233,15 @@ class _Handler(BaseHTTPRequestHandler):
         conditional = "If-None-Match" in self.headers or "If-Modified-Since" in self.headers
         if doc.status == 200 and _not_modified(doc, self.headers.get("If-None-Match"),
                                                self.headers.get("If-Modified-Since")):
+            self._record(304, conditional, gzipped=False)  # before answering: the client may look at once
             self.send_response(304)
             self._validators(doc)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self._record(304, conditional, gzipped=False)
             return
         gzipped = _accepts_gzip(self.headers.get("Accept-Encoding", ""))
         body = doc.gzipped if gzipped else doc.body
+        self._record(doc.status, conditional, gzipped)
         self.send_response(doc.status)
         self.send_header("Content-Type", doc.content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -252,7 +253,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
-        self._record(doc.status, conditional, gzipped)
 
     def _validators(self, doc: Document) -> None:
         self.send_header("ETag", doc.etag)
