@@ -82,6 +82,8 @@ ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 #: bytes asked of the socket at a time while a body streams in
 CHUNK_BYTES = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: at most this much of a low-level error's text goes into a `FetchError`
+ERROR_DETAIL_CHARS = 200
 # left as they are in a request target: RFC 3986 reserved characters and escapes
 _TARGET_SAFE = "!$&'()*+,;=:@/?%~[]"
 # a reused keep-alive connection the server closed meanwhile fails in one of these ways,
@@ -198,7 +200,9 @@ class Fetcher:
             if isinstance(exc, TimeoutError):
                 raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
                                    f"read {limits.read_timeout}s); retry later", url=url) from None
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc or 'connection failed'}", url=url) from None
+            # what a server sent can land here (a status line, say): one line, and not all of it
+            detail = " ".join(str(exc).split())[:ERROR_DETAIL_CHARS] or "connection failed"
+            raise FetchError(f"{url}: {type(exc).__name__}: {detail}", url=url) from None
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
 
@@ -408,7 +412,8 @@ def _status_error(url: str, current: str, status: int, reason: str, headers: dic
     retry_after = parse_retry_after(headers.get("retry-after"))
     where = url if current == url else f"{url} (redirected to {current})"
     hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
-    return HTTPStatusError(f"{where}: HTTP {status} {reason or 'error'}{hint}", url=url, status=status,
+    reason = " ".join((reason or "").split())[:ERROR_DETAIL_CHARS] or "error"  # the server's words
+    return HTTPStatusError(f"{where}: HTTP {status} {reason}{hint}", url=url, status=status,
                            retry_after=retry_after)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import socket
 import ssl
@@ -181,6 +182,33 @@ def test_connections_body_cut_short_is_an_error_not_a_page(scripted) -> None:
     with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0)) as fetcher:
         with pytest.raises(FetchError, match="closed 990 bytes before the end of the body") as caught:
             fetcher.fetch(url)
+    assert not isinstance(caught.value, FetchTimeout)
+
+
+def test_connections_chunked_and_gzipped_body_is_reassembled(scripted) -> None:
+    body = gzip.compress(b"<rss>" + b"x" * 5000 + b"</rss>")
+    chunks = [body[:1000], body[1000:]]
+    url = scripted(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Encoding: gzip\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n",
+                   *[b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks], b"0\r\n\r\n")
+    with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0)) as fetcher:
+        page = fetcher.fetch(url, kind="feed")
+    assert page.content == b"<rss>" + b"x" * 5000 + b"</rss>"
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbad\r\n", "IncompleteRead"),
+    (b"HTTP/1.1 200 OK\r\nX-Huge: " + b"a" * 70_000 + b"\r\n\r\n", "LineTooLong"),
+    (b"SMTP ready " + b"z" * 5000 + b"\r\n\r\n", "BadStatusLine"),
+    (b"HTTP/1.1 500 " + b"y" * 5000 + b"\r\nContent-Length: 0\r\n\r\n", "HTTP 500 yyy"),
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(150)) + b"\r\n", "more than 100 headers"),
+])
+def test_connections_broken_http_is_a_one_line_fetch_error(scripted, answer: bytes, message: str) -> None:
+    url = scripted(answer)
+    with Fetcher(Settings(allow_private=LOOPBACK, read_timeout=2.0)) as fetcher:
+        with pytest.raises(FetchError, match=message) as caught:
+            fetcher.fetch(url)
+    assert caught.value.url == url and "\n" not in str(caught.value) and len(str(caught.value)) < 300
     assert not isinstance(caught.value, FetchTimeout)
 
 
