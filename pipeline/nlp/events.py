@@ -22,23 +22,17 @@ from pipeline.geo import Gazetteer
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import lexicon
 from pipeline.nlp.actors import ActorMention, ActorReader
-from pipeline.nlp.clauses import (  # noqa: F401  (word sets and parse helpers the reader uses)
+from pipeline.nlp.clauses import (  # word sets and parse helpers the reader uses
     SUBHEADING,
     SPEECH_VERBS,
     THREAT_GOVERNORS,
-    INTENT_GOVERNORS,
-    FUTURE_AUX,
     VIOLENT,
     COOPERATIVE,
     EVENT_NOUNS,
-    LIGHT_VERBS,
     HARM_VERBS,
     LOCATION_PREPS,
     ADMIN_NOUNS,
     FATALITY_TYPES,
-    BACKGROUND_MARKS,
-    BACKGROUND_PREPS,
-    OBLIGATION_AUX,
     STATE_ACTIONS,
     STATIVE_PASSIVES,
     DEMAND_SPEECH,

@@ -71,8 +71,6 @@ def test_nlp_analyzer_version_is_known_without_loading_the_model(analyzer):
 
 
 def test_nlp_analyzer_version_names_a_missing_model():
-    import pytest
-
     from pipeline.config import Settings
     from pipeline.errors import ConfigError
     from pipeline.nlp import analyzer_version
