@@ -82,6 +82,8 @@ ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 #: bytes asked of the socket at a time while a body streams in
 CHUNK_BYTES = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: a socket timeout cut to the deadline fires this close to it, or later
+DEADLINE_SLACK_S = 0.05
 #: at most this much of a low-level error's text goes into a `FetchError`
 ERROR_DETAIL_CHARS = 200
 # left as they are in a request target: RFC 3986 reserved characters and escapes
@@ -184,19 +186,19 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        deadline = started + self.settings.total_timeout
         try:
-            page = self._follow(url, headers, started, kind)
+            page = self._follow(url, headers, started, deadline, kind)
         except AddressRefused as exc:
             raise BlockedAddress(
                 f"{url}: {exc}; add the host or range to WIREWATCH_ALLOW_PRIVATE to allow it", url=url
             ) from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             # refused or reset connections, TLS failures, broken HTTP, headers http.client will not send;
-            # past the deadline, any of them is the socket timeout cut to it or the watchdog's cut
+            # at the deadline, any of them is the socket timeout cut to it or the watchdog's cut
+            if time.monotonic() >= deadline - DEADLINE_SLACK_S:
+                raise self._overdue(url) from None
             limits = self.settings
-            if time.monotonic() - started >= limits.total_timeout * 0.99:
-                raise FetchTimeout(f"{url}: over the total deadline of {limits.total_timeout}s; retry later",
-                                   url=url) from None
             if isinstance(exc, TimeoutError):
                 raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
                                    f"read {limits.read_timeout}s); retry later", url=url) from None
@@ -206,10 +208,9 @@ class Fetcher:
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
 
-    def _follow(self, url: str, headers: dict[str, str], started: float, kind: str) -> Page:
+    def _follow(self, url: str, headers: dict[str, str], started: float, deadline: float, kind: str) -> Page:
         current = url
         redirects: list[str] = []
-        deadline = started + self.settings.total_timeout
         while True:
             if redirects and kind == "page" and self.politeness is not None:
                 self.politeness.check_robots(self, current)  # a redirect may lead to another site
@@ -274,12 +275,16 @@ class Fetcher:
         redirects.append(target)
         return target
 
+    def _overdue(self, url: str) -> FetchTimeout:
+        """The error of a fetch that reached its deadline, wherever that was noticed."""
+        return FetchTimeout(f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later",
+                            url=url)
+
     def _timeouts(self, url: str, deadline: float) -> tuple[float, float]:
         """(connect, read) timeouts: the configured ones, cut to what the deadline leaves."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchTimeout(
-                f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later", url=url)
+            raise self._overdue(url)
         return min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining)
 
     def _read_body(self, url: str, connection: GuardedConnection, response: http.client.HTTPResponse,
@@ -294,16 +299,11 @@ class Fetcher:
         body = bytearray()
         try:
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
-                                       "retry later", url=url)
-                connection.set_read_timeout(min(self.settings.read_timeout, remaining))
+                connection.set_read_timeout(self._timeouts(url, deadline)[1])
                 chunk = response.read1(CHUNK_BYTES)  # whatever has arrived: a trickle cannot stall us
                 if not chunk:
-                    if time.monotonic() >= deadline:  # cut by the pool's watchdog
-                        raise FetchTimeout(f"{url}: body still arriving after {self.settings.total_timeout}s; "
-                                           "retry later", url=url)
+                    if time.monotonic() >= deadline - DEADLINE_SLACK_S:  # cut by the pool's watchdog
+                        raise self._overdue(url)
                     if response.length:  # http.client's count of declared bytes not yet read
                         raise FetchError(f"{url}: connection closed {response.length} bytes before the end "
                                          "of the body; retry later", url=url)
