@@ -22,10 +22,20 @@
         ├── HubError             the hub refused or failed a (un)subscribe request: carries `url`, `status`
         └── SignatureError       a push is unsigned or badly signed: refuse it
 
-Messages are one line naming the input and, where there is one, the fix.
+Messages are one line naming the input and, where there is one, the fix; text that
+comes from outside (a server's status line, a parser's complaint) goes in through
+`one_line`.
 """
 
 from __future__ import annotations
+
+#: at most this much of an outside text goes into a message
+DETAIL_CHARS = 200
+
+
+def one_line(value: object, limit: int = DETAIL_CHARS) -> str:
+    """`value` as text fit for a one-line message: whitespace runs folded, at most `limit` characters."""
+    return " ".join(str(value).split())[:limit]
 
 
 class WirewatchError(Exception):

@@ -28,7 +28,7 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipeline.errors import MalformedFeed
+from pipeline.errors import MalformedFeed, one_line
 from pipeline.models import FeedEntry, ParsedFeed
 from pipeline.urls import is_http_url, resolve_url
 
@@ -137,11 +137,11 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
     # feedparser also flags a missing or overridden Content-Type: notes, not damage.
     broken = bool(result.bozo) and not isinstance(problem, feedparser.ThingsNobodyCaresAboutButMe)
     if not result.entries and (not version or (broken and not feed.get("title"))):
-        why = f"not well-formed ({_one_line(problem)})" if broken else "no RSS, RDF or Atom root element"
+        why = f"not well-formed ({one_line(problem)})" if broken else "no RSS, RDF or Atom root element"
         raise MalformedFeed(f"{url}: not a feed: {why}; check the feed URL", url=url)
     if broken:
         logger.warning("feed %s is not well-formed (%s); parsed %d entries anyway", url,
-                       _one_line(problem), len(result.entries))
+                       one_line(problem), len(result.entries))
     entries = []
     for item in result.entries:
         entry = _xml_entry(item, url)
@@ -214,7 +214,7 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     try:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedFeed(f"{url}: not a feed: invalid JSON ({_one_line(exc)})", url=url) from None
+        raise MalformedFeed(f"{url}: not a feed: invalid JSON ({one_line(exc)})", url=url) from None
     version = document.get("version", "") if isinstance(document, dict) else ""
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
         raise MalformedFeed(f"{url}: not a feed: JSON without a jsonfeed.org version", url=url)
@@ -300,10 +300,6 @@ def _positive_int(value: object, scale: int) -> int | None:
     except (TypeError, ValueError):
         return None
     return number * scale if number > 0 else None
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:200]
 
 
 def _log_skipped(url: str, skipped: int) -> None:

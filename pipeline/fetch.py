@@ -50,7 +50,7 @@ import idna
 from pipeline.charsets import decode_text, is_text
 from pipeline.config import Settings
 from pipeline.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
-from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
+from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge, one_line
 from pipeline.models import Page
 from pipeline.politeness import Politeness
 from pipeline.schedule import parse_retry_after
@@ -84,8 +84,6 @@ CHUNK_BYTES = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: a socket timeout cut to the deadline fires this close to it, or later
 DEADLINE_SLACK_S = 0.05
-#: at most this much of a low-level error's text goes into a `FetchError`
-ERROR_DETAIL_CHARS = 200
 # left as they are in a request target: RFC 3986 reserved characters and escapes
 _TARGET_SAFE = "!$&'()*+,;=:@/?%~[]"
 # a reused keep-alive connection the server closed meanwhile fails in one of these ways,
@@ -203,8 +201,8 @@ class Fetcher:
                 raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
                                    f"read {limits.read_timeout}s); retry later", url=url) from None
             # what a server sent can land here (a status line, say): one line, and not all of it
-            detail = " ".join(str(exc).split())[:ERROR_DETAIL_CHARS] or "connection failed"
-            raise FetchError(f"{url}: {type(exc).__name__}: {detail}", url=url) from None
+            raise FetchError(f"{url}: {type(exc).__name__}: {one_line(exc) or 'connection failed'}",
+                             url=url) from None
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
 
@@ -412,7 +410,7 @@ def _status_error(url: str, current: str, status: int, reason: str, headers: dic
     retry_after = parse_retry_after(headers.get("retry-after"))
     where = url if current == url else f"{url} (redirected to {current})"
     hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
-    reason = " ".join((reason or "").split())[:ERROR_DETAIL_CHARS] or "error"  # the server's words
+    reason = one_line(reason or "") or "error"  # the server's words
     return HTTPStatusError(f"{where}: HTTP {status} {reason}{hint}", url=url, status=status,
                            retry_after=retry_after)
 

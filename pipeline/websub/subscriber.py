@@ -25,7 +25,7 @@ import psycopg
 
 from pipeline import store
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, FetchError, HubError, MalformedFeed, WebSubError
+from pipeline.errors import ConfigError, FetchError, HubError, MalformedFeed, WebSubError, one_line
 from pipeline.connections import AddressPolicy, AddressRefused
 from pipeline.fetch import Fetcher
 from pipeline.models import FeedSpec
@@ -72,9 +72,8 @@ def request_hub(settings: Settings, client: httpx.Client, subscription: Subscrip
         raise HubError(f"hub {subscription.hub_url} unreachable for {mode} of {subscription.topic_url}: "
                        f"{exc}; retried at the next renewal run", url=subscription.hub_url) from None
     if not 200 <= response.status_code < 300:
-        detail = " ".join(response.text.split())[:200]
         raise HubError(f"hub {subscription.hub_url} answered {response.status_code} to {mode} of "
-                       f"{subscription.topic_url}: {detail or 'no reason given'}",
+                       f"{subscription.topic_url}: {one_line(response.text) or 'no reason given'}",
                        url=subscription.hub_url, status=response.status_code)
     log.info("hub %s accepted %s of %s (%s)", subscription.hub_url, mode, subscription.topic_url,
              response.status_code)
