@@ -12,6 +12,7 @@ from an unrelated sentence. Mentions of the same event are then merged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -69,10 +70,11 @@ from pipeline.nlp.clauses import (  # word sets and parse helpers the reader use
     _tree_distance,
     _under_background,
 )
+from pipeline.nlp.event_model import EventModel, TriggerCandidate, sentence_features
 from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
-
+_DATELINE_KEY = "wirewatch_dateline_location"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +97,9 @@ class _Candidate:
 class EventReader:
     """Reads events from parsed documents; built once with the gazetteer and word lists."""
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: Gazetteer, model: EventModel | None = None) -> None:
         self.gazetteer = gazetteer
+        self.model = model
         self.actors = ActorReader(gazetteer)
         self.triggers = lexicon.triggers()
         self.mode_cues = lexicon.mode_cues()
@@ -105,25 +108,59 @@ class EventReader:
 
     # -- document level -------------------------------------------------------------
     def read(self, doc: Doc, published: date | None, dateline: str | None) -> tuple[Event, ...]:
-        """All events of a document, same-event mentions merged, in text order."""
+        """All events of a document, same-event mentions merged, in text order.
+
+        With a model, each sentence's events are the types it judges reported (probability
+        at or above its threshold, the probability as `confidence`); without one, the
+        rules' own events."""
+        events: list[Event] = []
+        for sent, candidates, rule_events, features in self.sentences(doc, published, dateline):
+            if self.model is None:
+                events.extend(rule_events)
+                continue
+            ranked = self.model.ranked(features)
+            for rank, (etype, probability) in enumerate(ranked[:2]):
+                if probability < self.model.threshold:
+                    break
+                event = self._typed_event(sent, etype, candidates, rule_events, published, dateline, doc)
+                if event is not None:
+                    events.append(replace(event, confidence=round(probability, 3)))
+        return merge_events(events)
+
+    def sentences(self, doc: Doc, published: date | None, dateline: str | None
+                  ) -> Iterator[tuple[Span, list[_Candidate], list[Event], list[str]]]:
+        """Per sentence: its trigger candidates (best first), the rules' events and the model's features."""
         countries = tuple(doc._.countries or ())
         dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
-        events: list[Event] = []
+        doc.user_data[_DATELINE_KEY] = dateline_loc
         sents = list(doc.sents)
         doc.user_data[_PARAGRAPHS_KEY] = _paragraphs(sents)
+        index = 0
         for sent in sents:
             if is_subheading(sent.text):
                 continue
-            events.extend(self.read_sentence(sent, published, dateline_loc, countries))
-        return merge_events(events)
+            candidates = self._candidates(sent)
+            rule_events = self._rule_events(sent, candidates, published, dateline_loc, countries)
+            features = sentence_features(sent, [_as_trigger(c) for c in candidates], rule_events, index)
+            index += 1
+            yield sent, candidates, rule_events, features
 
     def read_sentence(self, sent: Span, published: date | None, dateline_loc: Location | None,
                       countries: tuple[str, ...] = ()) -> list[Event]:
-        """The events one sentence states: the strongest trigger, plus other coordinated clauses."""
+        """The events the rules read in one sentence (no model)."""
+        return self._rule_events(sent, self._candidates(sent), published, dateline_loc, countries)
+
+    def _candidates(self, sent: Span) -> list[_Candidate]:
         candidates = [c for c in (self._candidate(t) for t in sent) if c is not None]
+        candidates.sort(key=lambda c: c.rank)
+        return candidates
+
+    def _rule_events(self, sent: Span, candidates: list[_Candidate], published: date | None,
+                     dateline_loc: Location | None, countries: tuple[str, ...]) -> list[Event]:
+        """The events the rules state: the strongest trigger, plus other coordinated clauses."""
         if not candidates:
             return []
-        candidates.sort(key=lambda c: c.rank)
+        candidates = list(candidates)
         top = candidates[0]
         if top.token.pos_ == "NOUN":
             # "killed in a car bomb explosion": the verb carries the actors; "prevented the
@@ -147,6 +184,28 @@ class EventReader:
             if event is not None:
                 events.append(event)
         return events
+
+    def _typed_event(self, sent: Span, etype: str, candidates: list[_Candidate], rule_events: list[Event],
+                     published: date | None, dateline: str | None, doc: Doc) -> Event | None:
+        """The sentence's event of the model's type: the rules' own if they read that type,
+        else one read from the trigger of that type (or the strongest, or the root), retyped."""
+        same = next((e for e in rule_events if e.type == etype), None)
+        if same is not None:
+            return same
+        countries = tuple(doc._.countries or ())
+        dateline_loc = doc.user_data.get(_DATELINE_KEY)
+        tried = [c for c in candidates if c.type == etype] + candidates[:1]
+        tried.append(_Candidate(sent.root, etype, None, 1, _depth(sent.root)))
+        for cand in tried:
+            event = self._event(sent, replace(cand, type=etype), published, dateline_loc, countries, secondary=False)
+            if event is None:
+                continue
+            if event.type != etype:
+                mode = self._mode(sent, etype, cand.mode if cand.type == etype else None)
+                fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
+                event = replace(event, type=etype, mode=mode, fatalities=fatalities)
+            return event
+        return None
 
     # -- triggers -------------------------------------------------------------------
     def _candidate(self, token: Token) -> _Candidate | None:
@@ -511,6 +570,10 @@ def _passive_verb(token: Token) -> Token:
     if token.pos_ == "NOUN" and token.dep_ == "pobj" and token.head.head.pos_ == "VERB":
         return token.head.head
     return token
+
+
+def _as_trigger(cand: _Candidate) -> TriggerCandidate:
+    return TriggerCandidate(cand.token, cand.type, cand.priority, cand.background, cand.phrasal)
 
 
 def is_subheading(text: str) -> bool:

@@ -1,0 +1,1 @@
+"""Whole-document event coding: the corpus, its splits and the scorer (see CODEBOOK in ../shared)."""
