@@ -52,7 +52,7 @@ from pipeline.config import Settings
 from pipeline.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge, one_line
 from pipeline.models import Page
-from pipeline.politeness import Politeness
+from pipeline.politeness import ROBOTS_MAX_BYTES, Politeness
 from pipeline.schedule import parse_retry_after
 from pipeline.urls import resolve_url
 
@@ -231,7 +231,8 @@ class Fetcher:
                         if status in HOLD_STATUSES and self.politeness is not None:
                             self.politeness.hold(current, error.retry_after)
                         raise error
-                    body = self._read_body(url, connection, response, answer, deadline)
+                    keep = ROBOTS_MAX_BYTES if kind == "robots" else None
+                    body = self._read_body(url, connection, response, answer, deadline, keep=keep)
                     return self._page(url, current, status, answer, body, started, redirects)
                 finally:
                     self._connections.release(connection, response)
@@ -286,10 +287,11 @@ class Fetcher:
         return min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining)
 
     def _read_body(self, url: str, connection: GuardedConnection, response: http.client.HTTPResponse,
-                   headers: dict[str, str], deadline: float) -> bytes:
+                   headers: dict[str, str], deadline: float, *, keep: int | None = None) -> bytes:
+        """The body, decoded; with `keep`, its first `keep` bytes, the rest left unread."""
         cap = self.settings.max_body_bytes
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
+        if keep is None and declared.isdigit() and int(declared) > cap:
             raise ResponseTooLarge(f"{url}: Content-Length {declared} is over the cap of {cap} bytes "
                                    "(WIREWATCH_MAX_BODY_BYTES)", url=url)
         decoder = _Decoder.for_encoding(url, headers.get("content-encoding", ""))
@@ -311,13 +313,15 @@ class Fetcher:
                 if received > cap:
                     raise _Overflow
                 body += decoder.decode(chunk, cap - len(body))
+                if keep is not None and len(body) >= keep:
+                    return bytes(body[:keep])  # the connection, left mid-body, is closed on release
             body += decoder.finish(cap - len(body))
         except _Overflow:
             raise ResponseTooLarge(f"{url}: body over the cap of {cap} bytes (after decompression); "
                                    "raise WIREWATCH_MAX_BODY_BYTES if it is genuine", url=url) from None
         except (zlib.error, _BrotliError) as exc:
             raise FetchError(f"{url}: corrupt compressed body ({exc})", url=url) from None
-        return bytes(body)
+        return bytes(body if keep is None else body[:keep])
 
     def _page(self, url: str, final_url: str, status: int, headers: dict[str, str], body: bytes,
               started: float, redirects: list[str], *, etag: str | None = None,

@@ -11,10 +11,14 @@ polls and article pages alike, from any number of threads:
   when it gives none); a request that would have to wait longer than `max_wait_s`
   raises `HostBusy` at once instead of blocking a worker, so the caller defers it;
 - article pages are checked against the site's robots.txt (RFC 9309), fetched by us
-  through the same guarded `Fetcher` and parsed with `urllib.robotparser`, cached per
-  origin for `ROBOTS_TTL_S`. A missing robots.txt (4xx) allows everything; an
-  unreachable one (5xx, 429, network error) disallows everything for
-  `ROBOTS_RETRY_S`, which defers the pages (`HostBusy`) rather than failing them.
+  through the same guarded `Fetcher` (redirects followed, up to `max_redirects`, 5 by
+  default, as §2.3.1.2 asks; only the first `ROBOTS_MAX_BYTES` read, §2.5) and parsed
+  by protego: the group of our product token (else `*`), the longest matching rule
+  winning, `Allow` on a tie, `*` and `$` in patterns (§2.2). Cached per origin for
+  `ROBOTS_TTL_S`. A missing robots.txt (4xx) allows everything; an unreachable one
+  (5xx, 429, network error) disallows everything for `ROBOTS_RETRY_S`, which defers
+  the pages (`HostBusy`) rather than failing them, unless an earlier copy was read:
+  that copy is kept meanwhile (§2.4 allows it while the file is unreachable).
 
 The limits hold inside one process. Across Airflow workers the `wirewatch_fetch`
 pool bounds how many fetching tasks run at once; tasks of one run share no state.
@@ -25,19 +29,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.robotparser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from protego import Protego
+
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, HostBusy, RobotsDisallowed
 from pipeline.models import Page
 from pipeline.urls import host_of
 
-__all__ = ["Politeness", "RobotsRules", "parse_robots", "robots_url"]
+__all__ = ["Politeness", "RobotsRules", "RobotsTxt", "parse_robots", "robots_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +66,27 @@ class _Fetches(Protocol):
     def fetch(self, url: str, *, kind: str = "page") -> Page: ...
 
 
+class RobotsTxt:
+    """One parsed robots.txt, asked in the argument order `urllib.robotparser` used."""
+
+    __slots__ = ("_parsed",)
+
+    def __init__(self, parsed: Protego) -> None:
+        self._parsed = parsed
+
+    def can_fetch(self, agent: str, url: str) -> bool:
+        return self._parsed.can_fetch(url, agent)
+
+    def crawl_delay(self, agent: str) -> float | None:
+        delay = self._parsed.crawl_delay(agent)
+        return float(delay) if delay is not None else None
+
+
 @dataclass(slots=True)
 class RobotsRules:
     """What one origin's robots.txt says, for how long it may be trusted."""
 
-    parser: urllib.robotparser.RobotFileParser | None
+    parser: RobotsTxt | None
     expires_at: float
     unreachable: bool = False
     reason: str = ""
@@ -78,8 +99,7 @@ class RobotsRules:
     def crawl_delay(self, agent: str) -> float | None:
         if self.parser is None:
             return None
-        delay = self.parser.crawl_delay(agent)
-        return float(delay) if delay is not None else None
+        return self.parser.crawl_delay(agent)
 
 
 @dataclass(slots=True)
@@ -178,8 +198,13 @@ class Politeness:
         with host.robots_lock:  # one fetch per origin, however many threads ask
             rules = host.robots.get(origin)
             if rules is None or rules.expires_at <= self._clock():
-                rules = self._fetch_robots(fetcher, origin)
-                host.robots[origin] = rules
+                fresh = self._fetch_robots(fetcher, origin)
+                if fresh.unreachable and rules is not None and rules.parser is not None:
+                    # RFC 9309 §2.4: a cached copy may serve past its day while the file is unreachable
+                    logger.warning("robots.txt %s unreachable (%s); its last copy still applies", origin,
+                                   fresh.reason)
+                    fresh = RobotsRules(rules.parser, fresh.expires_at)
+                rules = host.robots[origin] = fresh
                 delay = rules.crawl_delay(self.agent)
                 if delay is not None:
                     host.delay = min(max(delay, 0.0), MAX_CRAWL_DELAY_S)
@@ -199,8 +224,10 @@ class Politeness:
             logger.warning("robots.txt %s unreachable, pages deferred: %s", origin, exc)
             reason = f"HTTP {status}" if status is not None else type(exc).__name__
             return RobotsRules(None, now + ROBOTS_RETRY_S, unreachable=True, reason=reason)
-        text = page.text if page.text is not None else page.content.decode("utf-8", "replace")
-        return RobotsRules(parse_robots(text[:ROBOTS_MAX_BYTES]), now + ROBOTS_TTL_S)
+        # RFC 9309 §2.5: only the first 500 KiB count (the fetcher reads no more for kind="robots");
+        # the file is UTF-8 (§2.3), whatever its Content-Type says
+        body = page.content[:ROBOTS_MAX_BYTES].decode("utf-8", "replace")
+        return RobotsRules(parse_robots(body), now + ROBOTS_TTL_S)
 
     def _host(self, url: str) -> _Host:
         key = _host_key(url)
@@ -211,12 +238,9 @@ class Politeness:
         return host
 
 
-def parse_robots(text: str) -> urllib.robotparser.RobotFileParser:
-    """A ready `RobotFileParser` for a robots.txt body."""
-    parser = urllib.robotparser.RobotFileParser()
-    parser.parse(text.splitlines())
-    parser.modified()  # can_fetch answers False until the parser believes it has read the file
-    return parser
+def parse_robots(text: str) -> RobotsTxt:
+    """A robots.txt body parsed per RFC 9309 (protego: linear in the file's size)."""
+    return RobotsTxt(Protego.parse(text.removeprefix("\ufeff")))
 
 
 def robots_url(url: str) -> str:

@@ -139,3 +139,98 @@ def test_cycle_skips_robots_pages_and_leaves_held_ones_pending(migrated_url, htt
         rows = conn.execute("select url, state, skip_reason, attempts from entries order by entry_id").fetchall()
     assert rows == [(urls[0], "skipped", "robots", 1), (urls[1], "pending", None, 0)]
     assert "/private/a.html" not in [request.path for request, _ in httpserver.log]
+
+
+# --- robots.txt as served: RFC 9309 §2.3.1 and §2.5 ------------------------------------------------
+
+
+def test_robots_longest_match_over_http(httpserver):
+    # urllib.robotparser took the first matching rule and refused /news/; RFC 9309 takes the longest
+    _robots(httpserver, "User-agent: *\nDisallow: /\nAllow: /news/\nDisallow: /*?print=1\n")
+    httpserver.expect_request("/news/x.html").respond_with_data("<p>news</p>", content_type=HTML)
+    settings = _settings()
+    with Fetcher(settings, politeness=Politeness(settings)) as fetcher:
+        assert fetcher.fetch(httpserver.url_for("/news/x.html")).status == 200
+        for path in ("/sport/y.html", "/news/x.html?print=1"):
+            with pytest.raises(RobotsDisallowed):
+                fetcher.fetch(httpserver.url_for(path))
+    assert [request.path for request, _ in httpserver.log] == ["/robots.txt", "/news/x.html"]
+
+
+def test_robots_redirects_are_followed_up_to_five(httpserver):
+    for hop in range(1, 5):  # /robots.txt -> /r1 -> ... -> /r4 -> /real-robots.txt: five redirects
+        source = "/robots.txt" if hop == 1 else f"/r{hop - 1}"
+        httpserver.expect_request(source).respond_with_data("", status=301, headers={"Location": f"/r{hop}"})
+    httpserver.expect_request("/r4").respond_with_data("", status=302, headers={"Location": "/real-robots.txt"})
+    httpserver.expect_request("/real-robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    httpserver.expect_request("/public.html").respond_with_data("<p>ok</p>", content_type=HTML)
+    settings = _settings()
+    with Fetcher(settings, politeness=Politeness(settings)) as fetcher:
+        with pytest.raises(RobotsDisallowed):
+            fetcher.fetch(httpserver.url_for("/private/a.html"))
+        assert fetcher.fetch(httpserver.url_for("/public.html")).status == 200
+    paths = [request.path for request, _ in httpserver.log]
+    assert paths == ["/robots.txt", "/r1", "/r2", "/r3", "/r4", "/real-robots.txt", "/public.html"]
+
+
+def test_robots_redirected_to_a_missing_file_allows_all(httpserver):
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=301, headers={"Location": "/gone.txt"})
+    httpserver.expect_request("/gone.txt").respond_with_data("gone", status=410)
+    httpserver.expect_request("/a.html").respond_with_data("<p>a</p>", content_type=HTML)
+    settings = _settings()
+    with Fetcher(settings, politeness=Politeness(settings)) as fetcher:
+        assert fetcher.fetch(httpserver.url_for("/a.html")).status == 200
+
+
+def test_robots_oversize_only_the_first_500_kib_count(httpserver):
+    # a rule inside the first 500 KiB applies; one past it is never read (§2.5), even past the body cap
+    filler = "# " + "x" * 98 + "\n"
+    head = "User-agent: *\nDisallow: /early/\n"
+    room = 500 * 1024 - 5 - len(head)  # the late rule starts 5 bytes before the limit: cut mid-line
+    head += filler * (room // len(filler)) + "#" * (room % len(filler) - 1) + "\n"
+    body = head + "Disallow: /late/\n" + filler * 2000
+    assert len(head.encode()) < 500 * 1024 < len(head.encode()) + len("Disallow: /late/")
+    _robots(httpserver, body)
+    httpserver.expect_request("/late/a.html").respond_with_data("<p>late</p>", content_type=HTML)
+    settings = _settings(max_body_bytes=600 * 1024)  # the whole file would be refused as too large
+    assert len(body.encode()) > settings.max_body_bytes
+    with Fetcher(settings, politeness=Politeness(settings)) as fetcher:
+        with pytest.raises(RobotsDisallowed):
+            fetcher.fetch(httpserver.url_for("/early/a.html"))
+        assert fetcher.fetch(httpserver.url_for("/late/a.html")).status == 200
+
+
+def test_robots_5xx_defers_then_the_answer_applies(httpserver):
+    httpserver.expect_oneshot_request("/robots.txt").respond_with_data("down", status=503)
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n",
+                                                              content_type="text/plain")
+    httpserver.expect_request("/a.html").respond_with_data("<p>a</p>", content_type=HTML)
+    clock = [1000.0]
+    settings = _settings()
+    polite = Politeness(settings, clock=lambda: clock[0])
+    with Fetcher(settings, politeness=polite) as fetcher:
+        with pytest.raises(HostBusy) as caught:  # complete disallow while unreachable: deferred, not failed
+            fetcher.fetch(httpserver.url_for("/a.html"))
+        assert "unreachable (HTTP 503)" in str(caught.value)
+        clock[0] += 15 * 60 + 1  # ROBOTS_RETRY_S later robots.txt is asked again
+        assert fetcher.fetch(httpserver.url_for("/a.html")).status == 200
+        with pytest.raises(RobotsDisallowed):
+            fetcher.fetch(httpserver.url_for("/private/b.html"))
+
+
+def test_robots_unreachable_later_keeps_the_last_copy(httpserver):
+    httpserver.expect_oneshot_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n",
+                                                                      content_type="text/plain")
+    httpserver.expect_request("/robots.txt").respond_with_data("down", status=500)
+    httpserver.expect_request("/a.html").respond_with_data("<p>a</p>", content_type=HTML)
+    clock = [1000.0]
+    settings = _settings()
+    polite = Politeness(settings, clock=lambda: clock[0])
+    with Fetcher(settings, politeness=polite) as fetcher:
+        assert fetcher.fetch(httpserver.url_for("/a.html")).status == 200
+        clock[0] += 24 * 3600 + 1  # the copy is stale: asked again, and the server fails
+        assert fetcher.fetch(httpserver.url_for("/a.html")).status == 200  # §2.4: the last copy serves
+        with pytest.raises(RobotsDisallowed):
+            fetcher.fetch(httpserver.url_for("/private/b.html"))
+    assert [request.path for request, _ in httpserver.log].count("/robots.txt") == 2
