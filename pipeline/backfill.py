@@ -346,8 +346,8 @@ def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw
     fresh = [page for page, key in zip(pages, keys, strict=True) if key not in known]
     result.counts["articles_duplicate"] += len(pages) - len(fresh)
     extracted = stages.extract_pages(fresh, result, settings=settings, languages=languages)
-    analyses = stages.analyze_articles(
-        analyzer,
+    analyses = stages.analyze_gated(
+        analyzer, settings or Settings(), [article.language for _i, article in extracted],
         [(article.text, article.published_at or fresh[i].fetched_at.isoformat(), article.dateline)
          for i, article in extracted],
         [fresh[i].url for i, _article in extracted], result)

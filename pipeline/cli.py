@@ -102,13 +102,25 @@ def analyze(
 
     content = _read_input(file)
     article = _article_from(file, content, url)
+    if settings.model_for(article.language) is None:  # no pipeline for its language: no model run at all
+        logging.getLogger(__name__).warning("%s is in %s, which is not analysed (WIREWATCH_LANGUAGES=%s)",
+                                            file, article.language, ",".join(settings.languages))
+        _emit(_analysis_fields(as_dict(article), None))
+        return
     analyzer = Analyzer(settings)
     analysis = analyzer.analyze(article.text, published_at or article.published_at, dateline=article.dateline)
-    out = as_dict(article)
-    out["entities"] = [as_dict(e) for e in analysis.entities]
-    out["events"] = [as_dict(e) for e in analysis.events]
-    out["analyzer_version"] = analysis.model_version
-    _emit(out)
+    _emit(_analysis_fields(as_dict(article), analysis))
+
+
+def _analysis_fields(out: dict, analysis) -> dict:
+    """The extract fields plus entities, events, the analyzer, and `not_analysed` (null, or "language")."""
+    from pipeline.models import as_dict
+
+    out["entities"] = [as_dict(e) for e in analysis.entities] if analysis else []
+    out["events"] = [as_dict(e) for e in analysis.events] if analysis else []
+    out["analyzer_version"] = analysis.model_version if analysis else None
+    out["not_analysed"] = None if analysis else "language"
+    return out
 
 
 def _article_from(file: str, content: bytes, url: str | None):
@@ -139,13 +151,15 @@ def _analyze_jsonl(settings: Settings, content: bytes):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise InputError(f"line {number}: expected an object with a string 'text'")
         records.append(record)
-    analyzer = Analyzer(settings)
     articles = [clean_plain_text(r["text"], url=r.get("url")) for r in records]
-    items = ((a.text, r.get("published_at") or a.published_at, a.dateline) for a, r in zip(articles, records))
-    for record, article, analysis in zip(records, articles, analyzer.analyze_many(items), strict=True):
-        result = as_dict(article)
-        result["entities"] = [as_dict(e) for e in analysis.entities]
-        result["events"] = [as_dict(e) for e in analysis.events]
+    gated = [settings.model_for(a.language) is None for a in articles]
+    analyzer = Analyzer(settings) if not all(gated) else None  # no model loaded when none is analysed
+    items = ((a.text, r.get("published_at") or a.published_at, a.dateline)
+             for a, r, skip in zip(articles, records, gated) if not skip)
+    analyses = iter(analyzer.analyze_many(items)) if analyzer is not None else iter(())
+    for record, article, skip in zip(records, articles, gated, strict=True):
+        result = _analysis_fields(as_dict(article), None if skip else next(analyses))
+        result.pop("analyzer_version")  # one per line would repeat the same string
         yield record, result
 
 

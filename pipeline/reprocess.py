@@ -31,7 +31,7 @@ from psycopg.rows import class_row
 
 from pipeline import cycle, store
 from pipeline.archives.raw_pages import RawPageStore
-from pipeline.stages import analyze_articles
+from pipeline.stages import analyze_gated
 from pipeline.config import Settings
 from pipeline.stages import StepResult
 from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
@@ -54,11 +54,13 @@ _STALE_IDS = {
         select article_id from articles
          where coalesce(published_at, fetched_at, extracted_at) >= %(since)s
            and analyzer_version is distinct from %(version)s
+           and (not_analysed is null or language = any(%(languages)s))
          order by article_id limit %(limit)s
     """,
 }
 _SELECT_ARTICLES = """
-select article_id, url, text, published_at, dateline, raw_page_hash, extractor_version, analyzer_version
+select article_id, url, text, published_at, dateline, raw_page_hash, extractor_version, analyzer_version,
+       language
   from articles where article_id = any(%s) order by article_id
 """
 _UPDATE_EXTRACTION = """
@@ -84,6 +86,7 @@ class StoredArticle:
     raw_page_hash: str | None
     extractor_version: str
     analyzer_version: str | None
+    language: str | None = None
 
 
 def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_version: str | None = None,
@@ -98,7 +101,8 @@ def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_versi
         raise ConfigError("reprocessing the analyze stage needs the current analyzer version")
     with store.connect(settings) as conn, translate_errors(f"selecting articles to re-{stage}"):
         ids = [row[0] for row in conn.execute(_STALE_IDS[stage], {"since": since, "version": version,
-                                                                   "limit": limit})]
+                                                                   "limit": limit,
+                                                                   "languages": list(settings.language_models)})]
     return cycle.chunk(ids, size or settings.batch_size)
 
 
@@ -159,16 +163,16 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
             if stage == "extract":
                 to_analyze = _reextract(conn, RawPageStore(settings), articles, result)
             else:
-                to_analyze = [(a.article_id, a.text, a.published_at, a.dateline) for a in articles
+                to_analyze = [(a.article_id, a.text, a.published_at, a.dateline, a.language) for a in articles
                               if a.analyzer_version != analyzer.version]
-            _reanalyze(conn, analyzer, to_analyze, result)
+            _reanalyze(conn, settings, analyzer, to_analyze, result)
         conn.commit()
     log.info("reprocessed %d articles (%s): %s", len(articles), stage, dict(result.counts))
     return result.to_dict()
 
 
 def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequence[StoredArticle],
-               result: StepResult) -> list[tuple[int, str, Any, str | None]]:
+               result: StepResult) -> list[tuple[int, str, Any, str | None, str | None]]:
     """Extract stale articles again from their raw pages; those whose text changed, to analyse."""
     changed = []
     started = time.perf_counter()
@@ -205,24 +209,29 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
             continue
         result.counts["extracted_changed"] += 1
         changed.append((stored.article_id, article.text, article.published_at or stored.published_at,
-                        article.dateline))
+                        article.dateline, article.language))
     result.timings["extract_s"] += time.perf_counter() - started
     return changed
 
 
-def _reanalyze(conn: psycopg.Connection, analyzer, items: Sequence[tuple[int, str, Any, str | None]],
-               result: StepResult) -> None:
+def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
+               items: Sequence[tuple[int, str, Any, str | None, str | None]], result: StepResult) -> None:
+    """Analyse again; a text whose language is not analysed loses any analysis it had and is flagged."""
     if not items:
         return
     started = time.perf_counter()
-    analyses = analyze_articles(analyzer, [(text, published, dateline) for _id, text, published, dateline in items],
-                                [f"article {article_id}" for article_id, *_rest in items], result)
+    analyses = analyze_gated(analyzer, settings, [language for *_rest, language in items],
+                             [(text, published, dateline) for _id, text, published, dateline, _lang in items],
+                             [f"article {article_id}" for article_id, *_rest in items], result)
     result.timings["analyze_s"] += time.perf_counter() - started
     started = time.perf_counter()
-    for (article_id, _text, _published, _dateline), analysis in zip(items, analyses, strict=True):
+    for (article_id, *_rest), analysis in zip(items, analyses, strict=True):
         if analysis is None:
             continue  # its old analysis stays; the failure is recorded in the run
         store.replace_analysis(conn, article_id, analysis, analyzer.version)
+        if analysis.not_analysed:
+            result.counts[f"not_analysed_{analysis.not_analysed}"] += 1
+            continue
         result.counts["articles_reanalyzed"] += 1
         result.counts["entities"] += len(analysis.entities)
         result.counts["events"] += len(analysis.events)

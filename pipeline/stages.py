@@ -123,6 +123,32 @@ def analyze_articles(analyzer, items: Sequence[tuple[str, Any, str | None]], nam
     return analyses
 
 
+def analyze_gated(analyzer, settings: Settings, languages: Sequence[str | None],
+                  items: Sequence[tuple[str, Any, str | None]], names: Sequence[str],
+                  result: StepResult) -> list[Analysis | None]:
+    """`analyze_articles` for the texts in an analysed language (`Settings.languages`), in order.
+
+    A text in any other language gets no model run on it: an empty `Analysis` flagged
+    `not_analysed="language"`, so it is stored with its text and metadata only, rather
+    than read by a model and trigger words of another language.
+    """
+    analysed = [i for i, language in enumerate(languages) if settings.model_for(language) is not None]
+    analyses: list[Analysis | None] = [not_analysed("language")] * len(items)
+    if analysed:
+        done = analyze_articles(analyzer, [items[i] for i in analysed], [names[i] for i in analysed], result)
+        for i, analysis in zip(analysed, done, strict=True):
+            analyses[i] = analysis
+    for i in set(range(len(items))) - set(analysed):
+        log.info("%s is in %s, which is not analysed (WIREWATCH_LANGUAGES); stored without events",
+                 names[i], languages[i])
+    return analyses
+
+
+def not_analysed(reason: str) -> Analysis:
+    """The analysis of a text kept without one: no entities, no events, and why."""
+    return Analysis(entities=(), events=(), model_version="", not_analysed=reason)
+
+
 def make_bundle(page: Page, article: Article, analysis: Analysis, analyzer_version: str,
                 raw_store: RawPageStore, *, entry_id: int | None = None) -> ArticleBundle:
     """What the warehouse stores for one article; the raw page goes where `raw_store` says."""
@@ -157,6 +183,11 @@ def load_bundles(conn: psycopg.Connection, bundles: Sequence[ArticleBundle], pag
     outcomes = store.load_articles(conn, bundles, run_id=run_id)
     new = [(outcome, bundle, page) for outcome, bundle, page in zip(outcomes, bundles, pages, strict=True)
            if not outcome.duplicate]
+    unanalysed = [(outcome.article_id, bundle.analysis.not_analysed) for outcome, bundle, _page in new
+                  if bundle.analysis.not_analysed]
+    for reason in {reason for _id, reason in unanalysed}:
+        store.mark_not_analysed(conn, [article_id for article_id, why in unanalysed if why == reason], reason)
+        result.counts[f"not_analysed_{reason}"] += sum(why == reason for _id, why in unanalysed)
     for outcome, _bundle, page in new:
         raw_store.keep(conn, outcome.article_id, page.content, page.content_type, page.encoding)
     result.timings["load_s"] += time.perf_counter() - started

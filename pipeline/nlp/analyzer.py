@@ -19,7 +19,7 @@ from pipeline.dates import to_date
 from pipeline.geo import default_gazetteer
 from pipeline.models import Analysis, Entity
 from pipeline.nlp.events import EventReader
-from pipeline.nlp.model import installed_model_version, load_pipeline, model_version
+from pipeline.nlp.model import english_model, installed_model_version, load_pipeline, model_version
 
 logger = logging.getLogger(__name__)
 
@@ -89,4 +89,4 @@ def analyzer_version(settings: Settings) -> str:
 
     Planning a re-processing run needs only this: which rows an older analyzer made.
     """
-    return f"wirewatch-nlp-{ANALYZER_VERSION}+{installed_model_version(settings.spacy_model)}"
+    return f"wirewatch-nlp-{ANALYZER_VERSION}+{installed_model_version(english_model(settings))}"

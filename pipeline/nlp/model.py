@@ -21,14 +21,20 @@ COMPONENTS = ("wirewatch_norms", "wirewatch_line_breaks", "wirewatch_groups", "w
               "wirewatch_canonical")
 
 
+def english_model(settings: Settings) -> str:
+    """The model package of English, the language the event reader's rules are written for."""
+    return settings.model_for("en") or settings.spacy_model
+
+
 def load_pipeline(settings: Settings) -> Language:
     """The configured spaCy model with line breaks, gazetteer rulers, place fixes and canonical names."""
+    package = english_model(settings)
     try:
-        nlp = spacy.load(settings.spacy_model)
+        nlp = spacy.load(package)
     except OSError:
         raise ConfigError(
-            f"spaCy model {settings.spacy_model!r} is not installed: run `make install` "
-            "or set WIREWATCH_SPACY_MODEL to an installed model"
+            f"spaCy model {package!r} is not installed: run `make install` "
+            "or set WIREWATCH_SPACY_MODEL (or WIREWATCH_LANGUAGES=en=MODEL) to an installed model"
         ) from None
     nlp.add_pipe("wirewatch_norms", first=True)
     before = "parser" if "parser" in nlp.pipe_names else nlp.pipe_names[0]

@@ -111,12 +111,22 @@ def replace_analysis(conn: psycopg.Connection, article_id: int, analysis: Analys
             _insert_analyses(conn, [(0, analysis, f"article {article_id}")])
             if old_locations:
                 conn.execute(q.DELETE_UNUSED_LOCATIONS, (old_locations,))
-            conn.execute(q.MARK_ANALYZED, (analyzer_version, article_id))
+            if analysis.not_analysed:  # e.g. a text the English model read before the language gate
+                conn.execute(q.MARK_NOT_ANALYSED, (analysis.not_analysed, [article_id]))
+            else:
+                conn.execute(q.MARK_ANALYZED, (analyzer_version, article_id))
     except (psycopg.IntegrityError, psycopg.DataError) as exc:
         raise LoadError(f"cannot replace the analysis of article {article_id}: {_describe(exc)}; "
                         "nothing was changed") from None
     log.info("article %s reanalysed with %s: %d entities, %d events", article_id, analyzer_version,
              len(analysis.entities), len(analysis.events))
+
+
+def mark_not_analysed(conn: psycopg.Connection, article_ids: Sequence[int], reason: str) -> None:
+    """Flag stored articles as kept without analysis (`reason`: "language"), in the caller's transaction."""
+    if article_ids:
+        with translate_errors(f"flagging {len(article_ids)} articles as not analysed"):
+            conn.execute(q.MARK_NOT_ANALYSED, (reason, list(article_ids)))
 
 
 def record_fingerprint(conn: psycopg.Connection, article_id: int, *, simhash: int, signature: bytes,

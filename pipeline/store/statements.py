@@ -320,7 +320,14 @@ where l.location_id = any(%s)
   and not exists (select 1 from events e where e.location_id = l.location_id)
 """
 
-MARK_ANALYZED = "update articles set analyzed_at = now(), analyzer_version = %s where article_id = %s"
+MARK_ANALYZED = ("update articles set analyzed_at = now(), analyzer_version = %s, not_analysed = null "
+                 "where article_id = %s")
+
+# Stored with text and metadata, no entities or events: why (sql/080), and no analyzer stamp.
+MARK_NOT_ANALYSED = """
+update articles set analyzed_at = null, analyzer_version = null, not_analysed = %s
+where article_id = any(%s)
+"""
 
 # --- raw pages --------------------------------------------------------------------------------
 

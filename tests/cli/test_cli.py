@@ -115,6 +115,31 @@ def test_cli_analyze_jsonl_keeps_ids_and_order():
     assert [e["type"] for e in results[1]["events"]][:1] == ["PROTEST"]
 
 
+def test_cli_analyze_french_text_is_not_analysed():
+    # no French pipeline is installed: the text is reported with its language and no English-model reading
+    done = wirewatch("analyze", str(ROOT / "tests" / "fixtures" / "languages" / "fr.txt"))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["language"] == "fr" and out["not_analysed"] == "language"
+    assert out["events"] == [] and out["entities"] == [] and out["analyzer_version"] is None
+    assert "douze morts" in out["text"]
+    assert "not analysed" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_cli_analyze_jsonl_gates_each_line_by_language():
+    lines = [
+        {"id": "fr", "text": (ROOT / "tests" / "fixtures" / "languages" / "fr.txt").read_text(encoding="utf-8")},
+        {"id": "en", "text": "Rebels attacked an army post in Kidal on Friday, killing six soldiers.",
+         "published_at": "2024-03-09"},
+    ]
+    done = wirewatch("analyze", "--jsonl", "-", stdin="\n".join(json.dumps(x) for x in lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    french, english = (json.loads(line) for line in done.stdout.splitlines())
+    assert (french["id"], french["not_analysed"], french["events"], french["entities"]) == ("fr", "language", [], [])
+    assert english["not_analysed"] is None and [e["type"] for e in english["events"]][:1] == ["ASSAULT"]
+
+
 def test_cli_analyze_rejects_bad_jsonl():
     done = wirewatch("analyze", "--jsonl", "-", stdin='{"id": 1, "text": "ok"}\nnot json\n')
     assert done.returncode == 1

