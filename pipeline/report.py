@@ -75,7 +75,8 @@ def run_report(conn: Connection, run_id: int, *, examples: int = 3) -> str:
         f"feeds:    {c.get('feeds_polled', 0)} polled, {c.get('feeds_unchanged', 0)} unchanged, "
         f"{c.get('feeds_failed', 0)} failed; {c.get('entries_new', 0)} new entries",
         f"articles: {c.get('articles_new', 0)} new, {c.get('articles_duplicate', 0)} duplicate, "
-        f"{c.get('pages_skipped', 0)} skipped, {c.get('pages_failed', 0)} failed",
+        f"{c.get('pages_skipped', 0)} skipped, {c.get('pages_failed', 0)} failed"
+        + (f"; {c['not_analysed_language']} not analysed (language)" if c.get("not_analysed_language") else ""),
         f"entities: {c.get('entities', 0)}",
     ]
     with conn.cursor(row_factory=dict_row) as cur:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cycle, store
+from pipeline import cycle, report, store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 
@@ -65,6 +65,8 @@ def test_language_gate_stores_french_and_spanish_without_analysis(migrated_url, 
         # the dashboards' staging view shows the flag
         shown = dict(conn.execute("select language, not_analysed from stg_articles"))
         assert shown == {"fr": "language", "es": "language", "en": None}
+        assert "3 new, 0 duplicate, 0 skipped, 0 failed; 2 not analysed (language)" in report.run_report(
+            conn, summary["run_id"])
         states = {state for (state,) in conn.execute("select state from entries")}
         assert states == {"done"}  # stored, not skipped: nothing left to retry
 
