@@ -138,7 +138,7 @@ def analyze_gated(analyzer, settings: Settings, languages: Sequence[str | None],
         done = analyze_articles(analyzer, [items[i] for i in analysed], [names[i] for i in analysed], result)
         for i, analysis in zip(analysed, done, strict=True):
             analyses[i] = analysis
-    for i in set(range(len(items))) - set(analysed):
+    for i in sorted(set(range(len(items))) - set(analysed)):
         log.info("%s is in %s, which is not analysed (WIREWATCH_LANGUAGES); stored without events",
                  names[i], languages[i])
     return analyses
