@@ -422,7 +422,8 @@ class _WarcWindow:
             state.files[name] = batch[-1].end_offset or batch[-1].offset
         if finished:
             state.files.pop(name, None)
-            state.finished.append(name)
+            if name not in state.finished:
+                state.finished.append(name)
         _commit_pages(self.conn, self.settings, self.source, state.day, batch, self.analyzer, self.raw_store,
                       self.run_id, self.result, state.cursor(), self.options, Counter(pages=len(batch)))
         if self.progress is not None:
