@@ -9,7 +9,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install chromium run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-latency bench-celery celery-test airflow dashboard clean
+.PHONY: install chromium run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
 
 install: $(STAMP)
 
@@ -48,6 +48,9 @@ bench-nlp: install
 	$(BIN)/python benchmarks/entities.py
 
 bench-backfill: install
+	$(BIN)/python benchmarks/backfill.py windows
+
+bench-backfill-throughput: install
 	$(BIN)/python benchmarks/backfill.py
 
 bench-latency: install

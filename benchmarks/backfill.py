@@ -1,4 +1,21 @@
-"""Backfill throughput and memory: a WARC of 10,000 HTML records, and one ten times larger.
+"""Backfill: the window's cost (`windows`), and throughput and memory (the default).
+
+`windows` (what `make bench-backfill` runs): one generated WARC file of `--pages`
+(default 91) news-like pages captured on one day, written with warcio, backfilled
+with `backfill_range` over a one-day window and over a thirty-year window
+(2000-01-01 to 2030-01-01), each into a fresh database on WIREWATCH_DATABASE_URL's
+server (else postgresql://postgres@127.0.0.1:5432/test), each in a child process
+with the model loaded before the clock starts. The two windows run side by side, so
+that both meet the same load from the machine's neighbours (run one after the other
+on a shared machine, they measure the neighbours as much as the code); `--repeat`
+pairs, the median of the pairs' ratios kept. A backfill reads the file once whatever
+the window, so the wall-time ratio (thirty years / one day) must stay under 1.2: the
+exit status is 1 above it.
+
+    .venv/bin/python benchmarks/backfill.py windows [--pages 91] [--repeat 2]
+
+The default (`make bench-backfill-throughput`): a WARC of 10,000 HTML records, and one
+ten times larger.
 
 Builds `records` (default 10,000) WARC records from the development pages in
 `../shared/eval` (ScrapingHub and trafilatura evaluation pages; `WIREWATCH_EVAL_DIR`
@@ -36,6 +53,7 @@ import re
 import resource
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -203,6 +221,36 @@ def child_scan(warc: Path) -> dict:
     return {"seconds": seconds, "records": reader.counts["records"], "bytes": size, "rss": peak_rss_bytes()}
 
 
+def child_window(warc: Path, first: date, last: date, database_url: str) -> dict:
+    from pipeline import backfill, cycle, store
+    from pipeline.config import Settings
+
+    settings = Settings.from_env(database_url=database_url)
+    with store.connect(settings) as conn:
+        store.migrate(conn)
+    analyzer = cycle.get_analyzer(settings)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    summary = backfill.backfill_range(settings, backfill.parse_source(str(warc)), first, last, analyzer=analyzer)
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu_started,
+            "counts": summary["counts"]}
+
+
+def run_children(jobs: dict[str, tuple[str, ...]]) -> dict[str, dict]:
+    """The children of `jobs` started together, each one's output once all have ended."""
+    # Output to files, not pipes: a child blocked on a full pipe would wait for the other.
+    with tempfile.TemporaryDirectory(prefix="wirewatch-bench-children-") as folder:
+        logs = {name: (Path(folder) / f"{n}.out", Path(folder) / f"{n}.err") for n, name in enumerate(jobs)}
+        started = {}
+        for name, args in jobs.items():
+            with open(logs[name][0], "w") as out, open(logs[name][1], "w") as err:
+                started[name] = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=out, stderr=err)
+        for name, child in started.items():
+            if child.wait() != 0:
+                sys.stderr.write(logs[name][1].read_text()[-4000:])
+                raise SystemExit(f"child {name} failed with exit code {child.returncode}")
+        return {name: json.loads(logs[name][0].read_text().strip().splitlines()[-1]) for name in jobs}
+
+
 def run_child(*args: str) -> dict:
     done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
     if done.returncode != 0:
@@ -217,11 +265,11 @@ def run_child(*args: str) -> dict:
 class Databases:
     """Fresh databases on the configured (or embedded) server, dropped at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: str | None = None) -> None:
         from pipeline import store
         from pipeline.config import Settings
 
-        self.server = store.database_url(Settings.from_env())
+        self.server = server or store.database_url(Settings.from_env())
         self.names: list[str] = []
 
     def new(self) -> str:
@@ -244,10 +292,69 @@ class Databases:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
+# --- one day against thirty years ---------------------------------------------------------
+
+WINDOW_DAY = date(2024, 3, 2)
+WIDE_WINDOW = (date(2000, 1, 1), date(2030, 1, 1))
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+MAX_WINDOW_RATIO = 1.2
+
+
+def write_day_warc(path: Path, pages: int, day: date) -> None:
+    """`pages` generated pages, each its own URL, all captured on `day`."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for n in range(pages):
+            when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(minutes=7 * n)
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://bench.example.org/{day.isoformat()}/report-{n}", "response",
+                payload=BytesIO(generated_page(n)), http_headers=http,
+                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+
+
+def windows_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="backfill.py windows", description="one-day vs thirty-year window")
+    parser.add_argument("--pages", type=int, default=91)
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs side by side; median ratio kept")
+    args = parser.parse_args(argv)
+    databases = Databases(os.environ.get("WIREWATCH_DATABASE_URL") or LOCAL_SERVER)
+    folder = Path(tempfile.mkdtemp(prefix="wirewatch-bench-windows-"))
+    try:
+        warc = folder / "day.warc.gz"
+        write_day_warc(warc, args.pages, WINDOW_DAY)
+        print(f"file: {args.pages} generated pages captured on {WINDOW_DAY}, {warc.stat().st_size / 1e6:.2f} MB; "
+              f"server {databases.server.rsplit('@', 1)[-1]}")
+        windows = {"one day": (WINDOW_DAY, WINDOW_DAY), "thirty years": WIDE_WINDOW}
+        ratios = []
+        for pair in range(args.repeat):
+            runs = run_children({name: ("window", str(warc), first.isoformat(), last.isoformat(), databases.new())
+                                 for name, (first, last) in windows.items()})
+            for name, (first, last) in windows.items():
+                counts = runs[name]["counts"]
+                print(f"pair {pair + 1} {name:>12} ({first} to {last}, {(last - first).days + 1:>6,} days): "
+                      f"{runs[name]['seconds']:6.1f} s wall, {runs[name]['cpu']:5.1f} s CPU; records read "
+                      f"{counts.get('records', 0)}, articles new {counts.get('articles_new', 0)}, days done "
+                      f"{counts.get('days_done', 0)}, days empty {counts.get('days_empty', 0):,}")
+            ratios.append(runs["thirty years"]["seconds"] / runs["one day"]["seconds"])
+        ratio = statistics.median(ratios)
+        print(f"ratio thirty years / one day (wall time): {ratio:.2f}, median of {', '.join(f'{r:.2f}' for r in ratios)} "
+              f"(target < {MAX_WINDOW_RATIO}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        return 0 if ratio < MAX_WINDOW_RATIO else 1
+    finally:
+        databases.drop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["windows"]:
+        return windows_main(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=100)
@@ -262,6 +369,8 @@ def main() -> int:
             out = child_end_to_end(Path(rest[0]), date.fromisoformat(rest[1]), rest[2])
         elif kind == "stages":
             out = child_stages(Path(rest[0]), date.fromisoformat(rest[1]), rest[2])
+        elif kind == "window":
+            out = child_window(Path(rest[0]), date.fromisoformat(rest[1]), date.fromisoformat(rest[2]), rest[3])
         else:
             out = child_scan(Path(rest[0]))
         print(json.dumps(out))

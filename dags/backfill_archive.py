@@ -14,6 +14,9 @@ rules); prefix `warc:`, `sitemap:` or `feed:` to say which. `languages`: ISO 639
 codes to keep (empty keeps all). `include_undated`: also take URLs with no date.
 `force`: redo a day already done.
 
+A WARC file is read once: the first day's task reads it from its start (loading its
+own day) and stores where every day's records sit (`warc_index_days`), so each later
+day's task seeks straight to its records, and a day without records reads nothing.
 Resumable: each day's progress is committed with each batch (`backfill_progress`), so
 a retried or re-run day does only what is missing, and articles the monitor already
 loaded are duplicates, never new rows. A run without a source is skipped.

@@ -15,10 +15,14 @@ stored" (same canonical URL, same text) apply: a page the monitor already loaded
 duplicate, never a second row.
 
 Each (source, day) has a row in `backfill_progress`. A day marked done is not redone
-(unless forced). For WARC files a cursor (the byte offset after the last record of
-each loaded batch) is committed in the same transaction as the batch, so a backfill
-killed at any point resumes at the first record it had not stored: every record is
-loaded exactly once. URL sources resume through the queue: a rerun walks the
+(unless forced). A WARC file is read once whatever the window: its pages are routed
+to their day as they come, and the pass records where each day's records sit
+(`warc_indexes`, `warc_index_days`), so a later window or a per-day DAG task reads
+only its days' records, and a day without records costs nothing. For each day and
+file a cursor (the byte offset after the last record of each loaded batch) is
+committed in the same transaction as the batch, so a backfill killed at any point
+resumes at the first record of each day it had not stored: every record is loaded
+exactly once. URL sources resume through the queue: a rerun walks the
 sitemap or feed again (cheap), queues nothing twice, and fetches only what is pending.
 """
 
@@ -42,12 +46,14 @@ from pipeline.archives.paged_feeds import walk_feed_pages
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.archives.sitemaps import walk_sitemaps
 from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expand_warc_paths
+from pipeline.archives.warc_index import FileIdentity, IndexBuilder, WarcDayIndex
 from pipeline.config import Settings
 from pipeline.stages import StepResult
 from pipeline.errors import ConfigError, DatabaseError, WirewatchError
 from pipeline.fetch import Fetcher
 from pipeline.models import ArticleBundle, FeedEntry, Page
 from pipeline.store.database import translate_errors
+from pipeline.store.warc_index import load_warc_index, save_warc_index
 from pipeline.urls import canonicalize_url, is_http_url, url_hash
 
 log = logging.getLogger(__name__)
@@ -153,16 +159,20 @@ def parse_source(text: str, kind: str | None = None) -> BackfillSource:
 
 def format_counts(counts: dict[str, int]) -> str:
     """One line with the counts of a backfill a person looks at first."""
-    keys = ("days_done", "days_skipped", "days_failed", "records", "pages", "urls_listed", "articles_new",
+    keys = ("days_done", "days_skipped", "days_failed", "days_empty", "records", "pages", "urls_listed", "articles_new",
             "articles_duplicate", "pages_skipped", "pages_failed", "skipped_corrupt", "entities", "events")
     return ", ".join(f"{key}={counts.get(key, 0)}" for key in keys)
 
 
 def days_between(first: date, last: date) -> list[date]:
     """Every day from `first` to `last`, both included."""
+    _check_window(first, last)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _check_window(first: date, last: date) -> None:
     if last < first:
         raise ConfigError(f"--to {last} is before --from {first}; swap them")
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def backfill_range(settings: Settings, source: BackfillSource, first: date, last: date, *,
@@ -170,16 +180,29 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
                    fetcher: Fetcher | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Backfill every day of [`first`, `last`] in one recorded run; the run's summary.
 
-    A day that fails with a skip-and-record error is marked failed and the next day
-    goes on; a database that is down stops the run.
+    WARC files are read once for the whole window (see `_backfill_warc`). For URL
+    sources, a day that fails with a skip-and-record error is marked failed and the
+    next day goes on. A database that is down stops the run.
     """
     if source.kind == "warc":
         expand_warc_paths(source.location)  # no such file: say so before starting a run
+    _check_window(first, last)
+    url_days = days_between(first, last) if source.kind != "warc" else []  # a WARC window is never walked day by day
     analyzer = analyzer or cycle.get_analyzer(settings)
     run_id = cycle.start_run(settings, "backfill")
     results: list[dict[str, Any]] = []
     try:
-        for day in days_between(first, last):
+        if source.kind == "warc":
+            walked = StepResult()
+            try:
+                _backfill_warc(settings, source, first, last, options, analyzer, run_id, progress, walked)
+            except DatabaseError:
+                raise
+            except WirewatchError as exc:
+                walked.error(source.location, f"backfill {first}..{last}", exc)
+            finally:
+                results.append(walked.to_dict())
+        for day in url_days:
             try:
                 results.append(backfill_day(settings, source, day, options=options, analyzer=analyzer,
                                             fetcher=fetcher, run_id=run_id, progress=progress))
@@ -204,8 +227,11 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
                  run_id: int | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Backfill one UTC day of `source`; a `StepResult` dict (what a DAG task returns)."""
     result = StepResult()
+    if source.kind == "warc":
+        _backfill_warc(settings, source, day, day, options, analyzer, run_id, progress, result)
+        return result.to_dict()
     with store.connect(settings) as conn:
-        state, cursor = _begin_day(conn, source, day, run_id, options.force)
+        state, _cursor = _begin_day(conn, source, day, run_id, options.force)
         conn.commit()
     if state == "done":
         log.info("backfill %s %s: already done", source.location, day)
@@ -213,10 +239,7 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
         return result.to_dict()
     log.info("backfill %s %s: started", source.location, day)
     try:
-        if source.kind == "warc":
-            _backfill_warc(settings, source, day, cursor, options, analyzer, run_id, progress, result)
-        else:
-            _backfill_urls(settings, source, day, options, analyzer, fetcher, run_id, progress, result)
+        _backfill_urls(settings, source, day, options, analyzer, fetcher, run_id, progress, result)
     except WirewatchError as exc:
         if not isinstance(exc, DatabaseError):
             with store.connect(settings) as conn:
@@ -235,8 +258,9 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
 # --- WARC files ---------------------------------------------------------------------------
 
 
-def select_warc_files(paths: Sequence[Path], day: date) -> list[Path]:
-    """The files that can hold captures of `day`, judged by the timestamps in their names.
+def select_warc_files(paths: Sequence[Path], day: date, last: date | None = None) -> list[Path]:
+    """The files that can hold captures of the days [`day`, `last`] (`last` defaults to `day`),
+    judged by the timestamps in their names.
 
     CC-NEWS-style names carry the time the file was started, so a file holds captures
     from its own timestamp to the next file's. Files without one are all kept.
@@ -254,62 +278,175 @@ def select_warc_files(paths: Sequence[Path], day: date) -> list[Path]:
         else:
             stamped.append((when, path))
     stamped.sort()
-    start, end = _day_bounds(day)
+    start, end = _day_bounds(day)[0], _day_bounds(last or day)[1]
     chosen = [path for i, (when, path) in enumerate(stamped)
               if when < end and (i + 1 == len(stamped) or stamped[i + 1][0] > start)]
     return sorted(unstamped) + chosen
 
 
-def _backfill_warc(settings: Settings, source: BackfillSource, day: date, cursor: dict[str, Any],
+def _backfill_warc(settings: Settings, source: BackfillSource, first: date, last: date,
                    options: BackfillOptions, analyzer, run_id: int | None, progress: ProgressCallback | None,
                    result: StepResult) -> None:
-    analyzer = analyzer or cycle.get_analyzer(settings)
-    raw_store = RawPageStore(settings)
-    start, end = _day_bounds(day)
-    record_filter = RecordFilter(start=start, end=end, languages=options.languages,
-                                 max_bytes=settings.max_body_bytes)
-    paths = select_warc_files(expand_warc_paths(source.location), day)
-    offsets: dict[str, int] = dict(cursor.get("files", {}))
-    finished: list[str] = list(cursor.get("finished", []))
-    sizes = {str(p): p.stat().st_size for p in paths}
-    total = sum(sizes.values())
-    report = Progress(day=day, done=0, total=total, unit="bytes", counts=result.counts)
+    """Backfill the days [`first`, `last`] of WARC files, reading each file once.
 
+    A file read before (and unchanged since) is read through its day index, only at
+    the offsets of the window's days; any other file is read once from its start, each
+    page routed to its day's progress as it comes, and indexed on the way. A day is
+    done when every file is; a day without records gets no row and costs nothing. On
+    a skip-and-record error the days begun are marked failed and the error is raised.
+    """
     with store.connect(settings) as conn:
-        for path in paths:
-            name = str(path)
-            if name in finished:
+        walk = _WarcWindow(conn, settings, source, first, last, options,
+                           analyzer or cycle.get_analyzer(settings), run_id, progress, result)
+        try:
+            walk.run()
+        except WirewatchError as exc:
+            if not isinstance(exc, DatabaseError):
+                walk.fail_open_days(str(exc))
+            log.warning("backfill %s %s..%s failed: %s", source.location, first, last, exc)
+            raise
+        finally:
+            result.counts["days_empty"] += (last - first).days + 1 - len(walk.days)
+
+
+@dataclass(slots=True)
+class _Day:
+    """A day of the window being backfilled from WARC files: its progress and its pending batch."""
+
+    day: date
+    done_before: bool  # done by an earlier run: its records are passed over
+    files: dict[str, int]  # file -> offset before which this day's records are loaded
+    finished: list[str]  # files whose records of this day are all loaded
+    batch: list[ArchivedPage] = field(default_factory=list)
+
+    def cursor(self) -> dict[str, Any]:
+        return {"files": dict(self.files), "finished": list(self.finished)}
+
+    def wants(self, name: str, item: ArchivedPage) -> bool:
+        return not self.done_before and name not in self.finished and item.offset >= self.files.get(name, 0)
+
+
+class _WarcWindow:
+    """One walk over the WARC files of a window; `days` holds every day met, begun once."""
+
+    def __init__(self, conn: psycopg.Connection, settings: Settings, source: BackfillSource, first: date,
+                 last: date, options: BackfillOptions, analyzer, run_id: int | None,
+                 progress: ProgressCallback | None, result: StepResult) -> None:
+        self.conn, self.settings, self.source, self.options = conn, settings, source, options
+        self.first, self.last = first, last
+        self.analyzer, self.run_id, self.progress, self.result = analyzer, run_id, progress, result
+        self.raw_store = RawPageStore(settings)
+        self.days: dict[date, _Day] = {}
+        self.bytes_before = 0
+        self.bytes_total = 0
+
+    def run(self) -> None:
+        paths = select_warc_files(expand_warc_paths(self.source.location), self.first, self.last)
+        sizes = [path.stat().st_size for path in paths]
+        self.bytes_total = sum(sizes)
+        for path, size in zip(paths, sizes, strict=True):
+            file = FileIdentity.of(path)
+            index = load_warc_index(self.conn, file, self.first, self.last)
+            self.conn.commit()
+            if index is None:
+                self._stream(path, file, size)
+            else:
+                self._seek(path, index, size)
+            self.bytes_before += size
+        for day in sorted(self.days):
+            state = self.days[day]
+            if not state.done_before:
+                _finish_day(self.conn, self.source, day, "done", None)
+                self.conn.commit()
+                self.result.counts["days_done"] += 1
+                log.info("backfill %s %s: done", self.source.location, day)
+
+    def fail_open_days(self, error: str) -> None:
+        """Mark the days this walk began and did not finish failed, with `error`."""
+        self.conn.rollback()
+        for day, state in sorted(self.days.items()):
+            if not state.done_before:
+                _finish_day(self.conn, self.source, day, "failed", error)
+                self.result.counts["days_failed"] += 1
+        self.conn.commit()
+
+    def _stream(self, path: Path, file: FileIdentity, size: int) -> None:
+        """Read the whole file once: the window's pages to their days, every dated record to the index."""
+        builder = IndexBuilder(file)
+        start, end = _day_bounds(self.first)[0], _day_bounds(self.last)[1]
+        reader = WarcReader(path, self._filter(start, end), on_dated=builder)
+        self.result.counts["files_indexed"] += 1
+        met = self._read(reader, str(path), lambda item: self._day(item.page.fetched_at.astimezone(timezone.utc).date()))
+        save_warc_index(self.conn, builder.build(reader.counts["records"]), self.run_id)
+        self.conn.commit()
+        for day in sorted(met):
+            if not self.days[day].done_before:
+                self._flush(self.days[day], str(path), size, finished=True)
+
+    def _seek(self, path: Path, index: WarcDayIndex, size: int) -> None:
+        """Read, day by day, only the units the index lists for the window's days."""
+        name = str(path)
+        self.result.counts["files_from_index"] += 1
+        for day, offsets in index.offsets_between(self.first, self.last).items():
+            state = self._day(day)
+            if state.done_before or name in state.finished:
                 continue
-            reader = WarcReader(path, record_filter, start_offset=offsets.get(name, 0))
-            batch: list[ArchivedPage] = []
-            seen = Counter()
-            started = time.perf_counter()
-            for item in reader:
-                batch.append(item)
-                if len(batch) >= settings.batch_size:
-                    result.timings["read_s"] += time.perf_counter() - started
-                    offsets[name] = batch[-1].end_offset or batch[-1].offset
-                    _commit_pages(conn, settings, source, day, batch, analyzer, raw_store, run_id, result,
-                                  {"files": offsets, "finished": finished}, options, reader.counts - seen)
-                    seen = Counter(reader.counts)
-                    batch = []
-                    _report(progress, report, sizes, finished, name, offsets[name])
-                    started = time.perf_counter()
-            result.timings["read_s"] += time.perf_counter() - started
-            finished.append(name)
-            offsets.pop(name, None)
-            _commit_pages(conn, settings, source, day, batch, analyzer, raw_store, run_id, result,
-                          {"files": offsets, "finished": finished}, options, reader.counts - seen)
-            _report(progress, report, sizes, finished, name, 0)
-            log.info("backfill %s %s: %s read: %s", source.location, day, name, dict(reader.counts))
+            resume = state.files.get(name, 0)
+            reader = WarcReader(path, self._filter(*_day_bounds(day)), units=[o for o in offsets if o >= resume])
+            self._read(reader, name, lambda _item, state=state: state)
+            self._flush(state, name, size, finished=True)
 
+    def _read(self, reader: WarcReader, name: str, route: Callable[[ArchivedPage], _Day]) -> set[date]:
+        """Pages of `reader` to their day's batch, a batch committed when full; the days met."""
+        met: set[date] = set()
+        started = time.perf_counter()
+        for item in reader:
+            state = route(item)
+            met.add(state.day)
+            if not state.wants(name, item):
+                continue
+            state.batch.append(item)
+            if len(state.batch) >= self.settings.batch_size:
+                self.result.timings["read_s"] += time.perf_counter() - started
+                self._flush(state, name, item.end_offset or item.offset)
+                started = time.perf_counter()
+        self.result.timings["read_s"] += time.perf_counter() - started
+        self.result.counts.update({key: value for key, value in reader.counts.items() if key != "pages" and value})
+        log.info("backfill %s: %s read: %s", self.source.location, name, dict(reader.counts))
+        return met
 
-def _report(progress: ProgressCallback | None, report: Progress, sizes: dict[str, int],
-            finished: list[str], current: str, offset: int) -> None:
-    if progress is None:
-        return
-    report.done = sum(sizes.get(name, 0) for name in finished) + (offset if current not in finished else 0)
-    progress(report)
+    def _flush(self, state: _Day, name: str, position: int, *, finished: bool = False) -> None:
+        """Load a day's batch and move its cursor past it, in one transaction."""
+        batch, state.batch = state.batch, []
+        if batch:
+            state.files[name] = batch[-1].end_offset or batch[-1].offset
+        if finished:
+            state.files.pop(name, None)
+            if name not in state.finished:
+                state.finished.append(name)
+        _commit_pages(self.conn, self.settings, self.source, state.day, batch, self.analyzer, self.raw_store,
+                      self.run_id, self.result, state.cursor(), self.options, Counter(pages=len(batch)))
+        if self.progress is not None:
+            self.progress(Progress(day=state.day, done=self.bytes_before + position, total=self.bytes_total,
+                                   unit="bytes", counts=self.result.counts))
+
+    def _day(self, day: date) -> _Day:
+        state = self.days.get(day)
+        if state is None:
+            status, cursor = _begin_day(self.conn, self.source, day, self.run_id, self.options.force)
+            self.conn.commit()
+            state = _Day(day, status == "done", dict(cursor.get("files", {})), list(cursor.get("finished", [])))
+            if state.done_before:
+                self.result.counts["days_skipped"] += 1
+                log.info("backfill %s %s: already done", self.source.location, day)
+            else:
+                log.info("backfill %s %s: started", self.source.location, day)
+            self.days[day] = state
+        return state
+
+    def _filter(self, start: datetime, end: datetime) -> RecordFilter:
+        return RecordFilter(start=start, end=end, languages=self.options.languages,
+                            max_bytes=self.settings.max_body_bytes)
 
 
 def _commit_pages(conn: psycopg.Connection, settings: Settings, source: BackfillSource, day: date,

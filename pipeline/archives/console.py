@@ -18,7 +18,7 @@ from rich.table import Table
 from pipeline.backfill import Progress as BackfillProgress
 
 SUMMARY_KEYS = (
-    "days_done", "days_skipped", "days_failed", "records", "pages", "urls_listed", "entries_new",
+    "days_done", "days_skipped", "days_failed", "days_empty", "files_indexed", "files_from_index", "records", "pages", "urls_listed", "entries_new",
     "articles_new", "articles_duplicate", "pages_skipped", "pages_failed", "skipped_corrupt",
     "skipped_language", "skipped_date", "entities", "events",
 )
@@ -36,6 +36,7 @@ class BackfillBar:
         self._days = self._progress.add_task("days", total=days, rate="")
         self._day = self._progress.add_task("day", total=None, rate="")
         self._current: date | None = None
+        self._met: set[date] = set()  # a WARC file's days come interleaved: each counted once
         self._started = time.monotonic()
         self._units_before = 0
 
@@ -49,7 +50,8 @@ class BackfillBar:
     def update(self, report: BackfillProgress) -> None:
         """The callback `backfill_range` calls after each committed batch."""
         if report.day != self._current:
-            if self._current is not None:
+            if self._current is not None and self._current not in self._met:
+                self._met.add(self._current)
                 self._progress.advance(self._days)
             self._current = report.day
         elapsed = max(time.monotonic() - self._started, 1e-6)

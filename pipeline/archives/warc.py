@@ -15,7 +15,10 @@ request records, and now and then a record cut short or corrupted on disk. So:
   `WarcReader.counts` tallies what was read and why each skipped record was skipped.
 
 Each page comes with the byte offset it started at, a point reading can be resumed
-from (`start_offset`), which is how a killed backfill picks up where it stopped.
+from (`start_offset`), which is how a killed backfill picks up where it stopped. A
+reader given `units` reads only the units (gzip members, or records of a plain file)
+starting at those offsets; `on_dated` is told where each dated page record's unit
+starts, which is how a backfill's first pass maps a file's days (`warc_index`).
 The record parsing is ours rather than warcio's iterator because warcio stops at the
 first damaged record; warcio writes the files the tests read.
 """
@@ -27,11 +30,12 @@ import dataclasses
 import glob
 import hashlib
 import io
+import itertools
 import logging
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,13 +149,20 @@ class WarcReader:
     Counter keys: `records` (every record seen), `pages` (given out), and one
     `skipped_<reason>` per reason: `type` (not a response/resource), `date`,
     `status`, `content_type`, `language`, `too_large`, `corrupt` (damaged, logged).
+
+    `units`: read only the units starting at these offsets (ascending), not the whole
+    file from `start_offset`. `on_dated(offset, captured)`: called for every response
+    or resource record with a capture date, whatever the filter decides.
     """
 
     def __init__(self, path: str | Path, record_filter: RecordFilter | None = None, *,
-                 start_offset: int = 0) -> None:
+                 start_offset: int = 0, units: Sequence[int] | None = None,
+                 on_dated: Callable[[int, datetime], None] | None = None) -> None:
         self.path = Path(path)
         self.filter = record_filter or RecordFilter()
         self.start_offset = start_offset
+        self.units = units
+        self.on_dated = on_dated
         self.counts: Counter[str] = Counter()
 
     def __iter__(self) -> Iterator[ArchivedPage]:
@@ -161,17 +172,21 @@ class WarcReader:
             raise ArchiveError(f"{self.path}: cannot open ({exc.strerror}); check the path", source=str(self.path)) from None
         with raw:
             head = raw.read(len(GZIP_MAGIC))
-            raw.seek(self.start_offset)
+            starts, single = ((self.start_offset,), False) if self.units is None else (self.units, True)
             if head == GZIP_MAGIC:
-                yield from self._read_members(raw)
+                for start in starts:
+                    raw.seek(start)
+                    yield from self._read_members(raw, single=single)
             else:
-                yield from self._read_plain(raw)
+                stream = io.BufferedReader(raw, buffer_size=CHUNK_BYTES)  # type: ignore[arg-type]
+                for start in starts:
+                    stream.seek(start)
+                    yield from self._read_plain(stream, single=single)
 
     # --- framing -------------------------------------------------------------------------
 
-    def _read_plain(self, raw: BinaryIO) -> Iterator[ArchivedPage]:
-        stream = io.BufferedReader(raw, buffer_size=CHUNK_BYTES)  # type: ignore[arg-type]
-        while True:
+    def _read_plain(self, stream: io.BufferedReader, *, single: bool = False) -> Iterator[ArchivedPage]:
+        for _ in range(1) if single else itertools.count():
             offset = stream.tell()
             line = _next_nonblank_line(stream)
             if not line:
@@ -202,7 +217,7 @@ class WarcReader:
                 return
             stream.readline(MAX_LINE_BYTES)
 
-    def _read_members(self, raw: BinaryIO) -> Iterator[ArchivedPage]:
+    def _read_members(self, raw: BinaryIO, *, single: bool = False) -> Iterator[ArchivedPage]:
         offset = raw.tell()
         while True:
             raw.seek(offset)
@@ -211,7 +226,7 @@ class WarcReader:
                 if not head.strip() and not raw.read(1):
                     return  # end of file, perhaps after a stray newline
                 self._corrupt(offset, "no gzip header where a member should start")
-                found = _find_magic(raw, offset + 1)
+                found = None if single else _find_magic(raw, offset + 1)
                 if found is None:
                     return
                 offset = found
@@ -232,7 +247,7 @@ class WarcReader:
                 self._corrupt(offset, f"damaged gzip member: {exc}")
                 if held is not None:
                     self.counts["pages"] -= 1
-                found = _find_magic(raw, offset + 1)
+                found = None if single else _find_magic(raw, offset + 1)
                 if found is None:
                     return
                 offset = found
@@ -240,6 +255,8 @@ class WarcReader:
             assert member.end_offset is not None
             if held is not None:
                 yield dataclasses.replace(held, end_offset=member.end_offset)
+            if single:
+                return
             offset = member.end_offset
 
     def _read_member_records(self, stream: io.BufferedReader, offset: int) -> Iterator[ArchivedPage]:
@@ -288,6 +305,8 @@ class WarcReader:
         if record_type not in PAGE_RECORD_TYPES:
             raise _Skip("type")
         captured = _parse_warc_date(warc.get("warc-date"))
+        if captured is not None and self.on_dated is not None:
+            self.on_dated(offset, captured)
         if not self.filter.accepts_date(captured):
             raise _Skip("date")
         url = warc.get("warc-target-uri", "").strip().strip("<>")

@@ -144,7 +144,7 @@ def test_backfill_skips_a_corrupt_record_and_loads_the_rest(settings, analyzer, 
     with caplog.at_level(logging.WARNING, logger="pipeline.archives.warc"):
         summary = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 4),
                                           options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
-    assert summary["counts"]["skipped_corrupt"] == 3  # met once by each day's scan of the file
+    assert summary["counts"]["skipped_corrupt"] == 1  # met once: the file is read once for the window
     assert summary["counts"]["articles_new"] == 2
     titles = {r[0] for r in _rows(settings, "select title from articles")}
     assert not any("Car bomb" in (t or "") for t in titles)
@@ -255,3 +255,91 @@ def test_backfill_process_killed_with_sigkill_resumes_exactly_once(settings, ana
     assert resumed["counts"].get("articles_duplicate", 0) == 0
     assert _scalar(settings, "select count(*) from articles") == 24
     assert _scalar(settings, "select count(distinct url) from articles") == 24
+
+
+# --- one read of a file, whatever the window --------------------------------------------------
+
+
+def test_backfill_thirty_year_window_reads_the_file_once(settings, analyzer, tmp_path):
+    path = tmp_path / "crawl.warc.gz"
+    warcs.write_warc(path, warcs.sample_records())  # a warcinfo record, then 7 records over 3 days
+    source = parse_source(str(path))
+    first, last = date(2000, 1, 1), date(2030, 1, 1)
+    summary = backfill.backfill_range(settings, source, first, last,
+                                      options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    counts = summary["counts"]
+    assert counts["records"] == 8 and counts["files_indexed"] == 1  # every record read once, by one pass
+    assert counts["articles_new"] == 3 and counts["days_done"] == 3
+    assert counts["days_empty"] == (last - first).days + 1 - 3
+    assert sorted(_progress(settings, str(path))) == [date(2024, 3, 2), date(2024, 3, 3), date(2024, 3, 4)]
+    assert _rows(settings, "select records, days from warc_indexes") == [(8, 3)]
+    assert dict(_rows(settings, "select day::text, cardinality(offsets) from warc_index_days")) == {
+        "2024-03-02": 2, "2024-03-03": 3, "2024-03-04": 1}  # the 404 and the image are listed; the request is not
+
+    again = backfill.backfill_range(settings, source, first, last,
+                                    options=BackfillOptions(languages=ENGLISH), analyzer=analyzer)
+    assert again["counts"].get("records", 0) == 0  # every day done: the index says so without reading
+    assert again["counts"]["days_skipped"] == 3 and again["counts"]["files_from_index"] == 1
+
+
+def test_backfill_day_by_day_reads_the_file_once_then_seeks(settings, analyzer, tmp_path):
+    """What the per-day DAG does: the first day's task reads the file (and indexes it); the
+    others read only their own records; a day without records reads nothing and leaves no row."""
+    path = tmp_path / "crawl.warc"
+    warcs.write_warc(path, warcs.sample_records(), gzip=False)
+    source = parse_source(str(path))
+    options = BackfillOptions(languages=ENGLISH)
+    first = backfill.backfill_day(settings, source, date(2024, 3, 3), options=options, analyzer=analyzer)
+    assert first["counts"]["records"] == 8 and first["counts"]["files_indexed"] == 1
+    assert first["counts"]["articles_new"] == 1 and first["counts"]["skipped_language"] == 1
+
+    second = backfill.backfill_day(settings, source, date(2024, 3, 2), options=options, analyzer=analyzer)
+    assert second["counts"]["files_from_index"] == 1 and second["counts"].get("files_indexed", 0) == 0
+    assert second["counts"]["records"] == 2  # the bombing and the image, nothing else
+    assert second["counts"]["articles_new"] == 1 and second["counts"]["days_done"] == 1
+
+    empty = backfill.backfill_day(settings, source, date(2024, 3, 9), options=options, analyzer=analyzer)
+    assert empty["counts"] == {"days_empty": 1, "files_from_index": 1}  # no record read
+    assert date(2024, 3, 9) not in _progress(settings, str(path))
+    assert _scalar(settings, "select count(*) from articles") == 2
+
+    path.write_bytes(path.read_bytes() + b"\r\n")  # the file changed: its index is stale, read it again
+    redo = backfill.backfill_day(settings, source, date(2024, 3, 4), options=options, analyzer=analyzer)
+    assert redo["counts"]["files_indexed"] == 1 and redo["counts"]["records"] == 8
+    assert redo["counts"]["articles_new"] == 1
+
+
+def test_backfill_wide_window_interrupted_resumes_and_loads_nothing_twice(settings, analyzer, tmp_path):
+    """Two days interleaved in one file: both days' cursors move as their batches commit; an
+    interrupted pass, rerun over the same wide window, loads only what each day lacked."""
+    import dataclasses
+
+    path = tmp_path / "two-days.warc.gz"
+    records = [dataclasses.replace(record, date=record.date.replace("2024-03-02", "2024-03-05"))
+               if n % 2 else record for n, record in enumerate(warcs.variant_records(10))]
+    warcs.write_warc(path, records)
+    source = parse_source(str(path))
+    calls = []
+
+    def killed_after_two_batches(progress):
+        calls.append(progress.day)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backfill.backfill_range(settings, source, date(2000, 1, 1), date(2030, 1, 1), analyzer=analyzer,
+                                progress=killed_after_two_batches)
+    assert calls == [date(2024, 3, 2), date(2024, 3, 5)]  # one batch of three for each day
+    assert _scalar(settings, "select count(*) from articles") == 6
+    assert _scalar(settings, "select count(*) from warc_indexes") == 0  # a pass cut short indexes nothing
+    rows = _progress(settings, str(path))
+    assert {day: row["state"] for day, row in rows.items()} == {date(2024, 3, 2): "running",
+                                                                date(2024, 3, 5): "running"}
+
+    resumed = backfill.backfill_range(settings, source, date(2000, 1, 1), date(2030, 1, 1), analyzer=analyzer)
+    assert resumed["counts"]["records"] == 11  # the warcinfo record and the ten pages, once each
+    assert resumed["counts"]["articles_new"] == 4
+    assert resumed["counts"].get("articles_duplicate", 0) == 0  # nothing loaded before was read into a batch
+    assert resumed["counts"]["days_done"] == 2
+    assert sorted(r[0] for r in _rows(settings, "select url from articles")) == sorted(r.url for r in records)
+    assert all(row["state"] == "done" and row["attempts"] == 2 for row in _progress(settings, str(path)).values())

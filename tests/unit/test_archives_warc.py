@@ -227,3 +227,42 @@ def test_warc_gz_records_larger_than_the_read_buffer(tmp_path):
     pages = list(read_warc(path))
     assert [p.offset for p in pages] == offsets
     assert [p.end_offset for p in pages] == offsets[1:] + [path.stat().st_size]
+
+
+def test_warc_on_dated_maps_each_day_to_the_units_holding_it(sample):
+    from datetime import date
+
+    from pipeline.archives.warc_index import FileIdentity, IndexBuilder
+
+    path, offsets, _gz = sample
+    builder = IndexBuilder(FileIdentity.of(path))
+    reader = WarcReader(path, RecordFilter(start=datetime(2024, 3, 4, tzinfo=timezone.utc)), on_dated=builder)
+    assert _urls(reader) == [warcs.ARTICLES["talks"][0]]  # the filter does not limit what is indexed
+    index = builder.build(reader.counts["records"])
+    # records: request, bombing, image, protest, 404, french, talks (the request is not a page record)
+    assert index.days == {date(2024, 3, 2): (offsets[1], offsets[2]),
+                          date(2024, 3, 3): (offsets[3], offsets[4], offsets[5]),
+                          date(2024, 3, 4): (offsets[6],)}
+    assert index.records == 8
+    assert list(index.offsets_between(date(2024, 3, 3), date(2030, 1, 1))) == [date(2024, 3, 3), date(2024, 3, 4)]
+
+
+def test_warc_units_reads_only_the_records_there(sample):
+    path, offsets, _gz = sample
+    reader = WarcReader(path, units=[offsets[1], offsets[5]])
+    assert _urls(reader) == [warcs.ARTICLES["bombing"][0], warcs.ARTICLES["french"][0]]
+    assert reader.counts["records"] == 2  # nothing before, between or after them was read
+    assert _urls(WarcReader(path, units=[])) == []
+
+
+def test_warc_gz_units_of_a_multi_record_member_read_the_member_once(tmp_path):
+    plain = tmp_path / "sample.warc"
+    warcs.write_warc(plain, warcs.sample_records(), gzip=False)
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain.read_bytes()))  # one member holding every record
+    found = []
+    reader = WarcReader(whole, on_dated=lambda offset, _when: found.append(offset))
+    assert _urls(reader) == ALL_HTML
+    assert set(found) == {0}
+    again = WarcReader(whole, units=[0])
+    assert _urls(again) == ALL_HTML and again.counts["records"] == 8
