@@ -177,6 +177,54 @@ def test_reprocess_extract_restores_text_from_the_raw_page(settings, analyzer, t
     _assert_no_orphans(settings)
 
 
+class FailingOn:
+    """The real analyzer, except that it raises on one text: an analyzer bug met on one page."""
+
+    def __init__(self, analyzer, text: str) -> None:
+        self._analyzer, self._text, self.version = analyzer, text, analyzer.version
+
+    def analyze_many(self, items, batch_size=24):
+        items = list(items)
+        if any(text == self._text for text, *_rest in items):
+            raise RuntimeError("analyzer bug on one page")
+        yield from self._analyzer.analyze_many(items, batch_size=batch_size)
+
+
+def test_reprocess_extract_keeps_old_text_with_old_analysis_when_the_new_text_fails(settings, analyzer, tmp_path):
+    _load_sample(settings, analyzer, tmp_path)
+    with store.connect(settings) as conn:
+        good = dict(conn.execute("select article_id, text from articles").fetchall())
+        conn.execute("""
+            update articles set extractor_version = '0.0.1-older', text = 'Home World Sport' || E'\\n\\n' || text,
+                   content_hash = encode(sha256(convert_to('Home World Sport' || E'\\n\\n' || text, 'UTF8')), 'hex')
+        """)
+        # the older extraction's own analysis, offsets into its text
+        rows = conn.execute("select article_id, text, published_at, dateline from articles").fetchall()
+        for article_id, text, published_at, dateline in rows:
+            store.replace_analysis(conn, article_id, next(iter(analyzer.analyze_many([(text, published_at, dateline)]))),
+                                   analyzer.version)
+        conn.commit()
+        old = {article_id: text for article_id, text, *_rest in rows}
+    _assert_no_orphans(settings)
+    failing = min(good)
+
+    summary = reprocess.reprocess(settings, SINCE, ["extract"], analyzer=FailingOn(analyzer, good[failing]))
+    assert summary["counts"]["extracted_changed"] == 2 and summary["counts"]["articles_reanalyzed"] == 2
+    assert summary["counts"]["pages_failed"] == 1
+    with store.connect(settings) as conn:
+        texts = dict(conn.execute("select article_id, text from articles").fetchall())
+    assert texts == {article_id: old[article_id] if article_id == failing else good[article_id] for article_id in good}
+    assert _scalar(settings, "select extractor_version from articles where article_id = %s", failing) == "0.0.1-older"
+    _assert_no_orphans(settings)  # the failed article's events still point into its (old) text
+
+    # still stale, so the next reprocessing, with the analyzer fixed, brings it up to date
+    again = reprocess.reprocess(settings, SINCE, ["extract"], analyzer=analyzer)
+    assert again["counts"]["extracted_changed"] == 1
+    with store.connect(settings) as conn:
+        assert dict(conn.execute("select article_id, text from articles").fetchall()) == good
+    _assert_no_orphans(settings)
+
+
 def test_reprocess_extract_reads_raw_pages_kept_on_disk(settings, analyzer, tmp_path):
     settings = settings.with_(raw_store=f"dir:{tmp_path / 'raw'}")
     _load_sample(settings, analyzer, tmp_path)
