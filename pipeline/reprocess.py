@@ -6,8 +6,11 @@ records it too). When `EXTRACTOR_VERSION` or the analyzer's version moves on, th
 articles made by an older one are stale:
 
 - stage `extract`: the kept raw page (`pipeline.archives.raw_pages`) is extracted again
-  with `extract_article`; when the text changed, the article's text and metadata are
-  updated and it is analysed again (entity and sentence offsets point into the text);
+  with `extract_article`; when the text changed, the new text is analysed and the
+  article's text, metadata and analysis are replaced together (entity and sentence
+  offsets point into the text, so one is never stored without the other: when the
+  analyzer fails on the new text the article keeps its old text and analysis, stays
+  stale and is tried again by the next reprocessing);
 - stage `analyze`: the stored text is analysed again with `Analyzer.analyze_many`.
 
 New results replace old ones with `store.replace_analysis`, one batch of articles per
@@ -160,21 +163,29 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
                 conn.cursor(row_factory=class_row(StoredArticle)) as cur:
             articles = cur.execute(_SELECT_ARTICLES, (list(article_ids),)).fetchall()
         with conn.transaction():
+            extracted: dict[int, Article] = {}
             if stage == "extract":
-                to_analyze = _reextract(conn, RawPageStore(settings), articles, result)
+                extracted = _reextract(conn, RawPageStore(settings), articles, result)
+                to_analyze = [(a.article_id, extracted[a.article_id].text,
+                               _timestamp(extracted[a.article_id].published_at) or a.published_at,
+                               extracted[a.article_id].dateline, extracted[a.article_id].language)
+                              for a in articles if a.article_id in extracted]
             else:
                 to_analyze = [(a.article_id, a.text, a.published_at, a.dateline, a.language) for a in articles
                               if a.analyzer_version != analyzer.version]
-            _reanalyze(conn, settings, analyzer, to_analyze, result)
+            _reanalyze(conn, settings, analyzer, to_analyze, result, extracted)
         conn.commit()
     log.info("reprocessed %d articles (%s): %s", len(articles), stage, dict(result.counts))
     return result.to_dict()
 
 
 def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequence[StoredArticle],
-               result: StepResult) -> list[tuple[int, str, Any, str | None, str | None]]:
-    """Extract stale articles again from their raw pages; those whose text changed, to analyse."""
-    changed = []
+               result: StepResult) -> dict[int, Article]:
+    """Extract stale articles again from their raw pages; the new extraction of those whose text changed.
+
+    Those are stored by `_reanalyze`, with their new analysis, not here.
+    """
+    changed: dict[int, Article] = {}
     started = time.perf_counter()
     for stored in articles:
         if stored.extractor_version == EXTRACTOR_VERSION:
@@ -199,24 +210,16 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
             conn.execute(_MARK_EXTRACTED, (EXTRACTOR_VERSION, stored.article_id))
             result.counts["extracted_unchanged"] += 1
             continue
-        try:
-            with conn.transaction():
-                conn.execute(_UPDATE_EXTRACTION, _extraction_params(stored.article_id, article))
-        except pg_errors.UniqueViolation:
-            result.counts["skipped_same_text_as_another"] += 1
-            log.warning("article %s: its new text equals another stored article's; left as it was",
-                        stored.article_id)
-            continue
-        result.counts["extracted_changed"] += 1
-        changed.append((stored.article_id, article.text, article.published_at or stored.published_at,
-                        article.dateline, article.language))
+        changed[stored.article_id] = article
     result.timings["extract_s"] += time.perf_counter() - started
     return changed
 
 
 def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
-               items: Sequence[tuple[int, str, Any, str | None, str | None]], result: StepResult) -> None:
-    """Analyse again; a text whose language is not analysed loses any analysis it had and is flagged."""
+               items: Sequence[tuple[int, str, Any, str | None, str | None]], result: StepResult,
+               extracted: dict[int, Article]) -> None:
+    """Analyse `items` and replace each article's analysis (and its text, when `extracted` has a
+    new one); a text whose language is not analysed loses any analysis it had and is flagged."""
     if not items:
         return
     started = time.perf_counter()
@@ -227,7 +230,18 @@ def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
     started = time.perf_counter()
     for (article_id, *_rest), analysis in zip(items, analyses, strict=True):
         if analysis is None:
-            continue  # its old analysis stays; the failure is recorded in the run
+            # Old text and analysis stay together (the failure is recorded in the run); the
+            # article is still stale, so the next reprocessing tries it again.
+            continue
+        if article_id in extracted:
+            try:
+                with conn.transaction():
+                    conn.execute(_UPDATE_EXTRACTION, _extraction_params(article_id, extracted[article_id]))
+            except pg_errors.UniqueViolation:
+                result.counts["skipped_same_text_as_another"] += 1
+                log.warning("article %s: its new text equals another stored article's; left as it was", article_id)
+                continue
+            result.counts["extracted_changed"] += 1
         store.replace_analysis(conn, article_id, analysis, analyzer.version)
         if analysis.not_analysed:
             result.counts[f"not_analysed_{analysis.not_analysed}"] += 1

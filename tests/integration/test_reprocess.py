@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from pipeline import backfill, reprocess, store
+from pipeline import backfill, dashboards, reprocess, store
 from pipeline.backfill import parse_source
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
@@ -105,6 +105,56 @@ def test_reprocess_analyze_after_a_version_bump_replaces_events(settings, analyz
     assert _events(settings) == after
 
 
+class StaleAnalyzer:
+    """An old release whose rules read every event as a THREATEN with a trigger of its own."""
+
+    version = "wirewatch-nlp-0.0.9+stale"
+
+    def __init__(self, analyzer) -> None:
+        self._analyzer = analyzer
+
+    def analyze_many(self, items, batch_size=24):
+        for analysis in self._analyzer.analyze_many(items, batch_size=batch_size):
+            stale = tuple(dataclasses.replace(e, type="THREATEN", trigger="stale-rule", confidence=0.99)
+                          for e in analysis.events)
+            yield dataclasses.replace(analysis, events=stale, entities=analysis.entities[:1],
+                                      model_version=self.version)
+
+
+def test_reprocess_analyze_leaves_only_the_new_analyzers_rows(settings, analyzer, tmp_path):
+    _load_sample(settings, StaleAnalyzer(analyzer), tmp_path)
+    with store.connect(settings) as conn:
+        old_ids = {row[0] for row in conn.execute("select event_id from events")}
+        dashboards.refresh_views(conn)
+        assert conn.execute("select count(*) from dash_events_daily where type <> 'THREATEN'").fetchone()[0] == 0
+    assert old_ids
+
+    reprocess.reprocess(settings, SINCE, ["analyze"], analyzer=analyzer)
+    with store.connect(settings) as conn:
+        stored = conn.execute("select article_id, text, published_at, dateline from articles order by article_id"
+                              ).fetchall()
+        fresh = dict(zip([row[0] for row in stored],
+                         analyzer.analyze_many([(text, published, dateline) for _id, text, published, dateline
+                                                in stored]), strict=True))
+        for article_id, analysis in fresh.items():
+            events = conn.execute("select type, trigger, sent_start, sent_end, sentence, analyzer_version from events "
+                                  "where article_id = %s order by seq", (article_id,)).fetchall()
+            assert events == [(e.type, e.trigger, e.start, e.end, e.sentence, analyzer.version)
+                              for e in analysis.events], article_id
+            mentions = conn.execute("select start_char, end_char, text from entity_mentions where article_id = %s "
+                                    "order by start_char", (article_id,)).fetchall()
+            assert mentions == sorted({(e.start, e.end, e.text) for e in analysis.entities}), article_id
+        new_ids = {row[0] for row in conn.execute("select event_id from events")}
+        assert new_ids and not new_ids & old_ids
+        assert conn.execute("select count(*) from events where trigger = 'stale-rule'").fetchone()[0] == 0
+        # the dashboards, once refreshed, count the new events and none of the old ones
+        dashboards.refresh_views(conn)
+        assert {row[0] for row in conn.execute("select event_id from dash_event_map")} <= new_ids
+        assert conn.execute("select coalesce(sum(events), 0) from dash_events_daily").fetchone()[0] == conn.execute(
+            "select count(*) from stg_events where is_counted").fetchone()[0]
+    _assert_no_orphans(settings)
+
+
 def test_reprocess_extract_restores_text_from_the_raw_page(settings, analyzer, tmp_path):
     _load_sample(settings, analyzer, tmp_path)
     with store.connect(settings) as conn:
@@ -124,6 +174,54 @@ def test_reprocess_extract_restores_text_from_the_raw_page(settings, analyzer, t
         assert dict(conn.execute("select article_id, text from articles").fetchall()) == good
     assert _scalar(settings, "select count(*) from articles where extractor_version <> %s", EXTRACTOR_VERSION) == 0
     assert _scalar(settings, "select count(*) from events") == events_before
+    _assert_no_orphans(settings)
+
+
+class FailingOn:
+    """The real analyzer, except that it raises on one text: an analyzer bug met on one page."""
+
+    def __init__(self, analyzer, text: str) -> None:
+        self._analyzer, self._text, self.version = analyzer, text, analyzer.version
+
+    def analyze_many(self, items, batch_size=24):
+        items = list(items)
+        if any(text == self._text for text, *_rest in items):
+            raise RuntimeError("analyzer bug on one page")
+        yield from self._analyzer.analyze_many(items, batch_size=batch_size)
+
+
+def test_reprocess_extract_keeps_old_text_with_old_analysis_when_the_new_text_fails(settings, analyzer, tmp_path):
+    _load_sample(settings, analyzer, tmp_path)
+    with store.connect(settings) as conn:
+        good = dict(conn.execute("select article_id, text from articles").fetchall())
+        conn.execute("""
+            update articles set extractor_version = '0.0.1-older', text = 'Home World Sport' || E'\\n\\n' || text,
+                   content_hash = encode(sha256(convert_to('Home World Sport' || E'\\n\\n' || text, 'UTF8')), 'hex')
+        """)
+        # the older extraction's own analysis, offsets into its text
+        rows = conn.execute("select article_id, text, published_at, dateline from articles").fetchall()
+        for article_id, text, published_at, dateline in rows:
+            store.replace_analysis(conn, article_id, next(iter(analyzer.analyze_many([(text, published_at, dateline)]))),
+                                   analyzer.version)
+        conn.commit()
+        old = {article_id: text for article_id, text, *_rest in rows}
+    _assert_no_orphans(settings)
+    failing = min(good)
+
+    summary = reprocess.reprocess(settings, SINCE, ["extract"], analyzer=FailingOn(analyzer, good[failing]))
+    assert summary["counts"]["extracted_changed"] == 2 and summary["counts"]["articles_reanalyzed"] == 2
+    assert summary["counts"]["pages_failed"] == 1
+    with store.connect(settings) as conn:
+        texts = dict(conn.execute("select article_id, text from articles").fetchall())
+    assert texts == {article_id: old[article_id] if article_id == failing else good[article_id] for article_id in good}
+    assert _scalar(settings, "select extractor_version from articles where article_id = %s", failing) == "0.0.1-older"
+    _assert_no_orphans(settings)  # the failed article's events still point into its (old) text
+
+    # still stale, so the next reprocessing, with the analyzer fixed, brings it up to date
+    again = reprocess.reprocess(settings, SINCE, ["extract"], analyzer=analyzer)
+    assert again["counts"]["extracted_changed"] == 1
+    with store.connect(settings) as conn:
+        assert dict(conn.execute("select article_id, text from articles").fetchall()) == good
     _assert_no_orphans(settings)
 
 
