@@ -1,4 +1,5 @@
-"""Sitemaps and sitemap indexes, parsed from bytes and walked over loopback HTTP."""
+"""Sitemaps and sitemap indexes parsed from bytes; walking them over HTTP is an integration test
+(`tests/integration/test_archives_sitemaps_walk.py`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline.archives.sitemaps import parse_sitemap, walk_sitemaps
-from pipeline.errors import ArchiveError, HTTPStatusError
+from pipeline.archives.sitemaps import parse_sitemap
+from pipeline.errors import ArchiveError
 
 from fixture_modules import fixture_module
 
@@ -16,12 +17,6 @@ site = fixture_module("archives/site.py")
 
 BASE = site.EXAMPLE_BASE
 UTC = timezone.utc
-
-
-@pytest.fixture
-def fetch():
-    with site.feed_fetcher() as fetch:
-        yield fetch
 
 
 def test_parse_sitemap_reads_a_news_sitemap():
@@ -74,33 +69,3 @@ def test_parse_sitemap_caps_what_a_gzip_inflates_to():
     bomb = gzip.compress(b"<urlset>" + b" " * 200_000 + b"</urlset>")
     with pytest.raises(ArchiveError, match="inflates to more than"):
         parse_sitemap(bomb, f"{BASE}/bomb.xml.gz", max_bytes=100_000)
-
-
-def test_walk_sitemaps_follows_the_index_within_the_date_range(httpserver, fetch):
-    base = site.serve_archive_site(httpserver)
-    skipped: list[tuple[str, str]] = []
-    urls = list(walk_sitemaps(fetch, f"{base}/sitemap_index.xml",
-                              start=datetime(2024, 3, 2, tzinfo=UTC), end=datetime(2024, 3, 4, tzinfo=UTC),
-                              skipped=skipped))
-    assert [u.loc for u in urls] == [
-        f"{base}/world/2024/03/02/car-bomb-market",
-        f"{base}/americas/2024/03/03/santiago-students-protest",
-    ]
-    assert [url for url, _reason in skipped] == [f"{base}/sitemaps/missing.xml"]
-    requested = {request.path for request, _response in httpserver.log}
-    assert "/sitemaps/old-2023.xml" not in requested  # lastmod before the range: not fetched
-    assert "/sitemaps/news-2024-03-04.xml" in requested  # reached through the nested index
-
-
-def test_walk_sitemaps_gives_undated_urls_only_when_asked(httpserver, fetch):
-    base = site.serve_archive_site(httpserver)
-    urls = [u.loc for u in walk_sitemaps(fetch, f"{base}/sitemaps/news-2024-03-03.xml", include_undated=True)]
-    assert f"{base}/about" in urls
-    urls = [u.loc for u in walk_sitemaps(fetch, f"{base}/sitemaps/news-2024-03-03.xml")]
-    assert f"{base}/about" not in urls
-
-
-def test_walk_sitemaps_raises_when_the_root_fails(httpserver, fetch):
-    site.serve_archive_site(httpserver)
-    with pytest.raises(HTTPStatusError):
-        list(walk_sitemaps(fetch, httpserver.url_for("/sitemaps/missing.xml")))

@@ -1,5 +1,10 @@
 """Event rules of issue 6 on our own sentences: clause choice, modality, targets, speakers,
-group nouns, and the acceptance check on the shared wire report (skipped without it)."""
+group nouns, and the acceptance check on the shared wire report (skipped without it).
+
+A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+analyzer end to end, parse included; the rules alone are unit-tested on written-down
+parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "afp-syria-albu-kamal.txt"
 

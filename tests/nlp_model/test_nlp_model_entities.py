@@ -1,10 +1,17 @@
-"""Entities: offsets, gazetteer fixes, document-level canonical names."""
+"""Entities: offsets, gazetteer fixes, document-level canonical names.
+
+A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+analyzer end to end, parse included; the rules alone are unit-tested on written-down
+parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 

@@ -1,4 +1,9 @@
-"""Events: type and mode, actors from the parse, date, place, fatalities, merging."""
+"""Events: type and mode, actors from the parse, date, place, fatalities, merging.
+
+A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+analyzer end to end, parse included; the rules alone are unit-tested on written-down
+parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.nlp.events import is_subheading
+
+pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 

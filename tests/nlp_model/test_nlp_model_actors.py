@@ -1,10 +1,17 @@
 """Actor and place rules of the third event round, on our own sentences: who died is the
 target, titles and glosses stay in an actor's text, generic victims take their place,
-participle and relative clauses find their target, and speakers' places are not the event's."""
+participle and relative clauses find their target, and speakers' places are not the event's.
+
+A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+analyzer end to end, parse included; the rules alone are unit-tested on written-down
+parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
+"""
 
 from __future__ import annotations
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 
 def _first(analyzer, text, published="2021-03-02"):
