@@ -8,9 +8,14 @@ naming the URL, so the caller can record it and move on; a broken feed that stil
 yields entries is parsed with a warning, as readers expect of real-world feeds.
 
 Hostile XML: feedparser 6 already strips entity declarations it deems unsafe and
-disables external entities, but we refuse any document whose DOCTYPE declares
-entities before it reaches a parser: no feed needs them, and "billion laughs" or
-XXE documents do.
+disables external entities, but we refuse any document whose prolog (everything
+before the root element, however long its comments) declares entities before it
+reaches a parser: no feed needs them, and "billion laughs" or XXE documents do.
+
+Hostile labels: a charset no browser decodes with (`charset=rot13`, `encoding="undefined"`)
+is dropped, per the WHATWG rule for unknown labels, before feedparser sees it: the
+document is then read as UTF-8 or by detection (`pipeline.charsets`). A body over
+`MAX_FEED_BYTES` is refused by size before any parse.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
+from pipeline.charsets import codec_for, decode_text
 from pipeline.errors import MalformedFeed, one_line
 from pipeline.models import FeedEntry, ParsedFeed
 from pipeline.urls import is_http_url, resolve_url
@@ -41,7 +47,9 @@ JSON_FEED_TYPES = ("application/feed+json", "application/json")
 SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
 
-_ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.I | re.S)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_PROLOG_MARKUP = re.compile(rb"<(?:!--|\?|[A-Za-z_:\x80-\xff])")  # a comment, a PI, or the root element
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{0,100})(["'])""")
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _TAG = re.compile(r"<[^>]*>")
 
@@ -53,6 +61,8 @@ def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = 
     JSON Feed. Raises `MalformedFeed` when the document is not a feed.
     """
     headers = {key.lower(): value for key, value in (headers or {}).items()}
+    if len(content) > MAX_FEED_BYTES:
+        raise MalformedFeed(f"{url}: {len(content)} bytes, over the {MAX_FEED_BYTES}-byte feed cap; refused", url=url)
     content = _decompressed(content, url)
     if not content.strip():
         raise MalformedFeed(f"{url}: empty document, not a feed; check the feed URL", url=url)
@@ -109,13 +119,48 @@ def _decompressed(content: bytes, url: str) -> bytes:
 
 
 def _prolog(content: bytes) -> bytes:
-    """The part before the root element, as ASCII-compatible bytes (UTF-16 transcoded)."""
-    head = content[:65536]
+    """The whole part before the root element, comments and PIs cut out, as ASCII-compatible bytes.
+
+    One pass (each `find` starts where the last one ended), however long the comments
+    before the DOCTYPE: a guard that read only the first 64 KiB let a long comment
+    push the entity declarations past it.
+    """
+    head = content
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
         encoding = "utf-16-le" if head.startswith(b"\xff\xfe") or head[:2] == b"<\x00" else "utf-16-be"
         head = head.decode(encoding, "ignore").encode("utf-8")
-    root = re.search(rb"<[A-Za-z_]", head)
-    return head[: root.start()] if root else head
+    kept, position = [], 0
+    while (markup := _PROLOG_MARKUP.search(head, position)) is not None:
+        kept.append(head[position:markup.start()])
+        opener = head[markup.start() + 1:markup.start() + 2]
+        if opener not in (b"!", b"?"):
+            return b"".join(kept)  # the root element
+        closer = b"-->" if opener == b"!" else b"?>"
+        end = head.find(closer, markup.end())
+        if end < 0:
+            return b"".join(kept)  # an unclosed comment or PI: the parser will refuse it
+        position = end + len(closer)
+    kept.append(head[position:])
+    return b"".join(kept)
+
+
+def _web_labels_only(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The document and headers with any charset label no browser decodes with taken out.
+
+    An unknown HTTP charset is dropped; an unknown XML-declared encoding is replaced by
+    transcoding the body to UTF-8 (decoded by BOM, header, then detection).
+    """
+    content_type = headers.get("content-type", "")
+    params = content_type.split(";")
+    kept = [params[0]] + [p for p in params[1:]
+                          if p.partition("=")[0].strip().lower() != "charset" or codec_for(p.partition("=")[2])]
+    if len(kept) != len(params):
+        headers = {**headers, "content-type": ";".join(kept)}
+    declared = _XML_ENCODING.match(content[:512])
+    if declared and codec_for(declared.group(2).decode("latin-1")) is None:
+        text, _codec = decode_text(content[declared.end():], headers.get("content-type"))
+        content = declared.group(1) + b"utf-8" + declared.group(3) + text.encode("utf-8")
+    return content, headers
 
 
 def _is_json(content: bytes, content_type: str) -> bool:
@@ -126,11 +171,15 @@ def _is_json(content: bytes, content_type: str) -> bool:
 
 
 def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+    content, headers = _web_labels_only(content, headers)
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
-    result = feedparser.parse(content, response_headers=response_headers, resolve_relative_uris=True,
-                              sanitize_html=True)
+    try:
+        result = feedparser.parse(content, response_headers=response_headers, resolve_relative_uris=True,
+                                  sanitize_html=True)
+    except (UnicodeError, LookupError) as exc:  # a codec feedparser picked failed outright
+        raise MalformedFeed(f"{url}: not a feed: cannot be decoded ({one_line(exc)})", url=url) from None
     feed = result.get("feed", {})
     version = result.get("version") or None
     problem = result.get("bozo_exception")

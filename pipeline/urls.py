@@ -22,6 +22,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "canonicalize_url",
     "host_of",
+    "http_url_problem",
     "is_http_url",
     "resolve_url",
     "url_hash",
@@ -40,6 +41,8 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "vero_", "oly_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: a longer URL is refused where it is read (browsers and servers stop well before)
+MAX_URL_CHARS = 8192
 HASH_CHARS = 32  # 128 bits of sha256: collisions are not a concern at news scale
 
 # RFC 3986 unreserved characters never need percent-encoding; everything else that
@@ -52,12 +55,32 @@ _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 def is_http_url(url: str) -> bool:
-    """True for an absolute http or https URL with a host."""
+    """True for an absolute http or https URL with a host and a valid port."""
+    return http_url_problem(url) is None
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is no fetchable http(s) URL (one line), or None when it is one.
+
+    The checks `urlsplit` leaves to first use (`.port` raises ValueError for port 99999)
+    are done here, where a URL from outside is first read, so that no later stage meets them.
+    """
+    if len(url) > MAX_URL_CHARS:
+        return f"URL longer than {MAX_URL_CHARS} characters"
     try:
         parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in DEFAULT_PORTS and bool(parts.hostname)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range 0-65535", "Invalid IPv6 URL", a bad port number
+        return f"invalid URL ({exc})"
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        return f"unsupported URL scheme {parts.scheme.lower()!r}; only http and https are fetched"
+    if not parts.hostname:
+        return "URL without a host"
+    if port == 0:
+        return "invalid URL (port 0)"
+    if any(ord(char) < 0x20 or char == "\x7f" for char in url.strip()):
+        return "URL with a control character"
+    return None
 
 
 def resolve_url(base: str, link: str) -> str:
