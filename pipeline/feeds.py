@@ -35,7 +35,7 @@ from lxml import html as lxml_html
 
 from pipeline.charsets import codec_for, decode_text
 from pipeline.errors import MalformedFeed, one_line
-from pipeline.models import FeedEntry, ParsedFeed
+from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
 from pipeline.urls import is_http_url, resolve_url
 
 __all__ = ["parse_feed", "plain_text"]
@@ -43,6 +43,7 @@ __all__ = ["parse_feed", "plain_text"]
 logger = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 50 * 1024 * 1024  # decompressed; a news feed is rarely over 5 MB
+MAX_CLAIM_CHARS = 2048  # of a link-less entry's link or id, kept only to describe it
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
 SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
@@ -191,12 +192,14 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
     if broken:
         logger.warning("feed %s is not well-formed (%s); parsed %d entries anyway", url,
                        one_line(problem), len(result.entries))
-    entries = []
+    entries, linkless = [], []
     for item in result.entries:
         entry = _xml_entry(item, url)
-        if entry is not None:
+        if isinstance(entry, FeedEntry):
             entries.append(entry)
-    _log_skipped(url, len(result.entries) - len(entries))
+        else:
+            linkless.append(entry)
+    _log_skipped(url, len(linkless))
     links = feed.get("links", [])
     period = (feed.get("sy_updateperiod") or "").strip().lower()
     return ParsedFeed(
@@ -210,17 +213,18 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
         self_url=_link_with_rel(links, "self", url),
         update_period=period if period in SY_PERIODS else None,
         update_frequency=_positive_int(feed.get("sy_updatefrequency"), 1),
+        linkless=tuple(linkless),
     )
 
 
-def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | None:
+def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | LinklessEntry:
     link = item.get("link") or _link_with_rel(item.get("links", []), "alternate", feed_url)
     entry_id = (item.get("id") or "").strip() or None
     if not link and entry_id and item.get("guidislink", True):
         link = entry_id
     link = resolve_url(feed_url, link or "")
     if not is_http_url(link):
-        return None
+        return _linkless(feed_url, link, item.get("title"), entry_id)
     summary = item.get("summary")
     if not summary and item.get("content"):
         summary = item["content"][0].get("value")
@@ -270,8 +274,9 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     items = document.get("items")
     if not isinstance(items, list):
         raise MalformedFeed(f"{url}: not a feed: JSON Feed without an items list", url=url)
-    entries = [entry for item in items if (entry := _json_entry(item, url)) is not None]
-    _log_skipped(url, len(items) - len(entries))
+    parsed = [_json_entry(item, url) for item in items]
+    entries = [entry for entry in parsed if isinstance(entry, FeedEntry)]
+    _log_skipped(url, len(parsed) - len(entries))
     hubs = document.get("hubs") if isinstance(document.get("hubs"), list) else []
     hub = next((h.get("url") for h in hubs if isinstance(h, dict) and isinstance(h.get("url"), str)), None)
     return ParsedFeed(
@@ -282,15 +287,18 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
         version="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""),
         hub_url=_http_or_none(resolve_url(url, hub or "")),
         self_url=_http_or_none(resolve_url(url, _string(document.get("feed_url")) or "")),
+        linkless=tuple(entry for entry in parsed if isinstance(entry, LinklessEntry)),
     )
 
 
-def _json_entry(item: object, feed_url: str) -> FeedEntry | None:
+def _json_entry(item: object, feed_url: str) -> FeedEntry | LinklessEntry:
     if not isinstance(item, dict):
-        return None
+        return LinklessEntry(feed_url=feed_url)
     link = resolve_url(feed_url, _string(item.get("url")) or _string(item.get("external_url")) or "")
     if not is_http_url(link):
-        return None
+        entry_id = item.get("id")
+        return _linkless(feed_url, link, _string(item.get("title")),
+                         str(entry_id).strip() if isinstance(entry_id, (str, int)) else None)
     summary = _tidy_lines(_string(item.get("summary")) or _string(item.get("content_text")))
     if summary is None:
         summary = plain_text(_string(item.get("content_html")), keep_lines=True)
@@ -308,6 +316,11 @@ def _json_entry(item: object, feed_url: str) -> FeedEntry | None:
         summary=summary,
         entry_id=str(entry_id) if isinstance(entry_id, (str, int)) and str(entry_id).strip() else None,
     )
+
+
+def _linkless(feed_url: str, link: str, title: str | None, entry_id: str | None) -> LinklessEntry:
+    return LinklessEntry(feed_url=feed_url, link=link[:MAX_CLAIM_CHARS] or None, title=plain_text(title),
+                         entry_id=(entry_id or "")[:MAX_CLAIM_CHARS] or None)
 
 
 def _iso_datetime(value: str | None) -> datetime | None:
