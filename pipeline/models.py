@@ -118,6 +118,9 @@ class Article:
     # The page declares itself not free or showed a subscription prompt: `text` may be
     # only the part served before the paywall.
     paywalled: bool = False
+    # The page's rel=canonical / og:url when it was not accepted as `canonical_url` (another
+    # site's URL, or the site's home page): a claim the page makes, never the article key.
+    claimed_canonical_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,14 @@ back stripped but otherwise unchanged, so that hashing any link is always possib
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import re
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "TRACKING_PARAMS",
@@ -24,6 +27,7 @@ __all__ = [
     "host_of",
     "http_url_problem",
     "is_http_url",
+    "registrable_domain",
     "resolve_url",
     "url_hash",
 ]
@@ -135,6 +139,29 @@ def host_of(url: str) -> str:
     except ValueError:
         return ""
     return _canonical_host(host) or host
+
+
+def registrable_domain(url: str) -> str:
+    """The registrable domain of `url`'s host (eTLD+1: `bbc.co.uk`, `alice.github.io`); "" without a host.
+
+    From the Public Suffix List bundled with the `publicsuffixlist` package (private
+    suffixes included, so two github.io sites are two owners); nothing is downloaded.
+    An IP address, a single-label host or a public suffix itself is its own domain.
+    """
+    host = host_of(url)
+    if not host:
+        return ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _suffix_list().privatesuffix(host) or host
+    return host
+
+
+@functools.cache
+def _suffix_list() -> PublicSuffixList:
+    """The bundled Public Suffix List, read once per process (about 10k rules)."""
+    return PublicSuffixList()
 
 
 def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:
