@@ -53,6 +53,9 @@ _PROLOG_MARKUP = re.compile(rb"<(?:!--|\?|[A-Za-z_:\x80-\xff])")  # a comment, a
 _XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{0,100})(["'])""")
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _TAG = re.compile(r"<[^>]*>")
+# C0 controls but tab and line breaks, and DEL: no text needs them, and PostgreSQL refuses NUL
+# in text, which would fail the whole batch the entry is queued with
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
 
 def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -85,7 +88,7 @@ def plain_text(markup: str | None, *, keep_lines: bool = False) -> str | None:
     """
     if markup is None:
         return None
-    text = markup
+    text = markup = _CONTROL.sub(" ", markup)
     if "<" in markup or "&" in markup:
         text = _fragment_text(markup)
     lines = (_WHITESPACE.sub(" ", line).strip() for line in text.split("\n"))
@@ -234,7 +237,7 @@ def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | LinklessEn
         title=plain_text(item.get("title")),
         published_at=_entry_date(item),
         summary=plain_text(summary, keep_lines=True),
-        entry_id=entry_id,
+        entry_id=_clean_id(entry_id),
     )
 
 
@@ -266,7 +269,7 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), which feedparser does not read."""
     try:
         document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an int past 4300 digits, deep nesting
         raise MalformedFeed(f"{url}: not a feed: invalid JSON ({one_line(exc)})", url=url) from None
     version = document.get("version", "") if isinstance(document, dict) else ""
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
@@ -314,7 +317,7 @@ def _json_entry(item: object, feed_url: str) -> FeedEntry | LinklessEntry:
         title=plain_text(_string(item.get("title"))),
         published_at=published,
         summary=summary,
-        entry_id=str(entry_id) if isinstance(entry_id, (str, int)) and str(entry_id).strip() else None,
+        entry_id=_clean_id(str(entry_id)) if isinstance(entry_id, (str, int)) else None,
     )
 
 
@@ -337,12 +340,20 @@ def _iso_datetime(value: str | None) -> datetime | None:
 def _tidy_lines(text: str | None) -> str | None:
     if text is None:
         return None
+    text = _CONTROL.sub(" ", text)
     lines = (_WHITESPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line) or None
 
 
 def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _clean_id(value: str | None) -> str | None:
+    """An entry id as stored: control characters out, at most `MAX_CLAIM_CHARS`, None when empty."""
+    if not value:
+        return None
+    return _CONTROL.sub("", value).strip()[:MAX_CLAIM_CHARS] or None
 
 
 def _link_with_rel(links: list[Mapping[str, Any]], rel: str, base: str) -> str | None:
