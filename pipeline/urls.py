@@ -47,6 +47,8 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "vero_", "oly_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: a longer URL is refused where it is read (browsers and servers stop well before)
 MAX_URL_CHARS = 8192
+#: DNS names are at most 253 characters; a longer host is left as it is, not IDNA-encoded
+MAX_HOST_CHARS = 253
 HASH_CHARS = 32  # 128 bits of sha256: collisions are not a concern at news scale
 
 # RFC 3986 unreserved characters never need percent-encoding; everything else that
@@ -110,6 +112,8 @@ def canonicalize_url(url: str) -> str:
     keys), removes `.`/`..` path segments and normalises percent-encoding.
     """
     url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        return url  # no page has it (`http_url_problem` refuses it): not worth normalising
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -184,7 +188,7 @@ def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:
 def _canonical_host(host: str) -> str:
     """Lower case, no trailing dot, IDN labels as punycode (IDNA 2008, UTS 46 mapping)."""
     host = host.strip().rstrip(".").lower()
-    if not host or host.isascii():
+    if not host or host.isascii() or len(host) > MAX_HOST_CHARS:
         return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")
