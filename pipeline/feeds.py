@@ -43,12 +43,17 @@ __all__ = ["parse_feed", "plain_text"]
 logger = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 50 * 1024 * 1024  # decompressed; a news feed is rarely over 5 MB
+#: more XML declarations than this in one document are refused: only the first is legal (a
+#: few more can stand quoted in CDATA), and feedparser's recovery from hundreds of unclosed
+#: ones is super-linear (17 KB of them took 5 s)
+MAX_XML_DECLARATIONS = 8
 MAX_CLAIM_CHARS = 2048  # of a link-less entry's link or id, kept only to describe it
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
 SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_XML_DECLARATION = re.compile(rb"<\?xml", re.I)
 _PROLOG_MARKUP = re.compile(rb"<(?:!--|\?|[A-Za-z_:\x80-\xff])")  # a comment, a PI, or the root element
 _XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{0,100})(["'])""")
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -77,6 +82,8 @@ def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = 
             f"{url}: document declares XML entities in its DOCTYPE (possible entity-expansion attack); refused",
             url=url,
         )
+    if len(_XML_DECLARATION.findall(content)) > MAX_XML_DECLARATIONS:
+        raise MalformedFeed(f"{url}: more than {MAX_XML_DECLARATIONS} XML declarations; not a feed, refused", url=url)
     return _parse_xml_feed(content, url, headers)
 
 
@@ -184,6 +191,8 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
                                   sanitize_html=True)
     except (UnicodeError, LookupError) as exc:  # a codec feedparser picked failed outright
         raise MalformedFeed(f"{url}: not a feed: cannot be decoded ({one_line(exc)})", url=url) from None
+    except (OverflowError, RecursionError) as exc:  # feedparser's loose parser on &#9999999999; or deep nesting
+        raise MalformedFeed(f"{url}: not a feed: {type(exc).__name__} ({one_line(exc)})", url=url) from None
     feed = result.get("feed", {})
     version = result.get("version") or None
     problem = result.get("bozo_exception")

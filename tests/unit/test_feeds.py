@@ -11,6 +11,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from time_budget import budget_s, cpu_timed
+
 from pipeline.errors import MalformedFeed
 from pipeline.feeds import parse_feed, plain_text
 
@@ -262,3 +264,19 @@ def test_parse_feed_refuses_a_body_over_the_cap_by_size() -> None:
 def test_parse_feed_skips_an_item_link_with_an_invalid_port() -> None:
     body = _TINY_RSS.replace(b"</channel>", b"<item><link>http://127.0.0.1:99999/a4.html</link></item></channel>")
     assert [e.link for e in parse_feed(body, "https://x.example/f").entries] == ["http://a.example/1"]
+
+
+def test_parse_feed_refuses_hundreds_of_xml_declarations_quickly() -> None:
+    """Found by tests/fuzz: feedparser took 5 s on 17 KB of unclosed XML declarations."""
+    body = _TINY_RSS.replace(b"</channel>", b"<?xml version='1.0' encoding='" * 600 + b"</channel>")
+    result, seconds = cpu_timed(lambda: parse_feed(body, "https://x.example/f"), len(body))
+    assert isinstance(result, MalformedFeed) and seconds < budget_s(len(body))
+
+
+def test_parse_feed_huge_character_reference_is_a_one_line_refusal_or_parse() -> None:
+    """Found by tests/fuzz: &#9999999999; raised OverflowError inside feedparser's loose parser."""
+    body = b"http://[::1<script><body>" * 21 + b"&#9999999999;" + b"<outline xmlUrl='</p>" * 364
+    try:
+        parse_feed(body, "https://x.example/f", headers={"Content-Type": "application/feed+json"})
+    except MalformedFeed as exc:
+        assert "\n" not in str(exc)
