@@ -9,7 +9,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install chromium run test bench bench-extraction bench-feeds bench-nlp bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
+.PHONY: install chromium run test fuzz bench bench-extraction bench-feeds bench-nlp bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ run: install
 # that one test says why it skips). `make -j3 test` installs the three side by side.
 test: install $(SUPERSET_STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Property-based fuzzing of every parser of outside input at the full budget (over 100,000
+# generated inputs; `make test` runs the same targets at a short one).
+fuzz: install
+	WIREWATCH_FUZZ=full $(BIN)/python -m pytest tests/fuzz -m fuzz -q $(PYTEST_ARGS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import charset_normalizer
 
-__all__ = ["decode_text", "is_text"]
+__all__ = ["codec_for", "decode_text", "is_text"]
 
 SNIFF_BYTES = 4096
 BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
@@ -32,6 +32,41 @@ _AS_WINDOWS_1252 = frozenset(
     {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
      "cp819", "ibm819", "iso-ir-100", "windows-1252", "cp1252", "x-cp1252"}
 )
+
+# Python codecs that a charset label must never select (WHATWG Encoding: an unknown label is
+# ignored and the next source decides): bytes-to-bytes and str-to-str transforms (rot13,
+# base64, zlib, which `bytes.decode` refuses with LookupError), codecs that raise on any
+# input ("undefined"), escapes and transfer syntaxes that are no web encoding (UTF-7 is
+# an XSS vector), and the labels WHATWG maps to its "replacement" encoding.
+_NOT_WEB_CODECS = frozenset(
+    {"undefined", "utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
+     "mbcs", "oem", "iso2022-kr", "hz", "iso2022-jp-2", "iso2022-jp-3", "iso2022-jp-ext",
+     "iso2022-jp-1", "iso2022-jp-2004"}
+)
+
+
+def codec_for(label: str | None) -> str | None:
+    """The Python codec for a charset label, or None for a label no browser would decode with.
+
+    None means: ignore the label and let the next source (in-document declaration,
+    UTF-8, detection) decide, as browsers do with `charset=rot13` or `charset=bogus`.
+    Latin-1 and ASCII labels are read as windows-1252 (WHATWG).
+    """
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if not label or len(label) > 64:
+        return None
+    if label in _AS_WINDOWS_1252:
+        return "cp1252"
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # ValueError: a label with a NUL
+        return None
+    name = info.name.replace("_", "-")
+    if not getattr(info, "_is_text_encoding", True) or name in _NOT_WEB_CODECS:
+        return None
+    return info.name
 
 
 def is_text(content_type: str | None, body: bytes) -> bool:
@@ -56,9 +91,12 @@ def decode_text(content: bytes, content_type: str | None = None) -> tuple[str, s
         if content.startswith(bom):
             return content[len(bom):].decode(name, "replace"), name
     for label in _declared_charsets(content, content_type):
-        codec = _codec(label)
+        codec = codec_for(label)
         if codec:
-            return content.decode(codec, "replace"), codec
+            try:
+                return content.decode(codec, "replace"), codec
+            except (LookupError, UnicodeError):  # a codec that fails even with "replace"
+                continue
     if not content:
         return "", "utf-8"
     try:
@@ -66,7 +104,7 @@ def decode_text(content: bytes, content_type: str | None = None) -> tuple[str, s
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(content).best()
-    codec = _codec(best.encoding) if best is not None else None
+    codec = codec_for(best.encoding) if best is not None else None
     codec = codec or "cp1252"
     return content.decode(codec, "replace"), codec
 
@@ -85,13 +123,3 @@ def _declared_charsets(content: bytes, content_type: str | None) -> Iterator[str
             # A document readable as ASCII cannot really be UTF-16/32 (HTML standard).
             yield "utf-8" if label.startswith(("utf-16", "utf-32", "ucs-2")) else label
 
-
-def _codec(label: str) -> str | None:
-    """A Python codec name for a charset label, or None for a label nobody knows."""
-    label = label.strip().lower()
-    if label in _AS_WINDOWS_1252:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None

@@ -9,10 +9,14 @@ before it is parsed. An element whose bytes changed (an edited title) counts as 
 adding entries is idempotent, so the worst a stale fingerprint does is re-queue
 nothing.
 
-The cut is done on bytes with a regular expression, so it is only trusted when the
-document is plainly shaped: no DOCTYPE, no CDATA sections holding item tags, items
-not nested, and the cut document still parses as a feed. Anything else is parsed
-whole, as before.
+The cut is done on bytes, so it is only trusted when the document is plainly shaped:
+no DOCTYPE, no CDATA sections holding item tags, every item closed, items not nested,
+and the cut document still parses as a feed. Anything else is parsed whole, as before.
+
+The item tags are found in one left-to-right pass over the body (each opening tag
+must be followed by its own closing tag before the next opening tag): linear in the
+body's size. A lazy `<item>.*?</item>` pattern is not: every unclosed `<item>` scans
+to the end of the body, and a body of them took quadratic time (49 s for 288 KB).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ __all__ = ["DIGEST_BYTES", "digests_of", "unseen_document"]
 
 DIGEST_BYTES = 8
 
-_ITEM = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?(?:item|entry))[\s>/].*?</\1\s*>", re.S)
+# an opening `<item`/`<entry` or closing `</item`/`</entry` (any namespace prefix)
+_EDGE = re.compile(rb"<(/?)((?:[A-Za-z_][\w.-]*:)?(?:item|entry))(?=[\s>/])")
+_CLOSE_END = re.compile(rb"\s*>")
 _OPENING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
 
 
@@ -46,9 +52,9 @@ def unseen_document(content: bytes, seen: Collection[bytes]) -> tuple[bytes | No
     head = content[:1024].lstrip()
     if not head.startswith(b"<") or b"<!DOCTYPE" in content[:4096].upper():
         return None, b"", 0
-    spans = [match.span() for match in _ITEM.finditer(content)]
-    if not spans or any(_OPENING.search(content, start + 1, end) for start, end in spans):
-        return None, b"", 0  # no items found, or items inside items: not a shape we cut
+    spans = _item_spans(content)
+    if not spans:
+        return None, b"", 0  # no items found, an unclosed item, or items inside items: not a shape we cut
     if b"<![CDATA[" in content and any(b"<![CDATA[" in content[start:end] and _OPENING.search(
             content[start:end].split(b"<![CDATA[", 1)[1]) for start, end in spans):
         return None, b"", 0
@@ -64,3 +70,22 @@ def unseen_document(content: bytes, seen: Collection[bytes]) -> tuple[bytes | No
             last = end
     parts.append(content[last:])
     return b"".join(parts), blob, sum(known)
+
+
+def _item_spans(content: bytes) -> list[tuple[int, int]]:
+    """`(start, end)` of each `<item>…</item>` element, in one pass; [] when the items are not flat and closed."""
+    spans: list[tuple[int, int]] = []
+    opened: tuple[int, bytes] | None = None
+    for match in _EDGE.finditer(content):
+        closing, name = match.group(1), match.group(2)
+        if not closing:
+            if opened is not None:
+                return []  # an item inside an item, or one never closed
+            opened = (match.start(), name)
+            continue
+        close_end = _CLOSE_END.match(content, match.end())
+        if opened is None or opened[1] != name or close_end is None:
+            return []  # a stray or mismatched closing tag
+        spans.append((opened[0], close_end.end()))
+        opened = None
+    return [] if opened is not None else spans

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, one_line
 from pipeline.models import FeedSpec
 from pipeline.urls import canonicalize_url, is_http_url
 
@@ -61,7 +61,7 @@ def _from_opml(body: bytes, source: str) -> list[FeedSpec]:
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"{source}: not well-formed XML ({exc}); {HINT}") from None
+        raise InputError(f"{source}: not well-formed XML ({one_line(exc)}); {HINT}") from None
     if etree.QName(root).localname.lower() != "opml":
         raise InputError(f"{source}: XML root is <{etree.QName(root).localname}>, not <opml>; {HINT}")
     specs: list[FeedSpec] = []
@@ -105,7 +105,12 @@ def _from_lines(body: bytes, source: str) -> list[FeedSpec]:
 
 def _is_feed_url(url: str) -> bool:
     """http(s), or file:// (which the fetcher refuses unless WIREWATCH_ALLOW_FILE_URLS is set)."""
-    return is_http_url(url) or (urlsplit(url).scheme.lower() == "file" and len(url) > len("file://"))
+    if is_http_url(url):
+        return True
+    try:
+        return urlsplit(url).scheme.lower() == "file" and len(url) > len("file://")
+    except ValueError:  # "http://[::1": no URL at all
+        return False
 
 
 def _deduplicated(specs: list[FeedSpec], source: str) -> list[FeedSpec]:

@@ -8,9 +8,14 @@ naming the URL, so the caller can record it and move on; a broken feed that stil
 yields entries is parsed with a warning, as readers expect of real-world feeds.
 
 Hostile XML: feedparser 6 already strips entity declarations it deems unsafe and
-disables external entities, but we refuse any document whose DOCTYPE declares
-entities before it reaches a parser: no feed needs them, and "billion laughs" or
-XXE documents do.
+disables external entities, but we refuse any document whose prolog (everything
+before the root element, however long its comments) declares entities before it
+reaches a parser: no feed needs them, and "billion laughs" or XXE documents do.
+
+Hostile labels: a charset no browser decodes with (`charset=rot13`, `encoding="undefined"`)
+is dropped, per the WHATWG rule for unknown labels, before feedparser sees it: the
+document is then read as UTF-8 or by detection (`pipeline.charsets`). A body over
+`MAX_FEED_BYTES` is refused by size before any parse.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
+from pipeline.charsets import codec_for, decode_text
 from pipeline.errors import MalformedFeed, one_line
-from pipeline.models import FeedEntry, ParsedFeed
+from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
 from pipeline.urls import is_http_url, resolve_url
 
 __all__ = ["parse_feed", "plain_text"]
@@ -37,13 +43,24 @@ __all__ = ["parse_feed", "plain_text"]
 logger = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 50 * 1024 * 1024  # decompressed; a news feed is rarely over 5 MB
+#: more XML declarations than this in one document are refused: only the first is legal (a
+#: few more can stand quoted in CDATA), and feedparser's recovery from hundreds of unclosed
+#: ones is super-linear (17 KB of them took 5 s)
+MAX_XML_DECLARATIONS = 8
+MAX_CLAIM_CHARS = 2048  # of a link-less entry's link or id, kept only to describe it
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
 SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
 
-_ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.I | re.S)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_XML_DECLARATION = re.compile(rb"<\?xml", re.I)
+_PROLOG_MARKUP = re.compile(rb"<(?:!--|\?|[A-Za-z_:\x80-\xff])")  # a comment, a PI, or the root element
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{0,100})(["'])""")
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _TAG = re.compile(r"<[^>]*>")
+# C0 controls but tab and line breaks, and DEL: no text needs them, and PostgreSQL refuses NUL
+# in text, which would fail the whole batch the entry is queued with
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
 
 def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = None) -> ParsedFeed:
@@ -53,6 +70,8 @@ def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = 
     JSON Feed. Raises `MalformedFeed` when the document is not a feed.
     """
     headers = {key.lower(): value for key, value in (headers or {}).items()}
+    if len(content) > MAX_FEED_BYTES:
+        raise MalformedFeed(f"{url}: {len(content)} bytes, over the {MAX_FEED_BYTES}-byte feed cap; refused", url=url)
     content = _decompressed(content, url)
     if not content.strip():
         raise MalformedFeed(f"{url}: empty document, not a feed; check the feed URL", url=url)
@@ -63,6 +82,8 @@ def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = 
             f"{url}: document declares XML entities in its DOCTYPE (possible entity-expansion attack); refused",
             url=url,
         )
+    if len(_XML_DECLARATION.findall(content)) > MAX_XML_DECLARATIONS:
+        raise MalformedFeed(f"{url}: more than {MAX_XML_DECLARATIONS} XML declarations; not a feed, refused", url=url)
     return _parse_xml_feed(content, url, headers)
 
 
@@ -74,7 +95,7 @@ def plain_text(markup: str | None, *, keep_lines: bool = False) -> str | None:
     """
     if markup is None:
         return None
-    text = markup
+    text = markup = _CONTROL.sub(" ", markup)
     if "<" in markup or "&" in markup:
         text = _fragment_text(markup)
     lines = (_WHITESPACE.sub(" ", line).strip() for line in text.split("\n"))
@@ -109,13 +130,48 @@ def _decompressed(content: bytes, url: str) -> bytes:
 
 
 def _prolog(content: bytes) -> bytes:
-    """The part before the root element, as ASCII-compatible bytes (UTF-16 transcoded)."""
-    head = content[:65536]
+    """The whole part before the root element, comments and PIs cut out, as ASCII-compatible bytes.
+
+    One pass (each `find` starts where the last one ended), however long the comments
+    before the DOCTYPE: a guard that read only the first 64 KiB let a long comment
+    push the entity declarations past it.
+    """
+    head = content
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
         encoding = "utf-16-le" if head.startswith(b"\xff\xfe") or head[:2] == b"<\x00" else "utf-16-be"
         head = head.decode(encoding, "ignore").encode("utf-8")
-    root = re.search(rb"<[A-Za-z_]", head)
-    return head[: root.start()] if root else head
+    kept, position = [], 0
+    while (markup := _PROLOG_MARKUP.search(head, position)) is not None:
+        kept.append(head[position:markup.start()])
+        opener = head[markup.start() + 1:markup.start() + 2]
+        if opener not in (b"!", b"?"):
+            return b"".join(kept)  # the root element
+        closer = b"-->" if opener == b"!" else b"?>"
+        end = head.find(closer, markup.end())
+        if end < 0:
+            return b"".join(kept)  # an unclosed comment or PI: the parser will refuse it
+        position = end + len(closer)
+    kept.append(head[position:])
+    return b"".join(kept)
+
+
+def _web_labels_only(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The document and headers with any charset label no browser decodes with taken out.
+
+    An unknown HTTP charset is dropped; an unknown XML-declared encoding is replaced by
+    transcoding the body to UTF-8 (decoded by BOM, header, then detection).
+    """
+    content_type = headers.get("content-type", "")
+    params = content_type.split(";")
+    kept = [params[0]] + [p for p in params[1:]
+                          if p.partition("=")[0].strip().lower() != "charset" or codec_for(p.partition("=")[2])]
+    if len(kept) != len(params):
+        headers = {**headers, "content-type": ";".join(kept)}
+    declared = _XML_ENCODING.match(content[:512])
+    if declared and codec_for(declared.group(2).decode("latin-1")) is None:
+        text, _codec = decode_text(content[declared.end():], headers.get("content-type"))
+        content = declared.group(1) + b"utf-8" + declared.group(3) + text.encode("utf-8")
+    return content, headers
 
 
 def _is_json(content: bytes, content_type: str) -> bool:
@@ -126,11 +182,17 @@ def _is_json(content: bytes, content_type: str) -> bool:
 
 
 def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+    content, headers = _web_labels_only(content, headers)
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
-    result = feedparser.parse(content, response_headers=response_headers, resolve_relative_uris=True,
-                              sanitize_html=True)
+    try:
+        result = feedparser.parse(content, response_headers=response_headers, resolve_relative_uris=True,
+                                  sanitize_html=True)
+    except (UnicodeError, LookupError) as exc:  # a codec feedparser picked failed outright
+        raise MalformedFeed(f"{url}: not a feed: cannot be decoded ({one_line(exc)})", url=url) from None
+    except (OverflowError, RecursionError) as exc:  # feedparser's loose parser on &#9999999999; or deep nesting
+        raise MalformedFeed(f"{url}: not a feed: {type(exc).__name__} ({one_line(exc)})", url=url) from None
     feed = result.get("feed", {})
     version = result.get("version") or None
     problem = result.get("bozo_exception")
@@ -142,12 +204,14 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
     if broken:
         logger.warning("feed %s is not well-formed (%s); parsed %d entries anyway", url,
                        one_line(problem), len(result.entries))
-    entries = []
+    entries, linkless = [], []
     for item in result.entries:
         entry = _xml_entry(item, url)
-        if entry is not None:
+        if isinstance(entry, FeedEntry):
             entries.append(entry)
-    _log_skipped(url, len(result.entries) - len(entries))
+        else:
+            linkless.append(entry)
+    _log_skipped(url, len(linkless))
     links = feed.get("links", [])
     period = (feed.get("sy_updateperiod") or "").strip().lower()
     return ParsedFeed(
@@ -161,17 +225,18 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
         self_url=_link_with_rel(links, "self", url),
         update_period=period if period in SY_PERIODS else None,
         update_frequency=_positive_int(feed.get("sy_updatefrequency"), 1),
+        linkless=tuple(linkless),
     )
 
 
-def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | None:
+def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | LinklessEntry:
     link = item.get("link") or _link_with_rel(item.get("links", []), "alternate", feed_url)
     entry_id = (item.get("id") or "").strip() or None
     if not link and entry_id and item.get("guidislink", True):
         link = entry_id
     link = resolve_url(feed_url, link or "")
     if not is_http_url(link):
-        return None
+        return _linkless(feed_url, link, item.get("title"), entry_id)
     summary = item.get("summary")
     if not summary and item.get("content"):
         summary = item["content"][0].get("value")
@@ -181,7 +246,7 @@ def _xml_entry(item: Mapping[str, Any], feed_url: str) -> FeedEntry | None:
         title=plain_text(item.get("title")),
         published_at=_entry_date(item),
         summary=plain_text(summary, keep_lines=True),
-        entry_id=entry_id,
+        entry_id=_clean_id(entry_id),
     )
 
 
@@ -213,7 +278,7 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), which feedparser does not read."""
     try:
         document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an int past 4300 digits, deep nesting
         raise MalformedFeed(f"{url}: not a feed: invalid JSON ({one_line(exc)})", url=url) from None
     version = document.get("version", "") if isinstance(document, dict) else ""
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
@@ -221,8 +286,9 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     items = document.get("items")
     if not isinstance(items, list):
         raise MalformedFeed(f"{url}: not a feed: JSON Feed without an items list", url=url)
-    entries = [entry for item in items if (entry := _json_entry(item, url)) is not None]
-    _log_skipped(url, len(items) - len(entries))
+    parsed = [_json_entry(item, url) for item in items]
+    entries = [entry for entry in parsed if isinstance(entry, FeedEntry)]
+    _log_skipped(url, len(parsed) - len(entries))
     hubs = document.get("hubs") if isinstance(document.get("hubs"), list) else []
     hub = next((h.get("url") for h in hubs if isinstance(h, dict) and isinstance(h.get("url"), str)), None)
     return ParsedFeed(
@@ -233,15 +299,18 @@ def _parse_json_feed(content: bytes, url: str) -> ParsedFeed:
         version="json" + version.rstrip("/").rsplit("/", 1)[-1].replace(".", ""),
         hub_url=_http_or_none(resolve_url(url, hub or "")),
         self_url=_http_or_none(resolve_url(url, _string(document.get("feed_url")) or "")),
+        linkless=tuple(entry for entry in parsed if isinstance(entry, LinklessEntry)),
     )
 
 
-def _json_entry(item: object, feed_url: str) -> FeedEntry | None:
+def _json_entry(item: object, feed_url: str) -> FeedEntry | LinklessEntry:
     if not isinstance(item, dict):
-        return None
+        return LinklessEntry(feed_url=feed_url)
     link = resolve_url(feed_url, _string(item.get("url")) or _string(item.get("external_url")) or "")
     if not is_http_url(link):
-        return None
+        entry_id = item.get("id")
+        return _linkless(feed_url, link, _string(item.get("title")),
+                         str(entry_id).strip() if isinstance(entry_id, (str, int)) else None)
     summary = _tidy_lines(_string(item.get("summary")) or _string(item.get("content_text")))
     if summary is None:
         summary = plain_text(_string(item.get("content_html")), keep_lines=True)
@@ -257,8 +326,13 @@ def _json_entry(item: object, feed_url: str) -> FeedEntry | None:
         title=plain_text(_string(item.get("title"))),
         published_at=published,
         summary=summary,
-        entry_id=str(entry_id) if isinstance(entry_id, (str, int)) and str(entry_id).strip() else None,
+        entry_id=_clean_id(str(entry_id)) if isinstance(entry_id, (str, int)) else None,
     )
+
+
+def _linkless(feed_url: str, link: str, title: str | None, entry_id: str | None) -> LinklessEntry:
+    return LinklessEntry(feed_url=feed_url, link=link[:MAX_CLAIM_CHARS] or None, title=plain_text(title),
+                         entry_id=(entry_id or "")[:MAX_CLAIM_CHARS] or None)
 
 
 def _iso_datetime(value: str | None) -> datetime | None:
@@ -275,12 +349,20 @@ def _iso_datetime(value: str | None) -> datetime | None:
 def _tidy_lines(text: str | None) -> str | None:
     if text is None:
         return None
+    text = _CONTROL.sub(" ", text)
     lines = (_WHITESPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line) or None
 
 
 def _string(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _clean_id(value: str | None) -> str | None:
+    """An entry id as stored: control characters out, at most `MAX_CLAIM_CHARS`, None when empty."""
+    if not value:
+        return None
+    return _CONTROL.sub("", value).strip()[:MAX_CLAIM_CHARS] or None
 
 
 def _link_with_rel(links: list[Mapping[str, Any]], rel: str, base: str) -> str | None:

@@ -54,7 +54,7 @@ from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatus
 from pipeline.models import Page
 from pipeline.politeness import ROBOTS_MAX_BYTES, Politeness
 from pipeline.schedule import parse_retry_after
-from pipeline.urls import resolve_url
+from pipeline.urls import http_url_problem, resolve_url
 
 try:  # brotli is a declared dependency; without it "br" is simply not advertised
     import brotli
@@ -172,11 +172,15 @@ class Fetcher:
         if kind not in ACCEPT:
             raise ValueError(f"kind must be one of {sorted(ACCEPT)}, not {kind!r}")
         started = time.monotonic()
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as exc:
+            raise FetchError(f"{one_line(url)}: invalid URL ({one_line(exc)})", url=url) from None
         if scheme == "file":
             return self._fetch_file(url, started)
-        if scheme not in ("http", "https"):
-            raise FetchError(f"{url}: unsupported URL scheme {scheme!r}; only http and https are fetched", url=url)
+        problem = http_url_problem(url)
+        if problem is not None:
+            raise FetchError(f"{one_line(url)}: {problem}", url=url)
         if kind == "page" and self.politeness is not None:
             self.politeness.check_robots(self, url)
         headers = {"Accept": ACCEPT[kind]}
@@ -263,10 +267,16 @@ class Fetcher:
 
     def _next_hop(self, url: str, current: str, location: str, redirects: list[str]) -> str:
         target = resolve_url(current, location)
-        scheme = urlsplit(target).scheme.lower()
+        try:
+            scheme = urlsplit(target).scheme.lower()
+        except ValueError:
+            scheme = ""
         if scheme not in ("http", "https"):
-            raise BlockedAddress(
-                f"{url}: redirected to {scheme!r} URL {target}; only http(s) redirects are followed", url=url)
+            raise BlockedAddress(f"{url}: redirected to {scheme!r} URL {one_line(target)}; "
+                                 "only http(s) redirects are followed", url=url)
+        problem = http_url_problem(target)
+        if problem is not None:
+            raise FetchError(f"{url}: redirected to {one_line(target)}: {problem}", url=url)
         if len(redirects) >= self.settings.max_redirects:
             raise FetchError(
                 f"{url}: more than {self.settings.max_redirects} redirects (last to {target}); "

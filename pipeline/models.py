@@ -49,8 +49,23 @@ class FeedEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class LinklessEntry:
+    """An item of a feed without an http(s) link (RSS 0.92 items, Atom entries with only an id).
+
+    Kept so that a parse is complete (the feed's entry count is the document's), never
+    queued: there is no page to fetch. `link` is what the document gave, if anything
+    (a `javascript:` or relative-only link), cut to a sane length.
+    """
+
+    feed_url: str
+    link: str | None = None
+    title: str | None = None
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """A feed document after parsing: its metadata and entries."""
+    """A feed document after parsing: its metadata and entries (`linkless`: items with no page to fetch)."""
 
     url: str
     title: str | None
@@ -62,6 +77,7 @@ class ParsedFeed:
     self_url: str | None = None
     update_period: str | None = None
     update_frequency: int | None = None
+    linkless: tuple[LinklessEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,9 @@ class Article:
     # The page declares itself not free or showed a subscription prompt: `text` may be
     # only the part served before the paywall.
     paywalled: bool = False
+    # The page's rel=canonical / og:url when it was not accepted as `canonical_url` (another
+    # site's URL, or the site's home page): a claim the page makes, never the article key.
+    claimed_canonical_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

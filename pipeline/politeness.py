@@ -256,5 +256,8 @@ def robots_agent(user_agent: str) -> str:
 
 
 def _host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{host_of(url)}:{parts.port or ''}"
+    try:
+        port = urlsplit(url).port
+    except ValueError:  # fetch refuses such URLs first; never let a key raise
+        port = None
+    return f"{host_of(url)}:{port or ''}"

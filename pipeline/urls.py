@@ -12,17 +12,22 @@ back stripped but otherwise unchanged, so that hashing any link is always possib
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import re
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "TRACKING_PARAMS",
     "canonicalize_url",
     "host_of",
+    "http_url_problem",
     "is_http_url",
+    "registrable_domain",
     "resolve_url",
     "url_hash",
 ]
@@ -40,6 +45,10 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "vero_", "oly_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: a longer URL is refused where it is read (browsers and servers stop well before)
+MAX_URL_CHARS = 8192
+#: DNS names are at most 253 characters; a longer host is left as it is, not IDNA-encoded
+MAX_HOST_CHARS = 253
 HASH_CHARS = 32  # 128 bits of sha256: collisions are not a concern at news scale
 
 # RFC 3986 unreserved characters never need percent-encoding; everything else that
@@ -52,12 +61,32 @@ _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 def is_http_url(url: str) -> bool:
-    """True for an absolute http or https URL with a host."""
+    """True for an absolute http or https URL with a host and a valid port."""
+    return http_url_problem(url) is None
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is no fetchable http(s) URL (one line), or None when it is one.
+
+    The checks `urlsplit` leaves to first use (`.port` raises ValueError for port 99999)
+    are done here, where a URL from outside is first read, so that no later stage meets them.
+    """
+    if len(url) > MAX_URL_CHARS:
+        return f"URL longer than {MAX_URL_CHARS} characters"
     try:
         parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in DEFAULT_PORTS and bool(parts.hostname)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range 0-65535", "Invalid IPv6 URL", a bad port number
+        return f"invalid URL ({exc})"
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        return f"unsupported URL scheme {parts.scheme.lower()!r}; only http and https are fetched"
+    if not parts.hostname:
+        return "URL without a host"
+    if port == 0:
+        return "invalid URL (port 0)"
+    if any(ord(char) < 0x20 or char == "\x7f" for char in url.strip()):
+        return "URL with a control character"
+    return None
 
 
 def resolve_url(base: str, link: str) -> str:
@@ -83,6 +112,8 @@ def canonicalize_url(url: str) -> str:
     keys), removes `.`/`..` path segments and normalises percent-encoding.
     """
     url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        return url  # no page has it (`http_url_problem` refuses it): not worth normalising
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -114,6 +145,29 @@ def host_of(url: str) -> str:
     return _canonical_host(host) or host
 
 
+def registrable_domain(url: str) -> str:
+    """The registrable domain of `url`'s host (eTLD+1: `bbc.co.uk`, `alice.github.io`); "" without a host.
+
+    From the Public Suffix List bundled with the `publicsuffixlist` package (private
+    suffixes included, so two github.io sites are two owners); nothing is downloaded.
+    An IP address, a single-label host or a public suffix itself is its own domain.
+    """
+    host = host_of(url)
+    if not host:
+        return ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _suffix_list().privatesuffix(host) or host
+    return host
+
+
+@functools.cache
+def _suffix_list() -> PublicSuffixList:
+    """The bundled Public Suffix List, read once per process (about 10k rules)."""
+    return PublicSuffixList()
+
+
 def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:
     try:
         port = parts.port
@@ -134,7 +188,7 @@ def _canonical_netloc(parts: SplitResult, scheme: str) -> str | None:
 def _canonical_host(host: str) -> str:
     """Lower case, no trailing dot, IDN labels as punycode (IDNA 2008, UTS 46 mapping)."""
     host = host.strip().rstrip(".").lower()
-    if not host or host.isascii():
+    if not host or host.isascii() or len(host) > MAX_HOST_CHARS:
         return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")

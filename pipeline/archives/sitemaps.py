@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from pipeline.archives.walk import in_window, walk_links
-from pipeline.errors import ArchiveError, FetchError
+from pipeline.errors import ArchiveError, FetchError, one_line
 from pipeline.models import Page
 from pipeline.urls import is_http_url, resolve_url
 
@@ -95,7 +95,7 @@ def parse_sitemap(content: bytes, url: str, *, max_bytes: int = MAX_SITEMAP_BYTE
             elif name in ("urlset", "sitemapindex") and element.getparent() is None:
                 kind = name
     except etree.XMLSyntaxError as exc:
-        raise ArchiveError(f"{url}: not a sitemap (XML error: {exc.msg}); check the URL", source=url) from None
+        raise ArchiveError(f"{url}: not a sitemap (XML error: {one_line(exc.msg)}); check the URL", source=url) from None
     if kind is None:
         raise ArchiveError(f"{url}: not a sitemap (no <urlset> or <sitemapindex> root); check the URL", source=url)
     return Sitemap(url=url, kind="index" if kind == "sitemapindex" else "urlset", urls=tuple(urls), sitemaps=tuple(refs))

@@ -11,7 +11,7 @@ import logging
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -33,17 +33,19 @@ from pipeline.extract.document import decode_html, parse_html
 from pipeline.extract.gate import check_article, split_paywall_prompts
 from pipeline.extract.metadata import PageMetadata, read_metadata
 from pipeline.models import Article
-from pipeline.urls import canonicalize_url
+from pipeline.urls import canonicalize_url, is_http_url, registrable_domain
 
 logger = logging.getLogger(__name__)
 
 # Bump whenever the text or metadata produced for the same page may change: stored
 # articles with an older version are candidates for reprocessing.
-EXTRACTOR_VERSION = "wirewatch-extract/3"
+EXTRACTOR_VERSION = "wirewatch-extract/4"  # 4: a canonical URL off the page's own domain is a claim, not the key
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # How many leading paragraphs may hold a copy of the headline.
 HEADLINE_WINDOW = 4
+#: a claimed canonical URL longer than this is cut (it is only kept to be shown)
+MAX_CLAIM_CHARS = 2048
 PRE_HEADLINE_MAX_CHARS = 400
 EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
 
@@ -82,9 +84,11 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
     body_text = join_paragraphs(paragraphs)
     check_article(body_text, tree, meta, url, share, paywall_prompts=len(prompts))
     logger.debug("extracted %s: %s characters by %s", url, len(body_text), body.method)
+    canonical, claimed = _canonical_and_claim(meta.canonical_url, url)
     return Article(
         url=url,
-        canonical_url=_canonical(meta.canonical_url, url),
+        canonical_url=canonical,
+        claimed_canonical_url=claimed,
         title=meta.title,
         author=meta.author,
         published_at=_iso_date(meta.published_at),
@@ -107,7 +111,7 @@ def clean_plain_text(text: str, url: str | None = None) -> Article:
     body_text = join_paragraphs(list(attribution.paragraphs))
     return Article(
         url=url,
-        canonical_url=_canonical(None, url),
+        canonical_url=_canonical_and_claim(None, url)[0],
         title=None,
         author=None,
         published_at=None,
@@ -155,17 +159,38 @@ def _trafilatura_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
     )
 
 
-def _canonical(declared: str | None, url: str | None) -> str | None:
-    """The publisher's canonical URL made absolute, else the fetched URL; canonicalised.
+def _canonical_and_claim(declared: str | None, url: str | None) -> tuple[str | None, str | None]:
+    """`(article key, claim)`: the publisher's canonical URL where it can be trusted, else the fetched URL.
 
     Publishers leave campaign parameters even in `<link rel=canonical>`; canonicalising
-    both gives one spelling per article, the one `url_hash` keys.
+    both gives one spelling per article, the one `url_hash` keys. A page may only name
+    a canonical URL on its own registrable domain: a page on one site claiming another
+    site's article URL would otherwise make the real article a "duplicate". And a
+    canonical that is the site's home page, on a page that is not, would collapse every
+    article of the site into one. Either is kept as the claim, not the key.
     """
-    if declared:
-        absolute = urljoin(url, declared) if url else declared
-        if absolute.startswith(("http://", "https://")):
-            return canonicalize_url(absolute)
-    return canonicalize_url(url) if url else None
+    fetched = canonicalize_url(url) if url else None
+    if not declared:
+        return fetched, None
+    try:
+        absolute = urljoin(url, declared.strip()) if url else declared.strip()
+    except ValueError:
+        return fetched, None
+    if not is_http_url(absolute):
+        return fetched, None
+    claimed = canonicalize_url(absolute)[:MAX_CLAIM_CHARS]
+    if fetched is None:
+        return claimed, None  # nothing to check it against (a file read from disk)
+    if registrable_domain(claimed) != registrable_domain(fetched):
+        return fetched, claimed
+    if _is_home_page(claimed) and not _is_home_page(fetched):
+        return fetched, claimed
+    return claimed, None
+
+
+def _is_home_page(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def _iso_date(value: str | None) -> str | None:

@@ -18,6 +18,7 @@ import charset_normalizer
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
+from pipeline.charsets import codec_for
 from pipeline.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def decode_html(content: bytes, declared: str | None = None) -> str:
             continue
         try:
             return content.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeError:
             logger.debug("declared charset %s does not fit the bytes; detecting", encoding)
     try:
         return content.decode("utf-8")
@@ -127,8 +128,5 @@ def _normalise_encoding(label: str | None) -> str | None:
         return None
     label = label.strip().strip("\"'").lower()
     label = _ENCODING_ALIASES.get(label, label)
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        return None
-    return _ENCODING_ALIASES.get(name, name)
+    name = codec_for(label)  # None for labels no browser decodes with (rot13, base64, bogus)
+    return _ENCODING_ALIASES.get(name, name) if name else None

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from pipeline.models import ParsedFeed
+from pipeline.urls import resolve_url
 
 _LINK_VALUE = re.compile(r'\s*<([^>]*)>\s*((?:;\s*[^;,"]*(?:"[^"]*"[^;,"]*)*)*)')
 _LINK_PARAM = re.compile(r';\s*([^=;\s]+)\s*(?:=\s*("[^"]*"|[^;]*))?')
@@ -40,7 +40,7 @@ def parse_link_header(value: str, base_url: str | None = None) -> list[tuple[str
         for name, raw in _LINK_PARAM.findall(match.group(2)):
             if name.lower() == "rel" and raw:
                 rels.update(part.lower() for part in raw.strip('"').split())
-        links.append((urljoin(base_url, target) if base_url else target, rels))
+        links.append((resolve_url(base_url, target) if base_url else target, rels))  # never raises
     return links
 
 
@@ -70,7 +70,7 @@ def discover_hub(feed_url: str, headers: Mapping[str, str] | None = None,
     if hubs:
         return HubLinks(hub_url=hubs[0], topic_url=self_url or feed_url, found_in="headers")
     if feed is not None and feed.hub_url:
-        hub = urljoin(feed_url, feed.hub_url)
-        topic = urljoin(feed_url, feed.self_url) if feed.self_url else feed_url
+        hub = resolve_url(feed_url, feed.hub_url)
+        topic = resolve_url(feed_url, feed.self_url) if feed.self_url else feed_url
         return HubLinks(hub_url=hub, topic_url=topic, found_in="document")
     return None

@@ -15,11 +15,21 @@ Unsigned or badly signed pushes get 403, bodies that are not feeds 400, pushes f
 cancelled subscription 410 (which tells the hub to stop). The database work is plain
 blocking psycopg, run in the thread pool so the event loop keeps answering.
 
+What will never succeed gets a 4xx, so the hub stops: a malformed or non-ASCII
+signature 403, a batch the warehouse rejects as such (`LoadError`: a constraint or a
+value PostgreSQL refuses) 422. Only what may pass later gets 503 + Retry-After.
+
+Size, time and concurrency are capped before a body is read: the callback is looked
+up first (404/410 cost no read), a declared Content-Length over the cap is answered
+413 at once, the body is read with a deadline (`BODY_READ_TIMEOUT_S`, else 408) and
+at most `MAX_CONCURRENT_PUSHES` pushes are handled at once (more get 503 + Retry-After).
+
 It runs as its own process (`wirewatch websub serve`): see the README for why.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -35,7 +45,7 @@ from starlette.routing import Route
 
 from pipeline import store
 from pipeline.config import Settings
-from pipeline.errors import DatabaseError, MalformedFeed, SignatureError, WebSubError
+from pipeline.errors import DatabaseError, LoadError, MalformedFeed, SignatureError, WebSubError, one_line
 from pipeline.urls import canonicalize_url, url_hash
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.intent import check_intent
@@ -49,6 +59,10 @@ RETRY_AFTER_S = 30
 #: the longest a push waits on a lock before it is answered 503 (the hub retries)
 LOCK_TIMEOUT_S = 5.0
 STATEMENT_TIMEOUT_S = 20.0
+#: a push body must arrive within this many seconds (a trickling sender is cut off: 408)
+BODY_READ_TIMEOUT_S = 30.0
+#: pushes handled at once; more are answered 503 + Retry-After without reading them
+MAX_CONCURRENT_PUSHES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +121,22 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
     return Outcome(202, f"stored {entries_new} new of {len(pairs)} entries", entries_new)
 
 
+def check_callback(settings: Settings, callback_id: str) -> Outcome | None:
+    """The answer for a push to `callback_id` when it can be given before reading the body, else None."""
+    with _connection(settings) as conn:
+        subscription = subs.get_by_callback(conn, callback_id)
+    if subscription is None:
+        return Outcome(404, "no subscription for this callback")
+    if subscription.state in ("unsubscribing", "unsubscribed", "denied"):
+        return Outcome(410, f"subscription to {subscription.topic_url} is {subscription.state}")
+    return None
+
+
 def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
-               channel: str = PUSH_CHANNEL) -> Starlette:
+               channel: str = PUSH_CHANNEL, body_timeout_s: float = BODY_READ_TIMEOUT_S,
+               max_concurrent: int = MAX_CONCURRENT_PUSHES) -> Starlette:
     """The receiver as an ASGI app (serve it with uvicorn, or mount it in another app)."""
+    slots = asyncio.Semaphore(max(max_concurrent, 1))
 
     async def verification(request: Request) -> Response:
         outcome = await _guarded(handle_verification, settings, request.path_params["callback_id"],
@@ -117,13 +144,32 @@ def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
         return PlainTextResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
 
     async def push(request: Request) -> Response:
-        body = await _read_capped(request, settings.max_body_bytes)
-        if body is None:
-            return PlainTextResponse(f"body over {settings.max_body_bytes} bytes; raise WIREWATCH_MAX_BODY_BYTES",
-                                     status_code=413)
-        outcome = await _guarded(handle_push, settings, request.path_params["callback_id"], body,
-                                 dict(request.headers), lock_timeout_s=lock_timeout_s, channel=channel)
+        if slots.locked():  # every slot taken: refuse at once rather than queue unread bodies
+            outcome = Outcome(503, f"more than {max_concurrent} pushes at once; retry later",
+                              headers={"Retry-After": str(RETRY_AFTER_S)})
+        else:
+            async with slots:
+                outcome = await _push(request)
         return PlainTextResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
+
+    async def _push(request: Request) -> Outcome:
+        callback_id = request.path_params["callback_id"]
+        declared = _declared_length(request.headers.get("content-length"))
+        if declared is None:
+            return Outcome(400, "Content-Length is not a number")
+        if declared > settings.max_body_bytes:
+            return Outcome(413, f"body of {declared} bytes over {settings.max_body_bytes}; raise WIREWATCH_MAX_BODY_BYTES")
+        early = await _guarded(check_callback, settings, callback_id)
+        if early is not None:
+            return early
+        try:
+            body = await asyncio.wait_for(_read_capped(request, settings.max_body_bytes), body_timeout_s)
+        except TimeoutError:
+            return Outcome(408, f"body not received within {body_timeout_s:g} s")
+        if body is None:
+            return Outcome(413, f"body over {settings.max_body_bytes} bytes; raise WIREWATCH_MAX_BODY_BYTES")
+        return await _guarded(handle_push, settings, callback_id, body, dict(request.headers),
+                              lock_timeout_s=lock_timeout_s, channel=channel)
 
     async def health(request: Request) -> Response:
         outcome = await _guarded(_check_database, settings)
@@ -198,10 +244,17 @@ class _connection:
         self._conn.__exit__(*exc)
 
 
-async def _guarded(function, *args, **kwargs) -> Outcome:
-    """Run blocking warehouse work in the thread pool; a database failure becomes 503 + Retry-After."""
+async def _guarded(function, *args, **kwargs) -> Outcome | None:
+    """Run blocking warehouse work in the thread pool; a database failure becomes 503 + Retry-After.
+
+    A `LoadError` is the warehouse refusing this batch as it is (a constraint, a value it
+    cannot store): delivering it again cannot help, so it is 422, not 503.
+    """
     try:
         return await run_in_threadpool(function, *args, **kwargs)
+    except LoadError as exc:
+        log.error("answering 422, the push can never be stored: %s", exc)
+        return Outcome(422, f"push refused by the warehouse, nothing stored: {one_line(exc)}")
     except DatabaseError as exc:
         log.error("answering 503, the hub will retry: %s", exc)
         return Outcome(503, f"warehouse unavailable, nothing stored: {exc}", headers={"Retry-After": str(RETRY_AFTER_S)})
@@ -215,6 +268,14 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _declared_length(value: str | None) -> int | None:
+    """The Content-Length as a number (0 when absent: a chunked body is capped as it is read), None when bogus."""
+    if value is None:
+        return 0
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 20 else None
 
 
 def _check_database(settings: Settings) -> Outcome:

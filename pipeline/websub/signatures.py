@@ -10,6 +10,7 @@ articles. The comparison is constant-time so the digest cannot be guessed byte b
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from pipeline.errors import SignatureError
@@ -18,6 +19,7 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 #: the methods the recommendation names; sha1 is still what most hubs send
 METHODS: dict[str, str] = {"sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 DEFAULT_METHOD = "sha256"
+_HEX = re.compile(r"[0-9a-f]{1,256}")
 
 
 def sign_body(secret: str, body: bytes, method: str = DEFAULT_METHOD) -> str:
@@ -33,13 +35,13 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> str:
     if header is None or not header.strip():
         raise SignatureError(f"push has no {SIGNATURE_HEADER} header; the hub must sign with the subscription's secret")
     method, sep, given = header.strip().partition("=")
-    method = method.strip().lower()
-    if not sep or not given:
+    method, given = method.strip().lower(), given.strip().lower()
+    if not sep or not _HEX.fullmatch(given):  # compare_digest raises TypeError on non-ASCII text
         raise SignatureError(f"{SIGNATURE_HEADER} {header[:40]!r} is not method=hexdigest")
     if method not in METHODS:
-        raise SignatureError(f"{SIGNATURE_HEADER} method {method!r} is not one of {', '.join(METHODS)}")
+        raise SignatureError(f"{SIGNATURE_HEADER} method {method[:20]!r} is not one of {', '.join(METHODS)}")
     expected = hmac.new(secret.encode("utf-8"), body, METHODS[method]).hexdigest()
-    if not hmac.compare_digest(expected, given.strip().lower()):
+    if not hmac.compare_digest(expected, given):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body ({method}); refused")
     return method
 

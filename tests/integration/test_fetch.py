@@ -331,3 +331,37 @@ def test_fetch_refuses_metadata_address_literal() -> None:
         with pytest.raises(BlockedAddress) as caught:
             fetcher.fetch("http://169.254.169.254/latest/meta-data/")
     assert "cloud-metadata" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/a4.html", "http://127.0.0.1:0/a", "http://[::1/a",
+                                 "http://127.0.0.1:x/a", "http://127.0.0.1/a\x00b", "javascript:alert(1)"])
+@pytest.mark.parametrize("kind", ["page", "feed"])
+def test_fetch_refuses_invalid_url_with_one_line_fetch_error(url: str, kind: str) -> None:
+    """Port 99999 raised ValueError from politeness, outside fetch's error handling (issue 14)."""
+    from pipeline.politeness import Politeness
+
+    settings = _settings()
+    with Fetcher(settings, politeness=Politeness(settings)) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(url, kind=kind)
+    assert "\n" not in str(caught.value) and caught.value.url == url
+
+
+def test_fetch_refuses_redirect_to_invalid_port(fetcher: Fetcher) -> None:
+    """werkzeug itself chokes on such a Location, so the answer is written by hand."""
+    import socketserver
+    import threading
+
+    class Redirect(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            while self.rfile.readline().strip():
+                pass
+            self.wfile.write(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:99999/x\r\n"
+                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Redirect) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with pytest.raises(FetchError, match="Port out of range"):
+                fetcher.fetch(f"http://127.0.0.1:{server.server_address[1]}/r")
+        finally:
+            server.shutdown()

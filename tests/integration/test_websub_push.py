@@ -242,3 +242,84 @@ def test_websub_hub_refusal_marks_the_subscription_failed(settings, receiver, ht
     row = _subscription(settings)
     assert row.state == "failed" and "422" in row.last_error and "topic not allowed" in row.last_error
     assert maintain_subscriptions(settings) == {}  # not retried until RETRY_AFTER has passed
+
+
+def _raw_exchange(base_url: str, head: bytes, body_parts: list[bytes], pause_s: float = 0.0,
+                  timeout_s: float = 10.0) -> tuple[int, float]:
+    """Send a hand-written request (headers, then body parts `pause_s` apart); (status, seconds to the answer)."""
+    import socket
+
+    host, port = base_url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=timeout_s) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            time.sleep(pause_s)
+            try:
+                sock.sendall(part)
+            except OSError:
+                break  # the receiver answered and closed already
+        answer = sock.recv(4096)
+    return int(answer.split(b" ", 2)[1]), time.monotonic() - started
+
+
+def _push_head(callback_id: str, length: int, signature: str = "sha1=00") -> bytes:
+    return (f"POST /websub/{callback_id} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n"
+            f"X-Hub-Signature: {signature}\r\nContent-Type: application/atom+xml\r\n\r\n").encode()
+
+
+def test_websub_unknown_callback_is_answered_before_the_body_is_read(settings):
+    with RunningReceiver(settings) as receiver:
+        status, seconds = _raw_exchange(receiver.base_url, _push_head("nosuchcallback", 9_000_000), [])
+    assert status == 404 and seconds < 5  # no 9 MB read, no wait for a body that never comes
+
+
+def test_websub_declared_length_over_the_cap_is_413_at_once(subscribed, receiver):
+    settings, _ = subscribed
+    row = _subscription(settings)
+    status, seconds = _raw_exchange(receiver.base_url, _push_head(row.callback_id, settings.max_body_bytes + 1), [])
+    assert status == 413 and seconds < 5
+
+
+def test_websub_trickled_body_is_cut_off_with_408(subscribed):
+    settings, _ = subscribed
+    row = _subscription(settings)
+    with RunningReceiver(settings, body_timeout_s=0.5) as receiver:
+        status, seconds = _raw_exchange(receiver.base_url, _push_head(row.callback_id, 1000), [b"<"] * 20, pause_s=0.1)
+    assert status == 408 and seconds < 5 and _entries(settings) == []
+
+
+def test_websub_pushes_over_the_concurrency_cap_get_503(subscribed):
+    settings, _ = subscribed
+    row = _subscription(settings)
+    with RunningReceiver(settings, body_timeout_s=3.0, max_concurrent=1) as receiver:
+        slow = threading.Thread(target=_raw_exchange, args=(receiver.base_url, _push_head(row.callback_id, 1000),
+                                                            [b"<"] * 10), kwargs={"pause_s": 0.2})
+        slow.start()
+        time.sleep(0.5)  # the slow push holds the only slot
+        second = httpx.post(f"{receiver.base_url}/websub/{row.callback_id}", content=b"<feed/>")
+        slow.join(timeout=10)
+    assert second.status_code == 503 and second.headers["Retry-After"] == "30"
+
+
+def test_websub_non_ascii_signature_is_403_not_500(subscribed, receiver, push_body):
+    settings, _ = subscribed
+    row = _subscription(settings)
+    response = httpx.post(f"{receiver.base_url}/websub/{row.callback_id}", content=push_body,
+                          headers={"X-Hub-Signature": "sha1=caf\u00e9".encode("latin-1")})
+    assert response.status_code == 403 and _entries(settings) == []
+
+
+def test_websub_permanent_load_error_is_422_not_503():
+    """A batch the warehouse refuses as such (LoadError) can never be stored: the hub must stop."""
+    import asyncio
+
+    from pipeline.errors import DatabaseUnavailable, LoadError
+    from pipeline.websub.receiver import _guarded
+
+    def refuse(error):
+        raise error
+
+    permanent = asyncio.run(_guarded(refuse, LoadError("rejected while queueing entries: bad value")))
+    transient = asyncio.run(_guarded(refuse, DatabaseUnavailable("lost the connection")))
+    assert (permanent.status, transient.status) == (422, 503) and "Retry-After" not in permanent.headers

@@ -113,3 +113,39 @@ def test_clean_plain_text_cuts_place_line_and_credit() -> None:
     assert "Souece" not in article.text and "Example Today" not in article.text
     assert "- Fleeing civilians -" in article.text
     assert article.language == "en"
+
+
+CANONICAL_CASES = [
+    # (fetched URL, declared canonical, expected key, expected claim)
+    ("https://news.example.org/a?utm_source=x", "https://www.news.example.org/world/a", "https://www.news.example.org/world/a", None),
+    ("https://news.example.org/a", "/world/a", "https://news.example.org/world/a", None),
+    ("https://evil.example.net/copy", "https://news.example.org/world/a", "https://evil.example.net/copy",
+     "https://news.example.org/world/a"),  # another site's article URL: a claim only
+    ("https://alice.github.io/post", "https://bob.github.io/post", "https://alice.github.io/post",
+     "https://bob.github.io/post"),  # two owners under one public (private-list) suffix
+    ("https://www.bbc.co.uk/news/1", "https://other.co.uk/news/1", "https://www.bbc.co.uk/news/1",
+     "https://other.co.uk/news/1"),
+    ("https://news.example.org/world/a", "https://news.example.org/", "https://news.example.org/world/a",
+     "https://news.example.org/"),  # the home page as canonical would collapse every article
+    ("https://news.example.org/", "https://news.example.org/", "https://news.example.org/", None),
+    ("https://news.example.org/a", "javascript:alert(1)", "https://news.example.org/og-url-should-lose",
+     None),  # no usable rel=canonical: the page's og:url (same site) decides
+    ("https://news.example.org/a", "http://news.example.org:99999/a", "https://news.example.org/a", None),
+    ("http://127.0.0.1:8000/a", "http://127.0.0.2:8000/a", "http://127.0.0.1:8000/a", "http://127.0.0.2:8000/a"),
+]
+
+
+@pytest.mark.parametrize(("fetched", "declared", "key", "claim"), CANONICAL_CASES)
+def test_extract_article_trusts_canonical_only_on_the_pages_own_domain(
+        fetched: str, declared: str, key: str, claim: str | None) -> None:
+    page = load("article.html").replace(
+        b"https://news.example.org/world/2023/03/14/floods-cut-off-valley-towns", declared.encode())
+    article = extract_article(page, fetched)
+    assert (article.canonical_url, article.claimed_canonical_url) == (key, claim)
+
+
+def test_extract_article_home_page_canonical_does_not_collapse_a_site() -> None:
+    page = load("article.html").replace(
+        b"https://news.example.org/world/2023/03/14/floods-cut-off-valley-towns", b"https://news.example.org/")
+    keys = {extract_article(page, f"https://news.example.org/world/{n}").canonical_url for n in range(3)}
+    assert len(keys) == 3

@@ -11,6 +11,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from time_budget import budget_s, cpu_timed
+
 from pipeline.errors import MalformedFeed
 from pipeline.feeds import parse_feed, plain_text
 
@@ -221,3 +223,60 @@ def test_parse_feed_survives_every_eval_document() -> None:
             assert entry.link.startswith(("http://", "https://")), path
             assert entry.published_at is None or entry.published_at.tzinfo is not None, path
     assert parsed > refused
+
+
+_TINY_RSS = (b'<rss version="2.0"><channel><title>t\xc3\xa9</title>'
+             b'<item><link>http://a.example/1</link><title>x</title></item></channel></rss>')
+
+
+@pytest.mark.parametrize("padding", [b"<!--" + b"x" * 70_000 + b"-->", b"<?pi " + b"y" * 70_000 + b"?>",
+                                     b"<!-- <rss> -->" * 6000])
+def test_parse_feed_entity_guard_covers_the_whole_prolog(padding: bytes) -> None:
+    """A comment past 64 KiB before the DOCTYPE slipped past the guard (issue 14)."""
+    body = (b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+            + _TINY_RSS.replace(b"<title>x", b"<title>&b;"))
+    with pytest.raises(MalformedFeed, match="declares XML entities"):
+        parse_feed(body, "https://x.example/f")
+
+
+def test_parse_feed_long_comment_without_entities_still_parses() -> None:
+    body = b'<?xml version="1.0"?><!--' + b"x" * 70_000 + b'--><!DOCTYPE rss>' + _TINY_RSS
+    assert len(parse_feed(body, "https://x.example/f").entries) == 1
+
+
+@pytest.mark.parametrize("label", ["rot13", "base64", "undefined", "utf-7", "bogus", "x-user-defined"])
+def test_parse_feed_ignores_a_charset_no_browser_decodes_with(label: str) -> None:
+    header = parse_feed(_TINY_RSS, "https://x.example/f",
+                        headers={"Content-Type": f"application/rss+xml; charset={label}"})
+    declared = parse_feed(b'<?xml version="1.0" encoding="' + label.encode() + b'"?>' + _TINY_RSS,
+                          "https://x.example/f")
+    for feed in (header, declared):
+        assert feed.title == "té" and [e.link for e in feed.entries] == ["http://a.example/1"]
+
+
+def test_parse_feed_refuses_a_body_over_the_cap_by_size() -> None:
+    from pipeline.feeds import MAX_FEED_BYTES
+
+    with pytest.raises(MalformedFeed, match="feed cap"):
+        parse_feed(b" " * (MAX_FEED_BYTES + 1), "https://x.example/f")
+
+
+def test_parse_feed_skips_an_item_link_with_an_invalid_port() -> None:
+    body = _TINY_RSS.replace(b"</channel>", b"<item><link>http://127.0.0.1:99999/a4.html</link></item></channel>")
+    assert [e.link for e in parse_feed(body, "https://x.example/f").entries] == ["http://a.example/1"]
+
+
+def test_parse_feed_refuses_hundreds_of_xml_declarations_quickly() -> None:
+    """Found by tests/fuzz: feedparser took 5 s on 17 KB of unclosed XML declarations."""
+    body = _TINY_RSS.replace(b"</channel>", b"<?xml version='1.0' encoding='" * 600 + b"</channel>")
+    result, seconds = cpu_timed(lambda: parse_feed(body, "https://x.example/f"), len(body))
+    assert isinstance(result, MalformedFeed) and seconds < budget_s(len(body))
+
+
+def test_parse_feed_huge_character_reference_is_a_one_line_refusal_or_parse() -> None:
+    """Found by tests/fuzz: &#9999999999; raised OverflowError inside feedparser's loose parser."""
+    body = b"http://[::1<script><body>" * 21 + b"&#9999999999;" + b"<outline xmlUrl='</p>" * 364
+    try:
+        parse_feed(body, "https://x.example/f", headers={"Content-Type": "application/feed+json"})
+    except MalformedFeed as exc:
+        assert "\n" not in str(exc)

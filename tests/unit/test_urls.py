@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.urls import canonicalize_url, host_of, is_http_url, resolve_url, url_hash
+from pipeline.urls import canonicalize_url, host_of, http_url_problem, is_http_url, resolve_url, url_hash
 
 
 @pytest.mark.parametrize(
@@ -110,3 +110,18 @@ def test_resolve_url_against_feed_url() -> None:
     assert resolve_url("https://a.example/feeds/rss.xml", "../news/1.html") == "https://a.example/news/1.html"
     assert resolve_url("https://a.example/feeds/", " https://b.example/x ") == "https://b.example/x"
     assert resolve_url("https://a.example/feeds/", "  ") == ""
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://127.0.0.1:99999/a4.html", "Port out of range"), ("http://[::1/x", "Invalid IPv6"),
+    ("http://a.example:abc/", "could not be cast"), ("javascript:alert(1)", "unsupported URL scheme"),
+    ("http:///path", "without a host"), ("http://a.example/\x00", "control character"),
+    ("http://a.example/" + "a" * 9000, "longer than"),
+])
+def test_http_url_problem_names_what_a_fetch_would_trip_on(url: str, why: str) -> None:
+    problem = http_url_problem(url)
+    assert problem is not None and why in problem and not is_http_url(url)
+
+
+def test_http_url_problem_accepts_plain_urls() -> None:
+    assert http_url_problem("https://a.example:8443/x?y=1#z") is None

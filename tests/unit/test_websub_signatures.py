@@ -50,3 +50,10 @@ def test_websub_signature_secrets_are_fresh_and_fit_the_hub_limit():
     first, second = new_secret(), new_secret()
     assert first != second
     assert len(first.encode()) < 200 and len(first) == 64
+
+
+@pytest.mark.parametrize("header", ["sha256=é", "sha256=\u00ff" * 64, "sha256=zz", "sha256=" + "a" * 300, "\u2603=ab"])
+def test_websub_signature_non_ascii_or_malformed_is_a_signature_error(header):
+    """compare_digest raised TypeError on non-ASCII text: a 500 where a 403 is due (issue 14)."""
+    with pytest.raises(SignatureError):
+        verify_signature("secret", b"body", header)
