@@ -16,7 +16,7 @@ setup(
     package_data={
         "pipeline": ["data/**/*", "sample_site/**/*"],
         "pipeline.sql": ["*.sql"],
-        "pipeline.airflow_dags": ["*.py"],
+        "pipeline.airflow_dags": ["*.py", ".airflowignore"],
     },
     include_package_data=False,
 )

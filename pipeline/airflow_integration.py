@@ -1,7 +1,8 @@
 """Wirewatch inside an Airflow 3 deployment: the one module that knows about Airflow.
 
 The pipeline's stages never import Airflow; the DAGs (shipped in the wheel as
-`pipeline.airflow_dags`) and `wirewatch airflow ...` come through here, and Airflow is
+`pipeline.airflow_dags`) and `wirewatch airflow ...` come through here (the DAG files
+import it from the installed package, so they parse from any dags folder or bundle), and Airflow is
 imported lazily so that the library installs and runs without the `airflow` extra.
 
 Inside a task the warehouse is the Connection `wirewatch_warehouse`, and only that: a
@@ -22,6 +23,7 @@ from typing import Any
 from pipeline.errors import ConfigError, DatabaseUnavailable, MigrationError, one_line
 
 WAREHOUSE_CONN_ID = "wirewatch_warehouse"
+NEW_ARTICLES_URI = "wirewatch://warehouse/articles"
 FETCH_POOL = "wirewatch_fetch"
 FETCH_POOL_SLOTS = 4
 FETCH_POOL_DESCRIPTION = "Feed polling and article processing: caps concurrent fetches across all workers"
@@ -33,13 +35,13 @@ AIRFLOW_COMMAND_TIMEOUT_S = 300
 
 
 def dags_path() -> Path:
-    """The folder of the Wirewatch DAG files: in the wheel, or the checkout's `dags/`."""
+    """The folder of the Wirewatch DAG files: in the wheel (`pipeline.airflow_dags`), or the checkout's `dags/`."""
     try:
-        shipped = resources.files("pipeline.airflow_dags")
+        shipped = resources.files("pipeline.airflow_dags").joinpath("feed_monitor.py")
     except ModuleNotFoundError:
         shipped = None
-    if shipped is not None and shipped.joinpath("feed_monitor.py").is_file():
-        return Path(str(shipped))
+    if isinstance(shipped, Path) and shipped.is_file():  # Airflow needs a folder on disk
+        return shipped.parent
     return Path(__file__).resolve().parents[1] / "dags"
 
 
@@ -119,6 +121,28 @@ def task_settings(conn_id: str = WAREHOUSE_CONN_ID):
     url = warehouse_url_in_task(conn_id)
     check_reachable(url, conn_id)
     return Settings.from_env().with_(database_url=url)
+
+
+def announce_new_articles(summary, source: str) -> None:
+    """Inside a DAG: emit the new-articles Asset after `summary`, only when the run loaded some.
+
+    A short-circuit task skips the announcement when nothing landed, so downstream DAGs
+    (dashboard refresh) are triggered by data, never by an empty run.
+    """
+    from airflow.sdk import Asset, task
+
+    new_articles = Asset(NEW_ARTICLES_URI)
+
+    @task.short_circuit
+    def any_new(summary: dict) -> bool:
+        return summary["counts"].get("articles_new", 0) > 0
+
+    @task(outlets=[new_articles])
+    def announce(summary: dict, outlet_events=None) -> None:
+        outlet_events[new_articles].extra = {"run_id": summary["run_id"], "source": source,
+                                             "articles_new": summary["counts"].get("articles_new", 0)}
+
+    any_new(summary) >> announce(summary)
 
 
 # --- `wirewatch airflow setup`: through the `airflow` command, against the deployment's config ---

@@ -578,23 +578,14 @@ def main(argv: list[str] | None = None) -> int:
     except _ClickException as exc:
         sys.stderr.write(f"error: {' '.join(exc.format_message().split())}\n")
         return exc.exit_code
-    except (typer.Exit, *_click_flow("Exit")) as exc:
-        return getattr(exc, "exit_code", 0)
-    except (typer.Abort, *_click_flow("Abort")):
+    except typer.Exit as exc:  # click's Exit under older typer, typer's own with a vendored click
+        return exc.exit_code
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
     except BrokenPipeError:
         return 0
     return result if isinstance(result, int) else 0
-
-
-def _click_flow(name: str) -> tuple[type[BaseException], ...]:
-    """click's own Exit/Abort, where typer runs on the click package; none with a vendored click."""
-    try:
-        import click
-    except ImportError:
-        return ()
-    return (getattr(click.exceptions, name),)
 
 
 if __name__ == "__main__":

@@ -41,24 +41,27 @@ class Migration:
         return self.path.read_text(encoding="utf-8")
 
 
-def _shipped_sql_dir() -> Traversable:
+def _shipped_sql_dir() -> Path | Traversable:
     """Where the migrations are: `pipeline.sql` in a wheel, the checkout's `sql/` otherwise.
 
     The repository keeps `sql/` at its top; setup.py maps it to the package `pipeline.sql`
-    so that an installed Wirewatch migrates without a checkout. Code run from a checkout
-    (PYTHONPATH, or an editable install whose finder does not map it) reads `sql/` itself.
+    (a folder of data, no `__init__`) so that an installed Wirewatch migrates without a
+    checkout. Code run from a checkout (PYTHONPATH, or an editable install whose finder
+    does not map it) reads `sql/` itself.
     """
     try:
         shipped = resources.files("pipeline.sql")
     except ModuleNotFoundError:
         shipped = None
-    if shipped is not None and any(entry.name.endswith(".sql") for entry in shipped.iterdir()):
-        return shipped
+    files = [entry for entry in shipped.iterdir() if entry.name.endswith(".sql")] if shipped is not None else []
+    if files:
+        # a namespace package answers with a MultiplexedPath: its files are plain paths on disk
+        return files[0].parent if isinstance(files[0], Path) else shipped
     return Path(__file__).resolve().parents[2] / "sql"
 
 
 #: the migrations shipped with this Wirewatch (the wheel's `pipeline.sql`, or a checkout's `sql/`)
-SQL_DIR: Traversable = _shipped_sql_dir()
+SQL_DIR: Path | Traversable = _shipped_sql_dir()
 
 
 def find_migrations(sql_dir: Path | Traversable | None = None) -> list[Migration]:
