@@ -537,9 +537,15 @@ def airflow_dags_path() -> None:
 def airflow_setup(
     pool_slots: Annotated[int, typer.Option("--pool-slots", help="Slots of the wirewatch_fetch pool.")] = 4,
     migrate: Annotated[bool, typer.Option("--migrate", help="Apply pending warehouse migrations instead of failing.")] = False,
+    verbose: Verbose = 0,
 ) -> None:
     """Create the wirewatch_fetch pool; check the wirewatch_warehouse Connection and the warehouse's schema."""
+    _setup_logging(verbose)
     from pipeline.airflow_integration import setup
+
+    # importing Airflow (for the postgres hook's rules) installs its own stdout logging; the
+    # steps' own report is the lines below
+    log.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
 
     for line in setup(pool_slots=pool_slots, migrate=migrate):
         print(line)
