@@ -49,7 +49,7 @@ def test_dags_parse_under_the_lowest_allowed_airflow(wheel, tmp_path):  # noqa: 
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "AIRFLOW_HOME": str(home),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     folder = _run([python, "-c", "from pipeline.airflow_integration import dags_path; print(dags_path())"],
-                  env=env).stdout.strip()
+                  env=env, cwd=tmp_path).stdout.strip()
     assert Path(folder).is_relative_to(venv)
     script = ("import json, sys; from airflow.models.dagbag import DagBag; bag = DagBag(dag_folder=sys.argv[1]); "
               "print(json.dumps({'dags': sorted(bag.dag_ids), "
