@@ -14,10 +14,11 @@ SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Wirewatch needs Python 3.11, found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "make pins everything for Python 3.11 (constraints.txt), found " + sys.version.split()[0]'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# everything the tests need: the library, Airflow on Celery, the embedded server, test tools
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,celery,embedded]'
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

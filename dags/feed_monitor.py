@@ -22,7 +22,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from wirewatch_support import announce_new_articles, task_settings
+from pipeline.airflow_integration import announce_new_articles, task_settings
 
 
 

@@ -25,7 +25,7 @@ import pendulum
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from wirewatch_support import announce_new_articles, task_settings
+from pipeline.airflow_integration import announce_new_articles, task_settings
 
 #: the channel pipeline.websub.notify publishes on (a test keeps the two equal)
 PUSH_CHANNEL = os.environ.get("WIREWATCH_PUSH_CHANNEL", "wirewatch.push")

@@ -18,7 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from wirewatch_support import NEW_ARTICLES_URI, task_settings
+from pipeline.airflow_integration import NEW_ARTICLES_URI, task_settings
 
 
 @dag(

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from wirewatch_support import task_settings
+from pipeline.airflow_integration import task_settings
 
 
 @dag(

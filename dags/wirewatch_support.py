@@ -1,72 +1,11 @@
-"""What the Wirewatch DAGs share: Settings for a task, with the warehouse from Airflow.
-
-The warehouse is the Airflow Connection `wirewatch_warehouse`; its extra `dsn`, when
-set, is used as it is (an embedded server's unix-socket URL), else a URL is built
-from its fields. Without that connection the tasks use the embedded default, as
-the CLI does.
+"""Kept for DAG files written against it: what the Wirewatch DAGs share now lives in
+`pipeline.airflow_integration`, which the shipped DAGs import from the installed package
+(a module beside the DAG files is only importable where Airflow puts that folder on
+sys.path). See that module for the warehouse Connection rules.
 """
 
 from __future__ import annotations
 
-import logging
+from pipeline.airflow_integration import NEW_ARTICLES_URI, WAREHOUSE_CONN_ID, announce_new_articles, task_settings
 
-WAREHOUSE_CONN_ID = "wirewatch_warehouse"
-NEW_ARTICLES_URI = "wirewatch://warehouse/articles"
-
-log = logging.getLogger(__name__)
-
-
-def task_settings():
-    """`Settings` from `WIREWATCH_*`, with the database taken from the Airflow Connection."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from pipeline.config import Settings
-
-    settings = Settings.from_env()
-    try:
-        conn = Connection.get(WAREHOUSE_CONN_ID)
-    except AirflowNotFoundException:
-        log.info("no connection %s: using %s", WAREHOUSE_CONN_ID,
-                 "WIREWATCH_DATABASE_URL" if settings.database_url else "the embedded warehouse")
-        return settings
-    return settings.with_(database_url=connection_url(conn))
-
-
-def connection_url(conn) -> str:
-    """A libpq URL for an Airflow Connection: its extra `dsn`, else built from its fields."""
-    dsn = (conn.extra_dejson or {}).get("dsn")
-    if dsn:
-        return dsn
-    from urllib.parse import quote
-
-    auth = ""
-    if conn.login:
-        auth = quote(conn.login, safe="")
-        if conn.password:
-            auth += ":" + quote(conn.password, safe="")
-        auth += "@"
-    port = f":{conn.port}" if conn.port else ""
-    return f"postgresql://{auth}{conn.host or ''}{port}/{conn.schema or ''}"
-
-
-def announce_new_articles(summary, source: str) -> None:
-    """Inside a DAG: emit the new-articles Asset after `summary`, only when the run loaded some.
-
-    A short-circuit task skips the announcement when nothing landed, so downstream DAGs
-    (dashboard refresh) are triggered by data, never by an empty run.
-    """
-    from airflow.sdk import Asset, task
-
-    new_articles = Asset(NEW_ARTICLES_URI)
-
-    @task.short_circuit
-    def any_new(summary: dict) -> bool:
-        return summary["counts"].get("articles_new", 0) > 0
-
-    @task(outlets=[new_articles])
-    def announce(summary: dict, outlet_events=None) -> None:
-        outlet_events[new_articles].extra = {"run_id": summary["run_id"], "source": source,
-                                             "articles_new": summary["counts"].get("articles_new", 0)}
-
-    any_new(summary) >> announce(summary)
+__all__ = ["NEW_ARTICLES_URI", "WAREHOUSE_CONN_ID", "announce_new_articles", "task_settings"]

@@ -1,7 +1,8 @@
 """The `wirewatch` command: every stage runnable on one document, and the cycle.
 
 JSON goes to standard output, logs and errors to standard error. Every
-`WirewatchError` is caught here, once: `error: <message>` and exit code 1.
+`WirewatchError` is caught here, once: `error: <message>` and exit code 1; a
+mistyped command, option or argument is one line too, with exit code 2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 
 from pipeline.config import Settings
@@ -22,12 +22,41 @@ app = typer.Typer(help="Wirewatch: news feeds in, event records out.", no_args_i
                   add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The warehouse: migrations and connection.", no_args_is_help=True)
 feeds_app = typer.Typer(help="The feeds Wirewatch monitors.", no_args_is_help=True)
+airflow_app = typer.Typer(help="Wirewatch in an Airflow 3 deployment: the DAGs and their set-up.",
+                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(airflow_app, name="airflow")
 
 log = logging.getLogger("pipeline")
 
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")]
+Json = Annotated[bool, typer.Option("--json", help="One JSON object a line instead of a table.")]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from pipeline import __version__
+
+    try:
+        return version("wirewatch")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"wirewatch {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Wirewatch: news feeds in, event records out."""
 
 
 def _setup_logging(verbose: int, default: int = logging.WARNING) -> None:
@@ -255,16 +284,21 @@ def feeds_import(file: Annotated[Path, typer.Argument(help="OPML, or one URL a l
 
 
 @feeds_app.command("list")
-def feeds_list() -> None:
+def feeds_list(json_lines: Json = False) -> None:
     """The monitored feeds with their health: last status, errors, last new item, items a day, next poll."""
     from rich.console import Console
     from rich.table import Table
 
     from pipeline import store
+    from pipeline.models import as_dict
 
     with store.connect(_settings()) as conn:
         feeds = store.list_feeds(conn)
         rates = store.feed_rates(conn)
+    if json_lines:
+        for f in feeds:
+            _emit({**as_dict(f), "items_per_day": round(rates.get(f.feed_id, 0.0), 3)})
+        return
     table = Table(title=f"{len(feeds)} feed(s)")
     for column in ("id", "url", "enabled", "last status", "errors", "last polled", "last new item", "items/day",
                    "next poll", "interval"):
@@ -289,6 +323,35 @@ def feeds_enable(feeds: Annotated[list[str], typer.Argument(help="Feed ids or UR
             store.enable_feed(conn, feed_id)
         conn.commit()
     print(f"{len(ids)} feed(s) enabled: " + ", ".join(map(str, ids)))
+
+
+@feeds_app.command("disable")
+def feeds_disable(
+    feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, shown by `feeds list`.")] = "disabled by hand",
+) -> None:
+    """Stop polling feeds (kept, with their articles; `feeds enable` resumes them)."""
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        ids = [store.find_feed(conn, ref) for ref in feeds]
+        for feed_id in ids:
+            store.disable_feed(conn, feed_id, reason)
+        conn.commit()
+    print(f"{len(ids)} feed(s) disabled: " + ", ".join(map(str, ids)))
+
+
+@feeds_app.command("remove")
+def feeds_remove(feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")]) -> None:
+    """Forget feeds; their articles and events stay in the warehouse, no longer linked to a feed."""
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        ids = [store.find_feed(conn, ref) for ref in feeds]
+        for feed_id in ids:
+            store.remove_feed(conn, feed_id)
+        conn.commit()
+    print(f"{len(ids)} feed(s) removed: " + ", ".join(map(str, ids)))
 
 
 @feeds_app.command("discover")
@@ -448,16 +511,21 @@ def websub_renew(verbose: Verbose = 0) -> None:
 
 
 @websub_app.command("list")
-def websub_list() -> None:
+def websub_list(json_lines: Json = False) -> None:
     """The push subscriptions with their state and lease."""
     from rich.console import Console
     from rich.table import Table
 
     from pipeline import store
+    from pipeline.models import as_dict
     from pipeline.websub.subscriptions import list_subscriptions
 
     with store.connect(_settings()) as conn:
         rows = list_subscriptions(conn)
+    if json_lines:
+        for s in rows:
+            _emit(as_dict(s))
+        return
     table = Table(title=f"{len(rows)} subscription(s)")
     for column in ("id", "feed", "topic", "hub", "state", "lease ends", "last push", "pushes", "refused", "error"):
         table.add_column(column)
@@ -468,27 +536,76 @@ def websub_list() -> None:
     Console(width=200).print(table)
 
 
+# --- airflow ------------------------------------------------------------------------------
+
+
+@airflow_app.command("dags-path")
+def airflow_dags_path() -> None:
+    """Print the folder of the Wirewatch DAG files shipped with this install (for dags_folder or a bundle)."""
+    from pipeline.airflow_integration import dags_path
+
+    print(dags_path())
+
+
+@airflow_app.command("setup")
+def airflow_setup(
+    pool_slots: Annotated[int, typer.Option("--pool-slots", help="Slots of the wirewatch_fetch pool.")] = 4,
+    migrate: Annotated[bool, typer.Option("--migrate", help="Apply pending warehouse migrations instead of failing.")] = False,
+    verbose: Verbose = 0,
+) -> None:
+    """Create the wirewatch_fetch pool; check the wirewatch_warehouse Connection and the warehouse's schema."""
+    _setup_logging(verbose)
+    from pipeline.airflow_integration import setup
+
+    # importing Airflow (for the postgres hook's rules) installs its own stdout logging; the
+    # steps' own report is the lines below
+    log.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
+
+    for line in setup(pool_slots=pool_slots, migrate=migrate):
+        print(line)
+
+
 # --- entry point --------------------------------------------------------------------------
+
+# typer raises the exceptions of the click it runs on: its own vendored copy (typer 0.2x)
+# or the click package (older typer). Both are found from typer's public BadParameter.
+_CLICK_BASES = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
+_ClickException = _CLICK_BASES["ClickException"]
+_UsageError = _CLICK_BASES["UsageError"]
+
+
+def _usage_line(exc: Exception) -> str:
+    """A usage error as one line: the command it is about, the complaint, where help is."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "wirewatch"
+    message = " ".join(exc.format_message().split())
+    return f"usage error: {command}: {message} (see `{command} --help`)\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: one line on stderr for every expected failure."""
     try:
-        app(args=argv, prog_name="wirewatch", standalone_mode=False)
+        result = app(args=argv, prog_name="wirewatch", standalone_mode=False)
     except WirewatchError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
-    except click.exceptions.Exit as exc:
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `wirewatch` alone, or a group alone: the help
+            exc.show()
+            return exc.exit_code
+        sys.stderr.write(_usage_line(exc))
+        return 2
+    except _ClickException as exc:
+        sys.stderr.write(f"error: {' '.join(exc.format_message().split())}\n")
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:  # click's Exit under older typer, typer's own with a vendored click
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         return 130
     except BrokenPipeError:
         return 0
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

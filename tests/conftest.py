@@ -131,3 +131,17 @@ def load_dag(airflow_home: Path) -> Callable[[str], object]:
         return bag.dags[dag_id]
 
     return load
+
+
+@pytest.fixture
+def warehouse_connection(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The emptied session database as the Airflow Connection `wirewatch_warehouse` DAG tasks read.
+
+    Tasks never fall back to WIREWATCH_DATABASE_URL, so DAG tests name the Connection
+    explicitly, as `make run` does.
+    """
+    import json
+
+    monkeypatch.setenv("AIRFLOW_CONN_WIREWATCH_WAREHOUSE",
+                       json.dumps({"conn_type": "postgres", "extra": {"dsn": migrated_url}}))
+    return migrated_url

@@ -35,6 +35,7 @@ from pipeline.store.feeds import (
     pending_entries,
     record_feed_poll,
     record_feed_polls,
+    remove_feed,
     save_item_digests,
     upsert_feeds,
 )
@@ -48,7 +49,7 @@ from pipeline.store.loader import (
     replace_analysis,
     store_raw_page,
 )
-from pipeline.store.migrations import SQL_DIR, find_migrations, migrate
+from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
 from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
 
@@ -87,9 +88,11 @@ __all__ = [
     "mark_entry",
     "mark_not_analysed",
     "migrate",
+    "pending_migrations",
     "pending_entries",
     "record_feed_poll",
     "record_feed_polls",
+    "remove_feed",
     "record_fingerprint",
     "replace_analysis",
     "save_item_digests",

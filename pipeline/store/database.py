@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.config import Settings
-from pipeline.errors import DatabaseError, DatabaseUnavailable, LoadError
+from pipeline.errors import ConfigError, DatabaseError, DatabaseUnavailable, LoadError
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,10 @@ def start_embedded(pgdata: Path, *, keep_running: bool = True, database: str = E
             # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes.
             warnings.simplefilter("ignore")
             import pgserver
-
+    except ImportError:
+        raise ConfigError("the embedded PostgreSQL needs the `embedded` extra: pip install 'wirewatch[embedded]' "
+                          "(Python 3.11-3.12), or set WIREWATCH_DATABASE_URL") from None
+    try:
         url = _start_pgserver(pgserver, pgdata, cleanup_mode=None if keep_running else "stop")
     except Exception as exc:  # pgserver raises subprocess, assertion and OS errors alike
         raise DatabaseUnavailable(

@@ -109,6 +109,12 @@ def enable_feed(conn: psycopg.Connection, feed_id: int) -> None:
         _one(row, "enabling", f"feed {feed_id}")
 
 
+def remove_feed(conn: psycopg.Connection, feed_id: int) -> None:
+    """Forget a feed: its articles, events and fetch log stay, no longer linked to it."""
+    with translate_errors(f"removing feed {feed_id}"), conn.transaction():
+        _one(conn.execute(q.DELETE_FEED, {"feed_id": feed_id}).fetchone(), "removing", f"feed {feed_id}")
+
+
 def defer_feed(conn: psycopg.Connection, feed_id: int, next_poll_at: datetime) -> None:
     """Poll a feed no sooner than `next_poll_at` (its host asked us to wait); not an error."""
     with translate_errors(f"deferring feed {feed_id}"), conn.transaction():

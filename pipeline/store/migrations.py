@@ -13,6 +13,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import psycopg
@@ -23,8 +25,6 @@ from pipeline.store.database import translate_errors
 
 log = logging.getLogger(__name__)
 
-#: the repository's `sql/` folder (the package is installed editable, so it is found from here)
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MIGRATION_FILE = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
 
 
@@ -34,20 +34,43 @@ class Migration:
 
     version: int
     name: str
-    path: Path
+    path: Traversable
     checksum: str
 
     def read(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
 
-def find_migrations(sql_dir: Path | None = None) -> list[Migration]:
-    """The migration files of `sql_dir` (default: the repository's `sql/`), in version order."""
-    folder = Path(sql_dir) if sql_dir is not None else SQL_DIR
+def _shipped_sql_dir() -> Path | Traversable:
+    """Where the migrations are: `pipeline.sql` in a wheel, the checkout's `sql/` otherwise.
+
+    The repository keeps `sql/` at its top; setup.py maps it to the package `pipeline.sql`
+    (a folder of data, no `__init__`) so that an installed Wirewatch migrates without a
+    checkout. Code run from a checkout (PYTHONPATH, or an editable install whose finder
+    does not map it) reads `sql/` itself.
+    """
+    try:
+        shipped = resources.files("pipeline.sql")
+    except ModuleNotFoundError:
+        shipped = None
+    files = [entry for entry in shipped.iterdir() if entry.name.endswith(".sql")] if shipped is not None else []
+    if files:
+        # a namespace package answers with a MultiplexedPath: its files are plain paths on disk
+        return files[0].parent if isinstance(files[0], Path) else shipped
+    return Path(__file__).resolve().parents[2] / "sql"
+
+
+#: the migrations shipped with this Wirewatch (the wheel's `pipeline.sql`, or a checkout's `sql/`)
+SQL_DIR: Path | Traversable = _shipped_sql_dir()
+
+
+def find_migrations(sql_dir: Path | Traversable | None = None) -> list[Migration]:
+    """The migration files of `sql_dir` (default: the shipped ones), in version order."""
+    folder = Path(sql_dir) if isinstance(sql_dir, str) else (sql_dir if sql_dir is not None else SQL_DIR)
     if not folder.is_dir():
         raise MigrationError(f"migration folder {folder} does not exist; pass sql_dir or reinstall Wirewatch")
     found: dict[int, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
         match = MIGRATION_FILE.match(path.name)
         if match is None:
             raise MigrationError(f"{path}: migration files are named NNN_lowercase_name.sql; rename it")
@@ -59,7 +82,7 @@ def find_migrations(sql_dir: Path | None = None) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-def migrate(conn: psycopg.Connection, sql_dir: Path | None = None) -> list[str]:
+def migrate(conn: psycopg.Connection, sql_dir: Path | Traversable | None = None) -> list[str]:
     """Apply pending migrations in order; the names of those applied now (empty when up to date).
 
     Call it on a connection with no transaction open: every file commits on its own.
@@ -82,6 +105,20 @@ def migrate(conn: psycopg.Connection, sql_dir: Path | None = None) -> list[str]:
     else:
         log.debug("database schema is up to date (%d migrations)", len(migrations))
     return done
+
+
+def pending_migrations(conn: psycopg.Connection, sql_dir: Path | Traversable | None = None) -> list[str]:
+    """The shipped migrations a database has not applied (all of them on an empty one); reads only.
+
+    A file changed since it was applied raises `MigrationError`, as `migrate` would.
+    """
+    migrations = find_migrations(sql_dir)
+    with translate_errors("reading the schema version"), conn.transaction():
+        if not conn.execute(q.SCHEMA_MIGRATIONS_EXISTS).fetchone()[0]:
+            return [m.name for m in migrations]
+        applied = {row[0]: (row[1], row[2]) for row in conn.execute(q.SELECT_MIGRATIONS)}
+    _check_applied(migrations, applied)
+    return [m.name for m in migrations if m.version not in applied]
 
 
 def _apply(conn: psycopg.Connection, migration: Migration) -> bool:

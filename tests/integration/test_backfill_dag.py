@@ -38,8 +38,8 @@ def _scalar(url, query):
         return conn.execute(query).fetchone()[0]
 
 
-def test_backfill_archive_dag_loads_its_day_and_reprocess_dag_reanalyses(dags, migrated_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("WIREWATCH_DATABASE_URL", migrated_url)
+def test_backfill_archive_dag_loads_its_day_and_reprocess_dag_reanalyses(dags, warehouse_connection, tmp_path):
+    migrated_url = warehouse_connection
     path = tmp_path / "crawl.warc.gz"
     warcs.write_warc(path, warcs.sample_records())
 
@@ -62,8 +62,8 @@ def test_backfill_archive_dag_loads_its_day_and_reprocess_dag_reanalyses(dags, m
     assert _scalar(migrated_url, "select count(*) from pipeline_runs where kind = 'reprocess' and status = 'ok'") == 1
 
 
-def test_backfill_archive_dag_without_a_source_is_skipped(dags, migrated_url, monkeypatch):
-    monkeypatch.setenv("WIREWATCH_DATABASE_URL", migrated_url)
+def test_backfill_archive_dag_without_a_source_is_skipped(dags, warehouse_connection):
+    migrated_url = warehouse_connection
     run = dags["backfill_archive"].test(logical_date=pendulum.datetime(2024, 3, 4, tz="UTC"), run_conf={"source": ""})
     assert _states(run) == {"start": "skipped", "backfill_day": "skipped", "finish": "skipped"}
     assert _scalar(migrated_url, "select count(*) from pipeline_runs") == 0

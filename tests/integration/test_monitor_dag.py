@@ -34,11 +34,12 @@ def _task_instances(run) -> list[tuple[str, int, str]]:
         return sorted((ti.task_id, ti.map_index, str(ti.state)) for ti in rows)
 
 
-def test_feed_monitor_maps_due_feeds_in_batches(feed_monitor, migrated_url, httpserver, monkeypatch):
+def test_feed_monitor_maps_due_feeds_in_batches(feed_monitor, warehouse_connection, httpserver, monkeypatch):
+    migrated_url = warehouse_connection
     for name in ("a", "b", "c", "later", "off"):
         httpserver.expect_request(f"/{name}.xml").respond_with_data(QUIET_FEED.format(name=name),
                                                                     content_type="application/rss+xml")
-    for name, value in {"WIREWATCH_DATABASE_URL": migrated_url, "WIREWATCH_ALLOW_PRIVATE": "localhost,127.0.0.1",
+    for name, value in {"WIREWATCH_ALLOW_PRIVATE": "localhost,127.0.0.1",
                         "WIREWATCH_POLL_BATCH_SIZE": "2", "WIREWATCH_HOST_DELAY": "0"}.items():
         monkeypatch.setenv(name, value)
     settings = Settings(database_url=migrated_url)
