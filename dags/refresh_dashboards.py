@@ -39,7 +39,7 @@ def refresh_dashboards():
     def refresh() -> dict[str, float]:
         from pipeline import dashboards, store
 
-        with store.connect(task_settings()) as conn:
+        with store.connect(task_settings(), purpose="export") as conn:
             return dashboards.refresh_views(conn)
 
     refresh()

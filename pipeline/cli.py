@@ -177,7 +177,7 @@ def run(
 
     settings = _settings()
     specs = read_feed_list(feeds)
-    with store.connect(settings) as conn:
+    with store.connect(settings, purpose="export") as conn:
         store.migrate(conn)
     summary = cycle.run_cycle(settings, specs, force=force)
     print(f"run {summary['run_id']}: {cycle.format_counts(summary['counts'])}")
@@ -192,7 +192,7 @@ def db_migrate(verbose: Verbose = 0) -> None:
     _setup_logging(verbose, default=logging.INFO)
     from pipeline import store
 
-    with store.connect(_settings()) as conn:
+    with store.connect(_settings(), purpose="export") as conn:
         applied = store.migrate(conn)
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
 

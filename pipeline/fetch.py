@@ -155,6 +155,11 @@ class Fetcher:
         except FetchError as exc:
             exc.elapsed_ms = round((time.monotonic() - started) * 1000)
             return exc
+        except Exception as exc:  # noqa: BLE001 - a bug met on one URL fails that URL, not the batch
+            logger.error("fetching %s failed on a bug", request.url, exc_info=True)
+            failed = FetchError(f"{request.url}: {type(exc).__name__}: {one_line(exc)}", url=request.url)
+            failed.elapsed_ms = round((time.monotonic() - started) * 1000)
+            return failed
 
     def _threads(self, workers: int) -> ThreadPoolExecutor:
         with self._pool_lock:

@@ -16,7 +16,9 @@ polls and article pages alike, from any number of threads:
   unreachable one (5xx, 429, network error) disallows everything for
   `ROBOTS_RETRY_S`, which defers the pages (`HostBusy`) rather than failing them.
 
-The limits hold inside one process. Across Airflow workers the `wirewatch_fetch`
+The limits hold inside one process, whose fetchers share one `Politeness` per Settings
+(`process_politeness`): a Retry-After or a robots.txt learnt in one batch still holds in
+the next batch, cycle or drain of the same process. Across Airflow workers the `wirewatch_fetch`
 pool bounds how many fetching tasks run at once; tasks of one run share no state.
 """
 
@@ -37,7 +39,7 @@ from pipeline.errors import BlockedAddress, FetchError, HostBusy, RobotsDisallow
 from pipeline.models import Page
 from pipeline.urls import host_of
 
-__all__ = ["Politeness", "RobotsRules", "parse_robots", "robots_url"]
+__all__ = ["Politeness", "RobotsRules", "forget_politeness", "parse_robots", "process_politeness", "robots_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -234,3 +236,22 @@ def robots_agent(user_agent: str) -> str:
 def _host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{host_of(url)}:{parts.port or ''}"
+
+
+_PROCESS: dict[Settings, Politeness] = {}
+_PROCESS_LOCK = threading.Lock()
+
+
+def process_politeness(settings: Settings) -> Politeness:
+    """This process's one `Politeness` for `settings`, kept for the process's life (thread-safe)."""
+    with _PROCESS_LOCK:
+        polite = _PROCESS.get(settings)
+        if polite is None:
+            polite = _PROCESS[settings] = Politeness(settings)
+        return polite
+
+
+def forget_politeness() -> None:
+    """Drop what this process learnt about hosts (tests reusing one loopback host between cases)."""
+    with _PROCESS_LOCK:
+        _PROCESS.clear()

@@ -52,19 +52,26 @@ def database_url(settings: Settings) -> str:
     return start_embedded(Path(settings.home) / PGDATA_DIR)
 
 
-def connect(target: Settings | str, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = "ingest") -> psycopg.Connection:
     """An open connection (a context manager) to the warehouse, in UTC, autocommit off.
 
-    `target` is a `Settings` (embedded server started if needed) or a connection URL.
+    `target` is a `Settings` (embedded server started if needed) or a connection URL
+    (then the default Settings' limits apply). `purpose` sets the server-side limits no
+    pipeline connection goes without (`Settings.db_timeouts`): a statement running too
+    long, a lock waited for too long and a transaction left idle too long are cut by
+    PostgreSQL, so a stuck statement or a peer holding a lock cannot hang a task.
+    `ingest` (the default) is short; `export` (view refreshes, reports, migrations) is long.
     """
+    settings = target if isinstance(target, Settings) else Settings()
     url = database_url(target) if isinstance(target, Settings) else target
+    limits = " ".join(f"-c {name}={ms}" for name, ms in settings.db_timeouts(purpose).items())
     try:
         return psycopg.connect(
             url,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name=APPLICATION_NAME,
-            options="-c timezone=UTC",
+            options=f"-c timezone=UTC {limits}",
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
