@@ -162,7 +162,6 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         batch = _Claim(conn, worker, settings, result)
         entries = store.claim_entries(conn, worker, limit=max(len(entry_ids), 1), lease_s=settings.entry_lease,
                                       ids=entry_ids)
-        result.counts["entries_claimed"] += len(entries)
         known = store.known_article_hashes(conn, [e.url_hash for e in entries])
         conn.commit()
         todo = []
@@ -204,7 +203,9 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
                 batch.fail(entry, unit.error, retryable=unit.unexpected)
         _load(conn, batch, loadable, raw_store, result, run_id)
         batch.release_rest()
-    return result.to_dict()
+    summary = result.to_dict()
+    summary["claimed"] = len(entries)  # not a count of the run: how much of the batch was still there to take
+    return summary
 
 
 def _load(conn, batch: _Claim, loadable: list, raw_store: RawPageStore, result: StepResult,
@@ -346,7 +347,7 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
                 claimed = 0
                 for batch in batches:
                     step = process_entry_batch(settings, batch, run_id, fetcher=fetcher, analyzer=analyzer)
-                    claimed += step["counts"].get("entries_claimed", 0)
+                    claimed += step["claimed"]
                     results.append(step)
                 if not claimed:  # every ready entry went to other workers meanwhile
                     break
