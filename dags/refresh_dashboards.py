@@ -18,7 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from wirewatch_support import NEW_ARTICLES_URI, task_settings
+from wirewatch_support import NEW_ARTICLES_URI, task_settings, task_timeout
 
 
 @dag(
@@ -32,6 +32,7 @@ from wirewatch_support import NEW_ARTICLES_URI, task_settings
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
     },
 )
 def refresh_dashboards():
