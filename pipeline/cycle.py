@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline import feed_items, schedule, stages, store
+from pipeline.claims import Claim
 from pipeline.isolation import describe, isolated
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
@@ -159,7 +160,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
     raw_store = RawPageStore(settings)
     worker = store.worker_id()
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
-        batch = _Claim(conn, worker, settings, result)
+        batch = Claim(conn, worker, settings, result)
         entries = store.claim_entries(conn, worker, limit=max(len(entry_ids), 1), lease_s=settings.entry_lease,
                                       ids=entry_ids)
         known = store.known_article_hashes(conn, [e.url_hash for e in entries])
@@ -208,7 +209,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
     return summary
 
 
-def _load(conn, batch: _Claim, loadable: list, raw_store: RawPageStore, result: StepResult,
+def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: StepResult,
           run_id: int | None) -> None:
     """Load the batch in one transaction; if it is refused, each article alone, so one bad one fails alone."""
     if not loadable:
@@ -232,60 +233,6 @@ def _load(conn, batch: _Claim, loadable: list, raw_store: RawPageStore, result: 
             batch.fail(entry, unit.error, retryable=unit.unexpected)
         else:
             batch.loaded([entry])
-
-
-class _Claim:
-    """The entries one worker claimed in one batch, and how each is settled (each commits at once)."""
-
-    def __init__(self, conn, worker: str, settings: Settings, result: StepResult) -> None:
-        self.conn, self.worker, self.settings, self.result = conn, worker, settings, result
-        self.open: dict[int, Any] = {}
-
-    def track(self, entry) -> None:
-        self.open[entry.entry_id] = entry
-
-    def settle(self, entry, state: str, **fields: Any) -> None:
-        self.open.pop(entry.entry_id, None)
-        if not store.settle_entry(self.conn, entry.entry_id, self.worker, state, **fields):
-            self.result.counts["entries_lost_claim"] += 1
-            log.warning("entry %s (%s): claim lost before it was settled %s; the other worker's outcome stands",
-                        entry.entry_id, entry.url, state)
-        self.conn.commit()
-
-    def fail(self, entry, exc: BaseException, *, retryable: bool, count: bool = True) -> None:
-        """A failed attempt: retried later with backoff, `failed` when it never will succeed, `dead` when used up."""
-        reason = describe(exc)
-        if count:
-            self.result.counts["pages_failed"] += 1
-            self.result.error(entry.url, "entry", RuntimeError(reason))
-        if not retryable:
-            self.settle(entry, "failed", error=reason)
-        elif entry.attempts >= self.settings.max_entry_attempts:
-            self.give_up(entry, reason)
-        else:
-            self.result.counts["entries_retry"] += 1
-            self.settle(entry, "pending", error=reason,
-                        next_attempt_at=store.backoff(entry.attempts, self.settings.retry_delay))
-
-    def give_up(self, entry, reason: str) -> None:
-        self.result.counts["entries_dead"] += 1
-        log.warning("entry %s (%s) is a dead letter after %d attempts: %s", entry.entry_id, entry.url,
-                    entry.attempts, reason)
-        self.settle(entry, "dead", error=reason)
-
-    def defer(self, entry, seconds: float, reason: str) -> None:
-        """Not an attempt: the host asked us to come back later."""
-        self.settle(entry, "pending", error=reason, refund=True,
-                    next_attempt_at=datetime.now(timezone.utc) + timedelta(seconds=max(seconds, 1.0)))
-
-    def loaded(self, entries: Iterable) -> None:
-        for entry in entries:  # the load itself moved them to done or duplicate
-            self.open.pop(entry.entry_id, None)
-
-    def release_rest(self) -> None:
-        """Entries nothing settled (cannot happen by design): back to the queue, not left claimed."""
-        for entry in list(self.open.values()):
-            self.fail(entry, RuntimeError("left unsettled by its batch"), retryable=True)
 
 
 def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]],
@@ -577,7 +524,7 @@ def _defer_feed(ledger: _Ledger, feed, exc: HostBusy, now: datetime, result: Ste
     log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
 
 
-def _fetch_page(batch: _Claim, fetcher: Fetcher, entry, run_id: int | None) -> Page | None:
+def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Page | None:
     """The entry's page, or None with the entry settled and the run's counts saying why."""
     result = batch.result
     batch.track(entry)

@@ -60,12 +60,16 @@ def describe(exc: BaseException) -> str:
 
 
 @contextmanager
-def isolated(kind: str, name: str) -> Iterator[Unit]:
-    """Run one unit of work (`kind` "feed", "page", "record", …; `name` its URL); see the module doc."""
+def isolated(kind: str, name: str, *, passthrough: tuple[type[BaseException], ...] = ()) -> Iterator[Unit]:
+    """Run one unit of work (`kind` "feed", "page", "record", …; `name` its URL); see the module doc.
+
+    `passthrough`: errors that are not the unit's own (a backfill's lost database) and
+    stop the caller instead.
+    """
     unit = Unit(kind, name)
     try:
         yield unit
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, *passthrough):
         raise
     except WirewatchError as exc:
         unit.error, unit.reason = exc, describe(exc)
