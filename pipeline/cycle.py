@@ -28,6 +28,7 @@ from pipeline.isolation import describe, isolated
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
 from pipeline.errors import (
+    DatabaseTimeout,
     FetchError,
     HostBusy,
     HTTPStatusError,
@@ -230,7 +231,7 @@ def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: S
             conn.commit()
         if unit.failed:
             conn.rollback()
-            batch.fail(entry, unit.error, retryable=unit.unexpected)
+            batch.fail(entry, unit.error, retryable=unit.unexpected or isinstance(unit.error, DatabaseTimeout))
         else:
             batch.loaded([entry])
 

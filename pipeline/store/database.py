@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.config import Settings
-from pipeline.errors import DatabaseError, DatabaseUnavailable, LoadError
+from pipeline.errors import DatabaseError, DatabaseTimeout, DatabaseUnavailable, LoadError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def describe_server(url: str) -> str:
 
 @contextlib.contextmanager
 def translate_errors(what: str, *, keep_integrity: bool = False) -> Iterator[None]:
-    """Turn a lost connection into `DatabaseUnavailable` and other driver errors into ours.
+    """Turn a lost connection into `DatabaseUnavailable`, a statement or lock wait cut by its
+    timeout into `DatabaseTimeout`, and other driver errors into ours.
 
     A constraint violation or bad value becomes `LoadError`, unless `keep_integrity`:
     then it is re-raised for the loader, which names the article that caused it.
@@ -112,6 +113,9 @@ def translate_errors(what: str, *, keep_integrity: bool = False) -> Iterator[Non
         if keep_integrity:
             raise
         raise LoadError(f"rejected while {what}: {_first_line(exc)}; nothing of it was stored") from None
+    except (pg_errors.QueryCanceled, pg_errors.LockNotAvailable) as exc:
+        raise DatabaseTimeout(f"cut by the database while {what}: {_first_line(exc)}; retry later, or raise "
+                              "WIREWATCH_DB_STATEMENT_TIMEOUT / WIREWATCH_DB_LOCK_TIMEOUT") from None
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
             f"lost the connection to PostgreSQL while {what}: {_first_line(exc)}; "

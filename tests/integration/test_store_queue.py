@@ -118,6 +118,7 @@ def test_store_reader_role_cannot_take_advisory_locks(migrated_url):
 
 def test_store_connections_carry_timeouts_by_purpose(migrated_url):
     from pipeline.config import Settings
+    from pipeline.errors import DatabaseTimeout
 
     settings = Settings(database_url=migrated_url, db_statement_timeout=2, db_lock_timeout=0.5,
                         db_idle_timeout=30, db_export_statement_timeout=600)
@@ -125,7 +126,28 @@ def test_store_connections_carry_timeouts_by_purpose(migrated_url):
            "current_setting('idle_in_transaction_session_timeout')"
     with store.connect(settings) as conn:
         assert conn.execute(show).fetchone() == ("2s", "500ms", "30s")
-        with pytest.raises(store.database.psycopg.errors.QueryCanceled):
+        with pytest.raises(DatabaseTimeout, match="statement timeout"), \
+                store.database.translate_errors("sleeping"):
             conn.execute("select pg_sleep(5)")
     with store.connect(settings, purpose="export") as conn:
         assert conn.execute(show).fetchone() == ("10min", "10min", "30s")
+
+
+def test_store_loads_lock_per_article_not_the_warehouse(migrated_url, make_bundle):
+    """A load in flight holds its own articles only: another article loads meanwhile, the same one waits."""
+    from pipeline.config import Settings
+    from pipeline.errors import DatabaseTimeout
+
+    other_text = "GENEVA (AFP) - Protesters marched through Geneva on Sunday.\n\nPolice said the march was peaceful."
+    settings = Settings(database_url=migrated_url, db_lock_timeout=0.5)
+    with store.connect(settings) as first, store.connect(settings) as second:
+        with first.transaction():
+            store.load_articles(first, [make_bundle("https://a.example/x")])  # not committed yet
+            outcomes = store.load_articles(second, [make_bundle("https://b.example/y", text=other_text)])
+            second.commit()
+            assert [o.duplicate for o in outcomes] == [False]  # loaded without waiting for the first
+            with pytest.raises(DatabaseTimeout, match="lock timeout"):  # the same article: waits, cut by lock_timeout
+                store.load_articles(second, [make_bundle("https://a.example/x")])
+            second.rollback()
+        [again] = store.load_articles(second, [make_bundle("https://a.example/x")])
+        assert again.duplicate  # once the first committed, decided after it
