@@ -99,3 +99,46 @@ def test_isolation_entry_failing_every_attempt_becomes_a_dead_letter_and_can_be_
         assert store.requeue_entries(conn) == [dead.entry_id]
         conn.commit()
         assert cycle.select_entry_batches(settings) == [[dead.entry_id]]
+
+
+def test_isolation_retry_after_outlives_the_batch_within_the_process(migrated_url, httpserver, analyzer):
+    """A host's Retry-After learnt in one batch still holds in the next (each batch opens its own fetcher)."""
+    from pipeline.models import FeedEntry
+    from pipeline.urls import canonicalize_url, url_hash
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/busy.html").respond_with_data("slow down", status=429, headers={"Retry-After": "3600"})
+    httpserver.expect_request("/next.html").respond_with_data("<p>never asked</p>", content_type="text/html")
+    settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), host_delay=0.0)
+    urls = [httpserver.url_for("/busy.html"), httpserver.url_for("/next.html")]
+    with store.connect(settings) as conn:
+        store.add_entries(conn, None, [(FeedEntry("", u), url_hash(canonicalize_url(u))) for u in urls])
+        conn.commit()
+        ids = [row[0] for row in conn.execute("select entry_id from entries order by entry_id")]
+    first = cycle.process_entry_batch(settings, ids[:1], analyzer=analyzer)
+    second = cycle.process_entry_batch(settings, ids[1:], analyzer=analyzer)
+    assert first["counts"]["pages_failed"] == 1  # the 429 itself: an attempt, retried later
+    assert second["counts"] == {"pages_deferred": 1}  # the host is still on hold: not asked
+    assert "/next.html" not in [request.path for request, _ in httpserver.log]
+    with store.connect(settings) as conn:
+        assert [e.attempts for e in store.get_entries(conn, ids)] == [1, 0]
+
+
+def test_isolation_entry_whose_workers_keep_dying_becomes_a_dead_letter(migrated_url, analyzer):
+    """An entry claimed again after every holder died (its lease ran out) is given up once its attempts are used."""
+    from pipeline.models import FeedEntry
+
+    settings = Settings(database_url=migrated_url, max_entry_attempts=2)
+    with store.connect(settings) as conn:
+        store.add_entries(conn, None, [(FeedEntry("", "http://127.0.0.1:9/poison.html"), "poison-hash-0001")])
+        conn.commit()
+        for worker in ("killed-1", "killed-2"):  # two workers claim it and die (kill -9) without settling
+            assert store.claim_entries(conn, worker, limit=1, lease_s=60)
+            conn.execute("update entries set lease_until = now() - interval '1 second'")
+            conn.commit()
+        [entry_id] = [row[0] for row in conn.execute("select entry_id from entries")]
+    summary = cycle.process_entry_batch(settings, [entry_id], analyzer=analyzer)
+    assert summary["counts"] == {"entries_dead": 1}  # not fetched a third time
+    with store.connect(settings) as conn:
+        [dead] = store.get_entries(conn, [entry_id])
+    assert (dead.state, dead.claimed_by) == ("dead", None) and "gave up after 2 attempts" in dead.last_error
