@@ -46,12 +46,12 @@ class Claim:
                         entry.entry_id, entry.url, state)
         self.conn.commit()
 
-    def fail(self, entry, exc: BaseException, *, retryable: bool, count: bool = True) -> None:
+    def fail(self, entry, exc: BaseException, *, retryable: bool, stage: str = "entry", count: bool = True) -> None:
         """A failed attempt: retried later with backoff, `failed` when it never will succeed, `dead` when used up."""
         reason = describe(exc)
         if count:
             self.result.counts["pages_failed"] += 1
-            self.result.error(entry.url, "entry", RuntimeError(reason))
+            self.result.errors.append({"url": entry.url, "stage": stage, "error": reason})
         if not retryable:
             self.settle(entry, "failed", error=reason)
         elif entry.attempts >= self.settings.max_entry_attempts:

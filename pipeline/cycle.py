@@ -183,7 +183,8 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
             if state == "skipped":
                 batch.settle(entry, "skipped", error=describe(exc) if exc else None, skip_reason=reason)
             else:
-                batch.fail(entry, exc or RuntimeError(reason), retryable=not isinstance(exc, WirewatchError))
+                batch.fail(entry, exc or RuntimeError(reason), retryable=not isinstance(exc, WirewatchError),
+                           count=False)  # extract_pages counted it
 
         extracted = stages.extract_pages([page for _entry, page in fetched], result, settings=settings,
                                          on_skip=skip)
@@ -202,7 +203,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
                 loadable.append((entry, page, stages.make_bundle(page, article, analysis, analyzer.version,
                                                                  raw_store, entry_id=entry.entry_id)))
             if unit.failed:
-                batch.fail(entry, unit.error, retryable=unit.unexpected)
+                batch.fail(entry, unit.error, retryable=unit.unexpected, stage="bundle")
         _load(conn, batch, loadable, raw_store, result, run_id)
         batch.release_rest()
     summary = result.to_dict()
@@ -231,7 +232,8 @@ def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: S
             conn.commit()
         if unit.failed:
             conn.rollback()
-            batch.fail(entry, unit.error, retryable=unit.unexpected or isinstance(unit.error, DatabaseTimeout))
+            batch.fail(entry, unit.error, retryable=unit.unexpected or isinstance(unit.error, DatabaseTimeout),
+                       stage="load")
         else:
             batch.loaded([entry])
 
@@ -542,7 +544,7 @@ def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Pa
         result.counts["skipped_robots"] += 1
         batch.settle(entry, "skipped", skip_reason="robots", error=unit.reason)
     elif error is not None:
-        batch.fail(entry, error, retryable=not isinstance(error, FetchError) or _retryable(error))
+        batch.fail(entry, error, retryable=not isinstance(error, FetchError) or _retryable(error), stage="fetch")
     elapsed = time.perf_counter() - started
     result.timings["fetch_s"] += elapsed
     store.log_fetches(batch.conn, [store.FetchLogRow(
