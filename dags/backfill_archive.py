@@ -28,9 +28,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, setup, task, teardown
 
-from pipeline.airflow_integration import task_settings
+from pipeline.airflow_integration import finish_run, task_settings, task_timeout
 
 
 @dag(
@@ -51,11 +51,12 @@ from pipeline.airflow_integration import task_settings
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
         "max_retry_delay": timedelta(minutes=15),
     },
 )
 def backfill_archive():
-    @task
+    @setup
     def start(params=None) -> int:
         from airflow.exceptions import AirflowSkipException
 
@@ -75,11 +76,10 @@ def backfill_archive():
         return backfill.backfill_day(task_settings(), backfill.parse_source(params["source"]),
                                      data_interval_start.date(), options=options, run_id=wirewatch_run)
 
-    @task(trigger_rule="none_skipped")
-    def finish(wirewatch_run: int, result: dict) -> dict:
-        from pipeline import cycle
-
-        return cycle.finish_run(task_settings(), wirewatch_run, [result])
+    @teardown(on_failure_fail_dagrun=True)
+    def finish(wirewatch_run: int, result: dict | None, ti=None) -> dict:
+        """Runs whatever became of the day (when `start` opened a run): the row never stays `running`."""
+        return finish_run(ti, wirewatch_run, [result], ("backfill_day",))
 
     wirewatch_run = start()
     finish(wirewatch_run, backfill_day(wirewatch_run))

@@ -11,6 +11,8 @@ whatever push or backfill left pending. When articles land, `announce` emits the
 `wirewatch://warehouse/articles` Asset, so downstream DAGs are data-triggered.
 
 Param `force`: poll every enabled feed, due or not (the sample run uses it).
+Every task has an `execution_timeout` (`WIREWATCH_TASK_TIMEOUT`); `start` is a setup and
+`finish` its teardown, so the run's row is closed `ok` or `failed` however the work ended.
 All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
 """
 
@@ -20,10 +22,12 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, setup, task, teardown
 
-from pipeline.airflow_integration import announce_new_articles, task_settings
+from pipeline.airflow_integration import announce_new_articles, finish_run, task_settings, task_timeout
 
+#: the tasks whose failure makes the run `failed`
+WORK_TASKS = ("due_feeds", "poll", "pending_entries", "process")
 
 
 @dag(
@@ -39,10 +43,11 @@ from pipeline.airflow_integration import announce_new_articles, task_settings
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": task_timeout(),
     },
 )
 def feed_monitor():
-    @task
+    @setup
     def start() -> int:
         from pipeline import cycle
 
@@ -72,11 +77,10 @@ def feed_monitor():
 
         return cycle.process_entry_batch(task_settings(), entry_ids, wirewatch_run)
 
-    @task(trigger_rule="none_failed")
-    def finish(wirewatch_run: int, polled, processed) -> dict:
-        from pipeline import cycle
-
-        return cycle.finish_run(task_settings(), wirewatch_run, [*(polled or []), *(processed or [])])
+    @teardown(on_failure_fail_dagrun=True)
+    def finish(wirewatch_run: int, polled, processed, ti=None) -> dict:
+        """Runs whatever became of the work: the run row never stays `running`."""
+        return finish_run(ti, wirewatch_run, [*(polled or []), *(processed or [])], WORK_TASKS)
 
     wirewatch_run = start()
     polled = poll.partial(wirewatch_run=wirewatch_run).expand(feed_ids=due_feeds())

@@ -25,7 +25,7 @@ import pendulum
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from pipeline.airflow_integration import announce_new_articles, task_settings
+from pipeline.airflow_integration import announce_new_articles, task_settings, task_timeout
 
 #: the channel pipeline.websub.notify publishes on (a test keeps the two equal)
 PUSH_CHANNEL = os.environ.get("WIREWATCH_PUSH_CHANNEL", "wirewatch.push")
@@ -53,6 +53,7 @@ DRAIN_BUDGET_S = 300
         "retries": 3,
         "retry_delay": timedelta(seconds=10),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
         "max_retry_delay": timedelta(minutes=5),
     },
 )

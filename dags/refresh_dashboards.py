@@ -18,7 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from pipeline.airflow_integration import NEW_ARTICLES_URI, task_settings
+from pipeline.airflow_integration import NEW_ARTICLES_URI, task_settings, task_timeout
 
 
 @dag(
@@ -32,6 +32,7 @@ from pipeline.airflow_integration import NEW_ARTICLES_URI, task_settings
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
     },
 )
 def refresh_dashboards():
@@ -39,7 +40,7 @@ def refresh_dashboards():
     def refresh() -> dict[str, float]:
         from pipeline import dashboards, store
 
-        with store.connect(task_settings()) as conn:
+        with store.connect(task_settings(), purpose="export") as conn:
             return dashboards.refresh_views(conn)
 
     refresh()

@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, setup, task, teardown
 
-from pipeline.airflow_integration import task_settings
+from pipeline.airflow_integration import finish_run, task_settings, task_timeout
 
 CHUNK = 500
 
@@ -41,10 +41,11 @@ CHUNK = 500
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
     },
 )
 def reprocess():
-    @task
+    @setup
     def start() -> int:
         from pipeline import cycle
 
@@ -70,11 +71,10 @@ def reprocess():
 
         return reprocess.reprocess_ids(task_settings(), chunk["stage"], chunk["ids"], wirewatch_run)
 
-    @task(trigger_rule="none_failed")
-    def finish(wirewatch_run: int, results) -> dict:
-        from pipeline import cycle
-
-        return cycle.finish_run(task_settings(), wirewatch_run, list(results or []))
+    @teardown(on_failure_fail_dagrun=True)
+    def finish(wirewatch_run: int, results, ti=None) -> dict:
+        """Runs whatever became of the chunks: the run row never stays `running`."""
+        return finish_run(ti, wirewatch_run, list(results or []), ("plan", "run_chunk"))
 
     wirewatch_run = start()
     done = run_chunk.partial(wirewatch_run=wirewatch_run).expand(chunk=plan())

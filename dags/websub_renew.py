@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from pipeline.airflow_integration import task_settings
+from pipeline.airflow_integration import task_settings, task_timeout
 
 
 @dag(
@@ -33,6 +33,7 @@ from pipeline.airflow_integration import task_settings
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
+        "execution_timeout": task_timeout(),
     },
 )
 def websub_renew():

@@ -6,6 +6,14 @@ sys.path). See that module for the warehouse Connection rules.
 
 from __future__ import annotations
 
-from pipeline.airflow_integration import NEW_ARTICLES_URI, WAREHOUSE_CONN_ID, announce_new_articles, task_settings
+from pipeline.airflow_integration import (
+    NEW_ARTICLES_URI,
+    WAREHOUSE_CONN_ID,
+    announce_new_articles,
+    finish_run,
+    task_settings,
+    task_timeout,
+)
 
-__all__ = ["NEW_ARTICLES_URI", "WAREHOUSE_CONN_ID", "announce_new_articles", "task_settings"]
+__all__ = ["NEW_ARTICLES_URI", "WAREHOUSE_CONN_ID", "announce_new_articles", "finish_run", "task_settings",
+           "task_timeout"]

@@ -123,6 +123,44 @@ def task_settings(conn_id: str = WAREHOUSE_CONN_ID):
     return Settings.from_env().with_(database_url=url)
 
 
+
+def task_timeout():
+    """Every task's `execution_timeout` (`WIREWATCH_TASK_TIMEOUT`, seconds): no task runs unbounded."""
+    from datetime import timedelta
+
+    from pipeline.config import Settings
+
+    return timedelta(seconds=Settings.from_env().task_timeout or 365 * 86400)
+
+
+def failed_upstream(ti, task_ids) -> list[str]:
+    """Those of `task_ids` (mapped or not) that failed in this DAG run: what a finishing teardown records."""
+    failed = []
+    for task_id in task_ids:
+        if ti.get_ti_count(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=[task_id],
+                           states=["failed", "upstream_failed"]):
+            failed.append(task_id)
+    return failed
+
+
+def finish_run(ti, wirewatch_run: int, results, work_tasks) -> dict:
+    """Record the run's end in its `pipeline_runs` row: `failed` when any work task failed, else `ok`.
+
+    Called by each DAG's finishing teardown, which runs whatever became of the work (its
+    setup, the run row's start, succeeded): no row is left `running`. A failed run also
+    fails the teardown (with `on_failure_fail_dagrun`), so the DAG run says so too.
+    """
+    from airflow.exceptions import AirflowFailException
+
+    from pipeline import cycle
+
+    failed = failed_upstream(ti, work_tasks)
+    summary = cycle.finish_run(task_settings(), wirewatch_run, [r for r in results if r],
+                               status="failed" if failed else "ok")
+    if failed:
+        raise AirflowFailException(f"run {wirewatch_run} recorded failed: task(s) {', '.join(failed)} failed")
+    return summary
+
 def announce_new_articles(summary, source: str) -> None:
     """Inside a DAG: emit the new-articles Asset after `summary`, only when the run loaded some.
 

@@ -49,8 +49,9 @@ from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expan
 from pipeline.archives.warc_index import FileIdentity, IndexBuilder, WarcDayIndex
 from pipeline.config import Settings
 from pipeline.stages import StepResult
-from pipeline.errors import ConfigError, DatabaseError, WirewatchError
+from pipeline.errors import ConfigError, DatabaseError
 from pipeline.fetch import Fetcher
+from pipeline.isolation import describe, isolated
 from pipeline.models import ArticleBundle, FeedEntry, Page
 from pipeline.store.database import translate_errors
 from pipeline.store.warc_index import load_warc_index, save_warc_index
@@ -194,24 +195,21 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
     try:
         if source.kind == "warc":
             walked = StepResult()
-            try:
+            with isolated("backfill window", f"{source.location} {first}..{last}",
+                          passthrough=(DatabaseError,)) as window:
                 _backfill_warc(settings, source, first, last, options, analyzer, run_id, progress, walked)
-            except DatabaseError:
-                raise
-            except WirewatchError as exc:
-                walked.error(source.location, f"backfill {first}..{last}", exc)
-            finally:
-                results.append(walked.to_dict())
+            if window.failed:
+                walked.errors.append({"url": source.location, "stage": f"backfill {first}..{last}",
+                                      "error": window.reason})
+            results.append(walked.to_dict())
         for day in url_days:
-            try:
+            with isolated("backfill day", f"{source.location} {day}", passthrough=(DatabaseError,)) as unit:
                 results.append(backfill_day(settings, source, day, options=options, analyzer=analyzer,
                                             fetcher=fetcher, run_id=run_id, progress=progress))
-            except DatabaseError:
-                raise
-            except WirewatchError as exc:
+            if unit.failed:  # that day alone: recorded, and the next day goes on
                 failed = StepResult()
                 failed.counts["days_failed"] += 1
-                failed.error(source.location, f"backfill {day}", exc)
+                failed.errors.append({"url": source.location, "stage": f"backfill {day}", "error": unit.reason})
                 results.append(failed.to_dict())
     except BaseException:
         total = StepResult.merged(results)
@@ -240,12 +238,12 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
     log.info("backfill %s %s: started", source.location, day)
     try:
         _backfill_urls(settings, source, day, options, analyzer, fetcher, run_id, progress, result)
-    except WirewatchError as exc:
+    except Exception as exc:  # recorded on the day's row (any error: a bug too), then raised to the caller
         if not isinstance(exc, DatabaseError):
             with store.connect(settings) as conn:
-                _finish_day(conn, source, day, "failed", str(exc))
+                _finish_day(conn, source, day, "failed", describe(exc))
                 conn.commit()
-        log.warning("backfill %s %s failed: %s", source.location, day, exc)
+        log.warning("backfill %s %s failed: %s", source.location, day, describe(exc))
         raise
     with store.connect(settings) as conn:
         _finish_day(conn, source, day, "done", None)
@@ -300,9 +298,9 @@ def _backfill_warc(settings: Settings, source: BackfillSource, first: date, last
                            analyzer or cycle.get_analyzer(settings), run_id, progress, result)
         try:
             walk.run()
-        except WirewatchError as exc:
+        except Exception as exc:  # any error, a bug too: the days begun are marked failed, then it is raised
             if not isinstance(exc, DatabaseError):
-                walk.fail_open_days(str(exc))
+                walk.fail_open_days(describe(exc))
             log.warning("backfill %s %s..%s failed: %s", source.location, first, last, exc)
             raise
         finally:
@@ -459,15 +457,32 @@ def _commit_pages(conn: psycopg.Connection, settings: Settings, source: Backfill
     pages = [item.page for item in batch]
     bundles = build_bundles(conn, pages, analyzer, raw_store, step, settings=settings,
                             languages=options.languages)
-    with translate_errors(f"loading a backfill batch of {source.location}"), conn.transaction():
-        stages.load_bundles(conn, [bundle for bundle, _page in bundles], [page for _b, page in bundles],
-                            raw_store, step, run_id=run_id)
-        conn.execute(_SAVE_CURSOR, {"cursor": Jsonb(cursor), "counts": Jsonb(dict(step.counts)),
-                                    "source": source.location, "day": day})
-    conn.commit()
+    with isolated("backfill batch", f"{len(bundles)} records of {source.location}") as whole:
+        with translate_errors(f"loading a backfill batch of {source.location}"), conn.transaction():
+            stages.load_bundles(conn, [bundle for bundle, _page in bundles], [page for _b, page in bundles],
+                                raw_store, step, run_id=run_id)
+            _save_cursor(conn, source, day, cursor, step)
+        conn.commit()
+    if whole.failed:  # the batch was refused: each record alone, so one bad record fails alone
+        conn.rollback()
+        for bundle, page in bundles:
+            with isolated("record", page.url) as unit, conn.transaction():
+                stages.load_bundles(conn, [bundle], [page], raw_store, step, run_id=run_id)
+            if unit.failed:
+                step.counts["pages_failed"] += 1
+                step.errors.append({"url": page.url, "stage": "load", "error": unit.reason})
+        with translate_errors(f"saving the backfill cursor of {source.location}"), conn.transaction():
+            _save_cursor(conn, source, day, cursor, step)
+        conn.commit()
     result.counts.update(step.counts)
     result.timings.update(step.timings)
     result.errors.extend(step.errors)
+
+
+def _save_cursor(conn: psycopg.Connection, source: BackfillSource, day: date, cursor: dict[str, Any],
+                 step: StepResult) -> None:
+    conn.execute(_SAVE_CURSOR, {"cursor": Jsonb(cursor), "counts": Jsonb(dict(step.counts)),
+                                "source": source.location, "day": day})
 
 
 def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw_store: RawPageStore,

@@ -27,6 +27,8 @@ airflow_app = typer.Typer(help="Wirewatch in an Airflow 3 deployment: the DAGs a
 app.add_typer(db_app, name="db")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(airflow_app, name="airflow")
+entries_app = typer.Typer(help="The queue of article URLs: what is pending, failed, dead.", no_args_is_help=True)
+app.add_typer(entries_app, name="entries")
 
 log = logging.getLogger("pipeline")
 
@@ -220,7 +222,7 @@ def run(
 
     settings = _settings()
     specs = read_feed_list(feeds)
-    with store.connect(settings) as conn:
+    with store.connect(settings, purpose="export") as conn:
         store.migrate(conn)
     summary = cycle.run_cycle(settings, specs, force=force)
     print(f"run {summary['run_id']}: {cycle.format_counts(summary['counts'])}")
@@ -235,7 +237,7 @@ def db_migrate(verbose: Verbose = 0) -> None:
     _setup_logging(verbose, default=logging.INFO)
     from pipeline import store
 
-    with store.connect(_settings()) as conn:
+    with store.connect(_settings(), purpose="export") as conn:
         applied = store.migrate(conn)
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
 
@@ -352,6 +354,47 @@ def feeds_remove(feeds: Annotated[list[str], typer.Argument(help="Feed ids or UR
             store.remove_feed(conn, feed_id)
         conn.commit()
     print(f"{len(ids)} feed(s) removed: " + ", ".join(map(str, ids)))
+
+
+@entries_app.command("list")
+def entries_list(
+    state: Annotated[str | None, typer.Option(help="Only entries in this state (pending, claimed, dead, failed, …).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, most recently changed first.")] = 50,
+) -> None:
+    """Queue entries with their state, attempts, next attempt and last error."""
+    from pipeline import store
+
+    with store.connect(_settings()) as conn:
+        rows = store.list_entries(conn, state, limit)
+    for e in rows:
+        print("\t".join([str(e.entry_id), e.state, str(e.attempts), _when(e.next_attempt_at), e.url,
+                         e.last_error or ""]))
+    if not rows:
+        print(f"no entries in state {state}" if state else "no entries")
+
+
+@entries_app.command("retry")
+def entries_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Entry ids (as `entries list` shows them).")] = None,
+    all_dead: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+) -> None:
+    """Requeue dead letters (entries given up after repeated failures), their attempts cleared.
+
+    Given ids, entries that failed for good (a 404, a blocked address) are requeued too.
+    """
+    from pipeline import store
+    from pipeline.errors import ConfigError
+
+    if bool(ids) == all_dead:
+        raise ConfigError("give entry ids or --all (not both)")
+    with store.connect(_settings()) as conn:
+        if all_dead:
+            requeued = store.requeue_entries(conn)
+        else:
+            requeued = store.requeue_entries(conn, ids, states=("dead", "failed"))
+        conn.commit()
+    print(f"{len(requeued)} entr{'y' if len(requeued) == 1 else 'ies'} requeued" +
+          (": " + ", ".join(map(str, sorted(requeued))) if requeued else ""))
 
 
 @feeds_app.command("discover")

@@ -48,6 +48,21 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_PUBLIC_BASE_URL": ("public_base_url", "str"),
     "WIREWATCH_REDIS_URL": ("redis_url", "str"),
     "WIREWATCH_CA_BUNDLE": ("ca_bundle", "str"),
+    "WIREWATCH_ENTRY_LEASE": ("entry_lease", "float"),
+    "WIREWATCH_MAX_ENTRY_ATTEMPTS": ("max_entry_attempts", "int"),
+    "WIREWATCH_RETRY_DELAY": ("retry_delay", "float"),
+    "WIREWATCH_DB_STATEMENT_TIMEOUT": ("db_statement_timeout", "float"),
+    "WIREWATCH_DB_LOCK_TIMEOUT": ("db_lock_timeout", "float"),
+    "WIREWATCH_DB_IDLE_TIMEOUT": ("db_idle_timeout", "float"),
+    "WIREWATCH_DB_EXPORT_STATEMENT_TIMEOUT": ("db_export_statement_timeout", "float"),
+    "WIREWATCH_TASK_TIMEOUT": ("task_timeout", "float"),
+}
+
+#: what a connection is for (`store.connect(purpose=...)`): its statement, lock and
+#: idle-in-transaction timeouts come from these Settings fields
+DB_PURPOSES: dict[str, tuple[str, str, str]] = {
+    "ingest": ("db_statement_timeout", "db_lock_timeout", "db_idle_timeout"),
+    "export": ("db_export_statement_timeout", "db_export_statement_timeout", "db_idle_timeout"),
 }
 
 
@@ -84,6 +99,18 @@ class Settings:
     public_base_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     ca_bundle: str | None = None  # PEM file of the CAs HTTPS fetches trust; unset: certifi's bundle
+    # the entries queue: a claim lasts this long; an entry failing this often is a dead
+    # letter; the n-th retry waits retry_delay * 2**(n-1) seconds (at most a day)
+    entry_lease: float = 900.0
+    max_entry_attempts: int = 5
+    retry_delay: float = 60.0
+    # PostgreSQL limits per connection purpose (seconds; 0 = none): ingestion work is
+    # short, exports, view refreshes and migrations may take long
+    db_statement_timeout: float = 120.0
+    db_lock_timeout: float = 15.0
+    db_idle_timeout: float = 300.0
+    db_export_statement_timeout: float = 3600.0
+    task_timeout: float = 3600.0  # every Airflow task's execution_timeout
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -110,9 +137,19 @@ class Settings:
 
     def validate(self) -> None:
         for name, value in (("WIREWATCH_BATCH_SIZE", self.batch_size),
-                            ("WIREWATCH_POLL_BATCH_SIZE", self.poll_batch_size)):
+                            ("WIREWATCH_POLL_BATCH_SIZE", self.poll_batch_size),
+                            ("WIREWATCH_MAX_ENTRY_ATTEMPTS", self.max_entry_attempts)):
             if value < 1:
                 raise ConfigError(f"{name}={value} must be at least 1")
+        for name, seconds in (("WIREWATCH_ENTRY_LEASE", self.entry_lease),
+                              ("WIREWATCH_RETRY_DELAY", self.retry_delay),
+                              ("WIREWATCH_DB_STATEMENT_TIMEOUT", self.db_statement_timeout),
+                              ("WIREWATCH_DB_LOCK_TIMEOUT", self.db_lock_timeout),
+                              ("WIREWATCH_DB_IDLE_TIMEOUT", self.db_idle_timeout),
+                              ("WIREWATCH_DB_EXPORT_STATEMENT_TIMEOUT", self.db_export_statement_timeout),
+                              ("WIREWATCH_TASK_TIMEOUT", self.task_timeout)):
+            if seconds < 0:
+                raise ConfigError(f"{name}={seconds} must not be negative (seconds; 0 means no limit)")
         if self.min_poll_interval > self.max_poll_interval:
             raise ConfigError(
                 "WIREWATCH_MIN_POLL_INTERVAL is above WIREWATCH_MAX_POLL_INTERVAL: "
@@ -135,6 +172,15 @@ class Settings:
     def embedded(self) -> bool:
         """True when no server is configured and the embedded PostgreSQL is used."""
         return not self.database_url
+
+    def db_timeouts(self, purpose: str) -> dict[str, int]:
+        """PostgreSQL's statement, lock and idle-in-transaction timeouts (ms) for a connection's purpose."""
+        try:
+            names = DB_PURPOSES[purpose]
+        except KeyError:
+            raise ConfigError(f"unknown connection purpose {purpose!r}; use one of {', '.join(DB_PURPOSES)}") from None
+        keys = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+        return {key: round(getattr(self, name) * 1000) for key, name in zip(keys, names, strict=True)}
 
     @property
     def language_models(self) -> dict[str, str]:

@@ -289,6 +289,13 @@ class ConnectionPool:
         for connection in idle:
             connection.close()
 
+    def cut_in_flight(self) -> None:
+        """Cut every lent connection now (their readers fail at once): the caller is giving up."""
+        with self._lock:
+            lent, self._deadlines = list(self._deadlines), {}
+        for connection in lent:
+            connection.cut()
+
     def _cut_overdue(self) -> None:
         while not self._closed.wait(WATCHDOG_INTERVAL_S):
             now = time.monotonic()

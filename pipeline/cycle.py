@@ -23,28 +23,28 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline import feed_items, schedule, stages, store
+from pipeline.claims import Claim
+from pipeline.isolation import describe, isolated
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
 from pipeline.errors import (
+    DatabaseTimeout,
     FetchError,
     HostBusy,
     HTTPStatusError,
-    MalformedFeed,
     RobotsDisallowed,
     WirewatchError,
 )
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
 from pipeline.models import FeedEntry, FeedSpec, Page, ParsedFeed
-from pipeline.politeness import Politeness
+from pipeline.politeness import process_politeness
 from pipeline.stages import StepResult
 from pipeline.urls import canonicalize_url, host_of, url_hash
 from pipeline.websub.discovery import discover_hub
 
 log = logging.getLogger(__name__)
 
-#: an entry whose page failed this many times is given up as `failed`
-MAX_ENTRY_ATTEMPTS = 3
 #: at most this many pending entries are taken into one cycle
 MAX_ENTRIES_PER_CYCLE = 5_000
 #: feeds of a batch fetched at once (threads; politeness still paces each host)
@@ -136,36 +136,55 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
 
 
 def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYCLE) -> list[list[int]]:
-    """Ids of the pending entries, oldest first, in batches of `settings.batch_size`."""
+    """Ids of the entries ready to be claimed, next due first, in batches of `settings.batch_size`.
+
+    Selecting takes nothing: `process_entry_batch` claims what it is given, so two
+    workers handed the same ids still never process one entry twice.
+    """
     with store.connect(settings) as conn:
-        entries = store.pending_entries(conn, limit)
+        entries = store.ready_entries(conn, limit)
     return chunk([e.entry_id for e in entries], settings.batch_size)
 
 
 def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: int | None = None,
                         *, fetcher: Fetcher | None = None, analyzer=None) -> dict[str, Any]:
-    """Fetch, extract, analyse and load one batch of entries; the load is one transaction."""
+    """Claim these entries, then fetch, extract, analyse and load them; the load is one transaction.
+
+    Only the entries this worker claims are worked on (another worker's, or ones not
+    ready, are left alone); each is settled by this worker alone, from its claim: done or
+    duplicate by the load, otherwise skipped, failed, retried later or dead, with a
+    one-line reason. Each entry runs inside its own `isolated` boundary, so whatever
+    one page raises fails that entry only.
+    """
     result = StepResult()
     analyzer = analyzer or get_analyzer(settings)
     raw_store = RawPageStore(settings)
+    worker = store.worker_id()
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
-        entries = store.get_entries(conn, entry_ids)
+        batch = Claim(conn, worker, settings, result)
+        entries = store.claim_entries(conn, worker, limit=max(len(entry_ids), 1), lease_s=settings.entry_lease,
+                                      ids=entry_ids)
         known = store.known_article_hashes(conn, [e.url_hash for e in entries])
+        conn.commit()
         todo = []
         for entry in entries:
-            if entry.url_hash in known:
-                store.mark_entry(conn, entry.entry_id, "duplicate")
+            if entry.attempts > settings.max_entry_attempts:  # claimed again after its workers kept dying
+                batch.give_up(entry, f"gave up after {entry.attempts - 1} attempts; the last never finished")
+            elif entry.url_hash in known:
+                batch.settle(entry, "duplicate")
                 result.counts["articles_duplicate"] += 1
             else:
                 todo.append(entry)
         fetched = [(entry, page) for entry in todo
-                   if (page := _fetch_page(conn, client, entry, run_id, result)) is not None]
-        conn.commit()
+                   if (page := _fetch_page(batch, client, entry, run_id)) is not None]
 
         def skip(index: int, state: str, reason: str, exc: BaseException | None) -> None:
             entry = fetched[index][0]
-            store.mark_entry(conn, entry.entry_id, state, error=str(exc) if exc else None,
-                             skip_reason=reason if state == "skipped" else None)
+            if state == "skipped":
+                batch.settle(entry, "skipped", error=describe(exc) if exc else None, skip_reason=reason)
+            else:
+                batch.fail(entry, exc or RuntimeError(reason), retryable=not isinstance(exc, WirewatchError),
+                           count=False)  # extract_pages counted it
 
         extracted = stages.extract_pages([page for _entry, page in fetched], result, settings=settings,
                                          on_skip=skip)
@@ -178,16 +197,45 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         loadable = []
         for (entry, page, article), analysis in zip(items, analyses, strict=True):
             if analysis is None:
-                store.mark_entry(conn, entry.entry_id, "failed", error="analysis failed; see the run's errors")
-            else:
-                loadable.append((page, stages.make_bundle(page, article, analysis, analyzer.version,
-                                                          raw_store, entry_id=entry.entry_id)))
-        conn.commit()
+                batch.fail(entry, RuntimeError("analysis failed; see the run's errors"), retryable=True, count=False)
+                continue
+            with isolated("entry", entry.url) as unit:
+                loadable.append((entry, page, stages.make_bundle(page, article, analysis, analyzer.version,
+                                                                 raw_store, entry_id=entry.entry_id)))
+            if unit.failed:
+                batch.fail(entry, unit.error, retryable=unit.unexpected, stage="bundle")
+        _load(conn, batch, loadable, raw_store, result, run_id)
+        batch.release_rest()
+    summary = result.to_dict()
+    summary["claimed"] = len(entries)  # not a count of the run: how much of the batch was still there to take
+    return summary
+
+
+def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: StepResult,
+          run_id: int | None) -> None:
+    """Load the batch in one transaction; if it is refused, each article alone, so one bad one fails alone."""
+    if not loadable:
+        return
+    with isolated("batch", f"{len(loadable)} articles") as whole:
         with conn.transaction():
-            stages.load_bundles(conn, [bundle for _page, bundle in loadable], [page for page, _b in loadable],
+            stages.load_bundles(conn, [b for _e, _p, b in loadable], [p for _e, p, _b in loadable],
                                 raw_store, result, run_id=run_id)
         conn.commit()
-    return result.to_dict()
+    if not whole.failed:
+        batch.loaded(entry for entry, _page, _bundle in loadable)
+        return
+    conn.rollback()
+    for entry, page, bundle in loadable:
+        with isolated("entry", entry.url) as unit:
+            with conn.transaction():
+                stages.load_bundles(conn, [bundle], [page], raw_store, result, run_id=run_id)
+            conn.commit()
+        if unit.failed:
+            conn.rollback()
+            batch.fail(entry, unit.error, retryable=unit.unexpected or isinstance(unit.error, DatabaseTimeout),
+                       stage="load")
+        else:
+            batch.loaded([entry])
 
 
 def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]],
@@ -241,11 +289,18 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     try:
-        while time.monotonic() - started < budget_s:
-            batches = select_entry_batches(settings)
-            if not batches:
-                break
-            results.extend(process_entry_batch(settings, batch, run_id, analyzer=analyzer) for batch in batches)
+        with polite_fetcher(settings) as fetcher:
+            while time.monotonic() - started < budget_s:
+                batches = select_entry_batches(settings)
+                if not batches:
+                    break
+                claimed = 0
+                for batch in batches:
+                    step = process_entry_batch(settings, batch, run_id, fetcher=fetcher, analyzer=analyzer)
+                    claimed += step["claimed"]
+                    results.append(step)
+                if not claimed:  # every ready entry went to other workers meanwhile
+                    break
     except BaseException:
         _record_failure(settings, run_id, results)
         raise
@@ -263,8 +318,12 @@ def format_counts(counts: dict[str, int]) -> str:
 
 
 def polite_fetcher(settings: Settings) -> Fetcher:
-    """The cycle's fetcher: per-host pacing, Retry-After holds and robots.txt for pages."""
-    return Fetcher(settings, politeness=Politeness(settings))
+    """The cycle's fetcher: per-host pacing, Retry-After holds and robots.txt for pages.
+
+    Its `Politeness` is the process's (`process_politeness`): a host's Retry-After and
+    robots.txt are remembered from one batch, cycle or drain to the next.
+    """
+    return Fetcher(settings, politeness=process_politeness(settings))
 
 
 class _fetcher:
@@ -293,6 +352,7 @@ class _ChangedFeed:
     skipped: int  # items seen at the last poll, not parsed again
     body_hash: str
     polled_at: datetime
+    hub: Any = None  # the WebSub hub the feed names, if any
 
 
 @dataclass(slots=True)
@@ -321,65 +381,99 @@ class _Ledger:
 
 def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int | None,
                result: StepResult, ledger: _Ledger) -> None:
-    """Note one fetched feed in `ledger`: unchanged (no parse), changed (parsed), deferred or failed."""
+    """Note one fetched feed in `ledger`: unchanged (no parse), changed (parsed), deferred or failed.
+
+    The feed is one unit of work (`isolated`): whatever its body makes the parser or
+    anything else raise, it fails alone, its reason recorded in its row (`feeds list`).
+    """
     now = datetime.now(timezone.utc)
     result.counts["feeds_polled"] += 1
     started = time.perf_counter()
-    fetch_ms = fetched.elapsed_ms
-    status: int | None = None
-    error: str | None = None
-    size: int | None = None
-    try:
-        if isinstance(fetched, HostBusy):
-            _defer_feed(ledger, feed, fetched, now, result)
-            error = str(fetched)
-            return
+    page = fetched if isinstance(fetched, Page) else None
+    if isinstance(fetched, HostBusy):
+        _defer_feed(ledger, feed, fetched, now, result)
+        _log_poll(ledger, feed, run_id, result, started, fetched.elapsed_ms, None, str(fetched), None)
+        return
+    with isolated("feed", feed.url) as unit:
         if isinstance(fetched, FetchError):
             raise fetched
-        page = fetched
-        size = len(page.content)
-        status = page.status
-        body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
-        if page.not_modified or body_hash == feed.body_hash:
-            result.counts["feeds_unchanged"] += 1
-            plan = schedule.plan_success(now, feed.poll_interval_s, new_items=0,
-                                         floor_s=settings.min_poll_interval,
-                                         ceiling_s=settings.max_poll_interval,
-                                         hint_s=schedule.hint_seconds(cache_control=page.headers.get("cache-control")))
-            ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=page.etag or feed.etag,
-                                               last_modified=page.last_modified or feed.last_modified,
-                                               body_hash=body_hash, error=None, new_items=0,
-                                               next_poll_at=plan.next_poll_at, poll_interval_s=plan.interval_s,
-                                               polled_at=now))
-            return
-        parsed, skipped = _parse_unseen(page, ledger, feed.feed_id)
-        pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in parsed.entries if entry.link]
-        # the body is parsed: the batch keeps only the page's headers until its end
-        ledger.changed.append(_ChangedFeed(feed, replace(page, content=b"", text=None), parsed, pairs, skipped,
-                                           body_hash, now))
-    except (FetchError, MalformedFeed) as exc:
-        error = str(exc)
-        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-        status = exc.status if isinstance(exc, HTTPStatusError) else None
-        errors = feed.consecutive_errors + 1
-        plan = schedule.plan_failure(now, feed.poll_interval_s, errors,
+        _note_feed_body(settings, feed, fetched, now, result, ledger)
+    if unit.failed:
+        _note_feed_failure(settings, feed, unit.error, unit.reason, now, result, ledger)
+    status = page.status if page is not None else getattr(unit.error, "status", None)
+    _log_poll(ledger, feed, run_id, result, started, fetched.elapsed_ms, status, unit.reason,
+              len(page.content) if page is not None else None)
+
+
+def _note_feed_body(settings: Settings, feed, page: Page, now: datetime, result: StepResult,
+                    ledger: _Ledger) -> None:
+    """A feed answered: unchanged (its poll noted) or changed (parsed, its entries to queue)."""
+    body_hash = hashlib.sha256(page.content).hexdigest() if not page.not_modified else feed.body_hash
+    if page.not_modified or body_hash == feed.body_hash:
+        result.counts["feeds_unchanged"] += 1
+        plan = schedule.plan_success(now, feed.poll_interval_s, new_items=0,
                                      floor_s=settings.min_poll_interval,
-                                     ceiling_s=settings.max_poll_interval, retry_after_s=retry_after)
-        ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=feed.etag,
-                                           last_modified=feed.last_modified, body_hash=feed.body_hash,
-                                           error=str(exc), new_items=0, next_poll_at=plan.next_poll_at,
-                                           poll_interval_s=plan.interval_s, polled_at=now))
-        if errors >= settings.max_consecutive_errors:
-            ledger.disables.append((feed.feed_id, f"{errors} consecutive errors, last: {exc}"))
-            log.warning("feed %s disabled after %d consecutive errors", feed.url, errors)
-        result.counts["feeds_failed"] += 1
-        result.error(feed.url, "feed", exc)
-        log.warning("feed %s skipped: %s", feed.url, exc)
-    finally:
-        elapsed_ms = (fetch_ms or 0) + int((time.perf_counter() - started) * 1000)
-        result.timings["poll_s"] += elapsed_ms / 1000
-        ledger.fetches.append(store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id, feed_id=feed.feed_id,
-                                                status=status, error=error, bytes=size, elapsed_ms=elapsed_ms))
+                                     ceiling_s=settings.max_poll_interval,
+                                     hint_s=schedule.hint_seconds(cache_control=page.headers.get("cache-control")))
+        ledger.polls.append(store.FeedPoll(feed.feed_id, status=page.status, etag=page.etag or feed.etag,
+                                           last_modified=page.last_modified or feed.last_modified,
+                                           body_hash=body_hash, error=None, new_items=0,
+                                           next_poll_at=plan.next_poll_at, poll_interval_s=plan.interval_s,
+                                           polled_at=now))
+        return
+    digests_before = len(ledger.digests)
+    try:
+        parsed, skipped = _parse_unseen(page, ledger, feed.feed_id)
+        pairs = _entry_pairs(feed, parsed, result)
+        hub = discover_hub(page.final_url, page.headers, parsed)  # Link headers first, then the document
+    except BaseException:
+        del ledger.digests[digests_before:]  # a feed that failed keeps its old item digests
+        raise
+    # the body is parsed: the batch keeps only the page's headers until its end
+    ledger.changed.append(_ChangedFeed(feed, replace(page, content=b"", text=None), parsed, pairs, skipped,
+                                       body_hash, now, hub))
+
+
+def _entry_pairs(feed, parsed: ParsedFeed, result: StepResult) -> list[tuple[FeedEntry, str]]:
+    """(entry, hash of its canonical URL) of each item with a link; an item whose link breaks that is left out."""
+    pairs = []
+    for entry in parsed.entries:
+        if not entry.link:
+            continue
+        with isolated("item", entry.link) as unit:
+            pairs.append((entry, url_hash(canonicalize_url(entry.link))))
+        if unit.failed:
+            result.counts["feed_items_invalid"] += 1
+            result.error(entry.link, "item", RuntimeError(unit.reason))
+    return pairs
+
+
+def _note_feed_failure(settings: Settings, feed, exc: BaseException, reason: str, now: datetime,
+                       result: StepResult, ledger: _Ledger) -> None:
+    """A failed poll: the reason in the feed's row, the next poll backed off, disabled after too many."""
+    retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+    status = exc.status if isinstance(exc, HTTPStatusError) else None
+    errors = feed.consecutive_errors + 1
+    plan = schedule.plan_failure(now, feed.poll_interval_s, errors,
+                                 floor_s=settings.min_poll_interval,
+                                 ceiling_s=settings.max_poll_interval, retry_after_s=retry_after)
+    ledger.polls.append(store.FeedPoll(feed.feed_id, status=status, etag=feed.etag,
+                                       last_modified=feed.last_modified, body_hash=feed.body_hash,
+                                       error=reason, new_items=0, next_poll_at=plan.next_poll_at,
+                                       poll_interval_s=plan.interval_s, polled_at=now))
+    if errors >= settings.max_consecutive_errors:
+        ledger.disables.append((feed.feed_id, f"{errors} consecutive errors, last: {reason}"))
+        log.warning("feed %s disabled after %d consecutive errors", feed.url, errors)
+    result.counts["feeds_failed"] += 1
+    result.error(feed.url, "feed", RuntimeError(reason))
+
+
+def _log_poll(ledger: _Ledger, feed, run_id: int | None, result: StepResult, started: float,
+              fetch_ms: int | None, status: int | None, error: str | None, size: int | None) -> None:
+    elapsed_ms = (fetch_ms or 0) + int((time.perf_counter() - started) * 1000)
+    result.timings["poll_s"] += elapsed_ms / 1000
+    ledger.fetches.append(store.FetchLogRow(url=feed.url, kind="feed", run_id=run_id, feed_id=feed.feed_id,
+                                            status=status, error=error, bytes=size, elapsed_ms=elapsed_ms))
 
 
 def _queue_new_entries(settings: Settings, conn, ledger: _Ledger, result: StepResult) -> None:
@@ -400,7 +494,7 @@ def _queue_new_entries(settings: Settings, conn, ledger: _Ledger, result: StepRe
         plan = schedule.plan_success(c.polled_at, c.feed.poll_interval_s, new_items=new_items,
                                      floor_s=settings.min_poll_interval,
                                      ceiling_s=settings.max_poll_interval, hint_s=hint)
-        hub = discover_hub(page.final_url, page.headers, parsed)  # Link headers first, then the document
+        hub = c.hub
         ledger.polls.append(store.FeedPoll(c.feed.feed_id, status=page.status, etag=page.etag,
                                            last_modified=page.last_modified, body_hash=c.body_hash, error=None,
                                            new_items=new_items, next_poll_at=plan.next_poll_at,
@@ -433,38 +527,32 @@ def _defer_feed(ledger: _Ledger, feed, exc: HostBusy, now: datetime, result: Ste
     log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
 
 
-def _fetch_page(conn, fetcher: Fetcher, entry, run_id: int | None, result: StepResult) -> Page | None:
-    """The entry's page, or None with the entry's state and the run's counts saying why."""
+def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Page | None:
+    """The entry's page, or None with the entry settled and the run's counts saying why."""
+    result = batch.result
+    batch.track(entry)
     started = time.perf_counter()
     page: Page | None = None
-    error: FetchError | None = None
-    try:
+    with isolated("page", entry.url) as unit:
         page = fetcher.fetch(entry.url, kind="page")
-    except HostBusy as exc:  # left pending, not an attempt: the host asked us to come back later
-        error = exc
+    error = unit.error
+    if isinstance(error, HostBusy):  # left pending, not an attempt: the host asked us to come back later
         result.counts["pages_deferred"] += 1
-        log.warning("page %s deferred: %s", entry.url, exc)
-    except RobotsDisallowed as exc:
-        error = exc
-        store.mark_entry(conn, entry.entry_id, "skipped", skip_reason="robots", error=str(exc))
+        batch.defer(entry, error.retry_after, unit.reason)
+    elif isinstance(error, RobotsDisallowed):
         result.counts["pages_skipped"] += 1
         result.counts["skipped_robots"] += 1
-        log.warning("page %s skipped: %s", entry.url, exc)
-    except FetchError as exc:
-        error = exc
-        attempts = entry.attempts + 1
-        state = "failed" if attempts >= MAX_ENTRY_ATTEMPTS or not _retryable(exc) else "pending"
-        store.mark_entry(conn, entry.entry_id, state, error=str(exc))
-        result.counts["pages_failed"] += 1
-        result.error(entry.url, "fetch", exc)
-        log.warning("page %s skipped: %s", entry.url, exc)
+        batch.settle(entry, "skipped", skip_reason="robots", error=unit.reason)
+    elif error is not None:
+        batch.fail(entry, error, retryable=not isinstance(error, FetchError) or _retryable(error), stage="fetch")
     elapsed = time.perf_counter() - started
     result.timings["fetch_s"] += elapsed
-    store.log_fetches(conn, [store.FetchLogRow(
+    store.log_fetches(batch.conn, [store.FetchLogRow(
         url=entry.url, kind="page", run_id=run_id, feed_id=entry.feed_id,
         status=page.status if page else getattr(error, "status", None),
-        error=str(error) if error else None, bytes=len(page.content) if page else None,
+        error=unit.reason, bytes=len(page.content) if page else None,
         elapsed_ms=int(elapsed * 1000))])
+    batch.conn.commit()
     return page
 
 

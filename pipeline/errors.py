@@ -5,6 +5,7 @@
     ├── InputError               a file given on the command line cannot be read
     ├── DatabaseError
     │   ├── DatabaseUnavailable  retry later: the server is down or unreachable
+    │   ├── DatabaseTimeout      retry later: a statement or lock wait was cut by its timeout
     │   ├── MigrationError       an applied migration changed, or one failed
     │   └── LoadError            a batch violated a constraint: nothing of it was stored
     ├── FetchError               carries `url`
@@ -56,6 +57,10 @@ class DatabaseError(WirewatchError):
 
 class DatabaseUnavailable(DatabaseError):
     """The warehouse cannot be reached; retrying later may work."""
+
+
+class DatabaseTimeout(DatabaseError):
+    """A statement ran, or waited for a lock, longer than its connection allows; retry later."""
 
 
 class MigrationError(DatabaseError):

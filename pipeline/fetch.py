@@ -125,11 +125,15 @@ class Fetcher:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        self.close(abandon=exc_type is not None)
 
-    def close(self) -> None:
+    def close(self, *, abandon: bool = False) -> None:
+        """Close the threads and connections; `abandon` (an error, a task timeout) cuts fetches in
+        flight and drops queued ones rather than waiting up to their deadline for them."""
+        if abandon:
+            self._connections.cut_in_flight()
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=abandon)
         self._connections.close()
 
     def fetch_many(self, requests: Sequence[FetchRequest], *, workers: int = DEFAULT_WORKERS
@@ -155,6 +159,11 @@ class Fetcher:
         except FetchError as exc:
             exc.elapsed_ms = round((time.monotonic() - started) * 1000)
             return exc
+        except Exception as exc:  # noqa: BLE001 - a bug met on one URL fails that URL, not the batch
+            logger.error("fetching %s failed on a bug", request.url, exc_info=True)
+            failed = FetchError(f"{request.url}: {type(exc).__name__}: {one_line(exc)}", url=request.url)
+            failed.elapsed_ms = round((time.monotonic() - started) * 1000)
+            return failed
 
     def _threads(self, workers: int) -> ThreadPoolExecutor:
         with self._pool_lock:

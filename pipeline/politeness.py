@@ -20,7 +20,9 @@ polls and article pages alike, from any number of threads:
   the pages (`HostBusy`) rather than failing them, unless an earlier copy was read:
   that copy is kept meanwhile (§2.4 allows it while the file is unreachable).
 
-The limits hold inside one process. Across Airflow workers the `wirewatch_fetch`
+The limits hold inside one process, whose fetchers share one `Politeness` per Settings
+(`process_politeness`): a Retry-After or a robots.txt learnt in one batch still holds in
+the next batch, cycle or drain of the same process. Across Airflow workers the `wirewatch_fetch`
 pool bounds how many fetching tasks run at once; tasks of one run share no state.
 """
 
@@ -42,7 +44,8 @@ from pipeline.errors import BlockedAddress, FetchError, HostBusy, RobotsDisallow
 from pipeline.models import Page
 from pipeline.urls import host_of
 
-__all__ = ["Politeness", "RobotsRules", "RobotsTxt", "parse_robots", "robots_url"]
+__all__ = ["Politeness", "RobotsRules", "RobotsTxt", "forget_politeness", "parse_robots", "process_politeness",
+           "robots_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -261,3 +264,22 @@ def _host_key(url: str) -> str:
     except ValueError:  # fetch refuses such URLs first; never let a key raise
         port = None
     return f"{host_of(url)}:{port or ''}"
+
+
+_PROCESS: dict[Settings, Politeness] = {}
+_PROCESS_LOCK = threading.Lock()
+
+
+def process_politeness(settings: Settings) -> Politeness:
+    """This process's one `Politeness` for `settings`, kept for the process's life (thread-safe)."""
+    with _PROCESS_LOCK:
+        polite = _PROCESS.get(settings)
+        if polite is None:
+            polite = _PROCESS[settings] = Politeness(settings)
+        return polite
+
+
+def forget_politeness() -> None:
+    """Drop what this process learnt about hosts (tests reusing one loopback host between cases)."""
+    with _PROCESS_LOCK:
+        _PROCESS.clear()

@@ -37,8 +37,9 @@ from pipeline.archives.raw_pages import RawPageStore
 from pipeline.stages import analyze_gated
 from pipeline.config import Settings
 from pipeline.stages import StepResult
-from pipeline.errors import ConfigError, NotAnArticle, WirewatchError
+from pipeline.errors import ConfigError, NotAnArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.isolation import isolated
 from pipeline.models import Article
 from pipeline.store.database import translate_errors
 
@@ -195,16 +196,20 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
             result.counts["skipped_no_raw_page"] += 1
             log.info("article %s: no raw page kept; cannot extract it again", stored.article_id)
             continue
-        try:
-            article = extract_article(raw, stored.url)
-        except NotAnArticle as exc:
-            result.counts[f"skipped_{exc.reason}"] += 1
+        skipped: NotAnArticle | None = None
+        with isolated("article", f"{stored.article_id} ({stored.url})") as unit:  # one article fails alone
+            try:
+                article = extract_article(raw, stored.url)
+            except NotAnArticle as exc:
+                skipped = exc
+        if skipped is not None:
+            result.counts[f"skipped_{skipped.reason}"] += 1
             log.warning("article %s (%s) is no longer extracted as an article: %s; kept as it was",
-                        stored.article_id, stored.url, exc)
+                        stored.article_id, stored.url, skipped)
             continue
-        except WirewatchError as exc:
+        if unit.failed:
             result.counts["pages_failed"] += 1
-            result.error(stored.url, "extract", exc)
+            result.errors.append({"url": stored.url, "stage": "extract", "error": unit.reason})
             continue
         if article.text == stored.text:
             conn.execute(_MARK_EXTRACTED, (EXTRACTOR_VERSION, stored.article_id))

@@ -21,8 +21,9 @@ import psycopg
 from pipeline import dedup, store
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
-from pipeline.errors import NotAnArticle, WirewatchError
+from pipeline.errors import NotAnArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
+from pipeline.isolation import isolated
 from pipeline.models import Analysis, Article, ArticleBundle, Page
 from pipeline.urls import canonicalize_url, url_hash
 
@@ -67,22 +68,25 @@ def extract_pages(pages: Sequence[Page], result: StepResult, *, settings: Settin
     extracted: list[tuple[int, Article]] = []
     started = time.perf_counter()
     for index, page in enumerate(pages):
-        try:
-            article = extract_article(page.text if page.text is not None else page.content,
-                                      page.final_url, settings=settings)
-        except NotAnArticle as exc:
+        skipped: NotAnArticle | None = None
+        with isolated("page", page.url) as unit:  # whatever one page raises fails that page only
+            try:
+                article = extract_article(page.text if page.text is not None else page.content,
+                                          page.final_url, settings=settings)
+            except NotAnArticle as exc:
+                skipped = exc
+        if skipped is not None:
             result.counts["pages_skipped"] += 1
-            result.counts[f"skipped_{exc.reason}"] += 1
-            log.warning("page %s skipped: %s", page.url, exc)
+            result.counts[f"skipped_{skipped.reason}"] += 1
+            log.warning("page %s skipped: %s", page.url, skipped)
             if on_skip:
-                on_skip(index, "skipped", exc.reason, exc)
+                on_skip(index, "skipped", skipped.reason, skipped)
             continue
-        except WirewatchError as exc:
+        if unit.failed:
             result.counts["pages_failed"] += 1
-            result.error(page.url, "extract", exc)
-            log.warning("page %s failed: %s", page.url, exc)
+            result.errors.append({"url": page.url, "stage": "extract", "error": unit.reason or ""})
             if on_skip:
-                on_skip(index, "failed", "extract", exc)
+                on_skip(index, "failed", "extract", unit.error)
             continue
         if languages and article.language and article.language not in languages:
             result.counts["pages_skipped"] += 1

@@ -35,6 +35,16 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_politeness() -> Iterator[None]:
+    """No test inherits another's Retry-After holds or robots.txt (the process keeps them)."""
+    from pipeline.politeness import forget_politeness
+
+    forget_politeness()
+    yield
+    forget_politeness()
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a PostgreSQL server the tests may create databases on."""

@@ -59,4 +59,11 @@ grant connect, temporary on database :"superset_db" to :"superset_user";
 
 \connect :"warehouse_db"
 revoke create on schema public from public;
+-- the dashboards' reader must not take the advisory locks loads use (see sql/060, which
+-- does this itself when a superuser migrates): only the warehouse owner may call them
+select format('revoke execute on function %s from public', p.oid::regprocedure),
+       format('grant execute on function %s to %I', p.oid::regprocedure, :'warehouse_user')
+from pg_catalog.pg_proc p
+where p.pronamespace = 'pg_catalog'::regnamespace and p.proname like 'pg\_%advisory\_%'
+\gexec
 EOSQL

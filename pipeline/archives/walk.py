@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
+from pipeline.errors import one_line
+from pipeline.isolation import describe
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -19,10 +22,11 @@ def walk_links(root: str, read: Callable[[str], tuple[Iterable[Item], Iterable[s
                skipped: list[tuple[str, str]] | None = None) -> Iterator[Item]:
     """The items of `root` and of the documents it links to, breadth first, each read once.
 
-    `read(url)` gives a document's items and the URLs to go on to. A document whose
-    read raises one of `failures` is logged (as a `what`), appended to `skipped` as
-    (url, reason) and not followed; the root failing raises. At most `limit` documents
-    are read.
+    `read(url)` gives a document's items and the URLs to go on to. Each document is a
+    unit of work that fails alone: one whose read raises is appended to `skipped` as
+    (url, one-line reason) and not followed, logged as a warning when it raised one of
+    `failures` (expected: unreachable, not a sitemap) and with its traceback otherwise (a
+    bug met on that document). The root failing raises. At most `limit` documents are read.
     """
     queue: deque[str] = deque([root])
     seen: set[str] = set()
@@ -33,12 +37,17 @@ def walk_links(root: str, read: Callable[[str], tuple[Iterable[Item], Iterable[s
         seen.add(current)
         try:
             items, onward = read(current)
-        except failures as exc:
+        except Exception as exc:  # noqa: BLE001 - one document fails alone; see the docstring
             if current == root:
                 raise
-            log.warning("%s %s skipped: %s", what, current, exc)
+            if isinstance(exc, failures):
+                reason = one_line(exc) or type(exc).__name__
+                log.warning("%s %s skipped: %s", what, current, reason)
+            else:
+                reason = describe(exc)
+                log.error("%s %s skipped on a bug: %s", what, current, reason, exc_info=True)
             if skipped is not None:
-                skipped.append((current, str(exc)))
+                skipped.append((current, reason))
             continue
         queue.extend(url for url in onward if url not in seen)
         yield from items

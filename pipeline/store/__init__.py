@@ -3,7 +3,8 @@
     database    where the warehouse is (a configured server or the embedded one), connect
     migrations  apply `sql/NNN_*.sql` once each, in order, checksummed
     loader      articles with entities and events, a batch per transaction; raw pages
-    feeds       feeds and their polling state, the queue of article URLs
+    feeds       feeds and their polling state; queueing article URLs
+    queue       the entries queue: claims with a lease, retries, dead letters
     runs        pipeline runs and the fetch log
     statements  every SQL statement the above run
 
@@ -28,11 +29,8 @@ from pipeline.store.feeds import (
     feed_rates,
     find_feed,
     item_digests,
-    get_entries,
     known_article_hashes,
     list_feeds,
-    mark_entry,
-    pending_entries,
     record_feed_poll,
     record_feed_polls,
     remove_feed,
@@ -48,6 +46,16 @@ from pipeline.store.loader import (
     record_fingerprint,
     replace_analysis,
     store_raw_page,
+)
+from pipeline.store.queue import (
+    backoff,
+    claim_entries,
+    get_entries,
+    list_entries,
+    ready_entries,
+    requeue_entries,
+    settle_entry,
+    worker_id,
 )
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
@@ -85,11 +93,16 @@ __all__ = [
     "load_articles",
     "load_raw_page",
     "log_fetches",
-    "mark_entry",
     "mark_not_analysed",
     "migrate",
     "pending_migrations",
-    "pending_entries",
+    "ready_entries",
+    "requeue_entries",
+    "settle_entry",
+    "list_entries",
+    "claim_entries",
+    "backoff",
+    "worker_id",
     "record_feed_poll",
     "record_feed_polls",
     "remove_feed",

@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, DatabaseError, DatabaseUnavailable, LoadError
+from pipeline.errors import ConfigError, DatabaseError, DatabaseTimeout, DatabaseUnavailable, LoadError
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +52,26 @@ def database_url(settings: Settings) -> str:
     return start_embedded(Path(settings.home) / PGDATA_DIR)
 
 
-def connect(target: Settings | str, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = "ingest") -> psycopg.Connection:
     """An open connection (a context manager) to the warehouse, in UTC, autocommit off.
 
-    `target` is a `Settings` (embedded server started if needed) or a connection URL.
+    `target` is a `Settings` (embedded server started if needed) or a connection URL
+    (then the default Settings' limits apply). `purpose` sets the server-side limits no
+    pipeline connection goes without (`Settings.db_timeouts`): a statement running too
+    long, a lock waited for too long and a transaction left idle too long are cut by
+    PostgreSQL, so a stuck statement or a peer holding a lock cannot hang a task.
+    `ingest` (the default) is short; `export` (view refreshes, reports, migrations) is long.
     """
+    settings = target if isinstance(target, Settings) else Settings()
     url = database_url(target) if isinstance(target, Settings) else target
+    limits = " ".join(f"-c {name}={ms}" for name, ms in settings.db_timeouts(purpose).items())
     try:
         return psycopg.connect(
             url,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name=APPLICATION_NAME,
-            options="-c timezone=UTC",
+            options=f"-c timezone=UTC {limits}",
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
@@ -94,7 +101,8 @@ def describe_server(url: str) -> str:
 
 @contextlib.contextmanager
 def translate_errors(what: str, *, keep_integrity: bool = False) -> Iterator[None]:
-    """Turn a lost connection into `DatabaseUnavailable` and other driver errors into ours.
+    """Turn a lost connection into `DatabaseUnavailable`, a statement or lock wait cut by its
+    timeout into `DatabaseTimeout`, and other driver errors into ours.
 
     A constraint violation or bad value becomes `LoadError`, unless `keep_integrity`:
     then it is re-raised for the loader, which names the article that caused it.
@@ -105,6 +113,9 @@ def translate_errors(what: str, *, keep_integrity: bool = False) -> Iterator[Non
         if keep_integrity:
             raise
         raise LoadError(f"rejected while {what}: {_first_line(exc)}; nothing of it was stored") from None
+    except (pg_errors.QueryCanceled, pg_errors.LockNotAvailable) as exc:
+        raise DatabaseTimeout(f"cut by the database while {what}: {_first_line(exc)}; retry later, or raise "
+                              "WIREWATCH_DB_STATEMENT_TIMEOUT / WIREWATCH_DB_LOCK_TIMEOUT") from None
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(
             f"lost the connection to PostgreSQL while {what}: {_first_line(exc)}; "

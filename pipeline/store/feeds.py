@@ -1,4 +1,6 @@
-"""The feeds we poll and the queue of article URLs they feed: what a cycle reads and records.
+"""The feeds we poll and the article URLs they queue: what a cycle reads and records.
+
+The queue itself (claims, leases, retries) is `pipeline.store.queue`.
 
 Each function runs in `conn.transaction()`: on an idle connection it commits its own
 work, inside a caller's transaction it is a savepoint and commits with the caller.
@@ -21,7 +23,6 @@ from pipeline.store.rows import EntryRow, FeedPoll, FeedState
 
 log = logging.getLogger(__name__)
 
-ENTRY_STATES = frozenset({"pending", "done", "skipped", "failed", "duplicate"})
 DEFAULT_POLL_INTERVAL_S = 900
 
 
@@ -166,31 +167,6 @@ def add_feed_entries(conn: psycopg.Connection, feeds: Sequence[tuple[int | None,
         counts.append(sum(inserted[start:start + len(entries)]))
         start += len(entries)
     return counts
-
-
-def pending_entries(conn: psycopg.Connection, limit: int) -> list[EntryRow]:
-    """Entries waiting to be fetched, oldest first."""
-    with translate_errors("selecting pending entries"), conn.cursor(row_factory=class_row(EntryRow)) as cur:
-        return cur.execute(q.SELECT_PENDING_ENTRIES, (limit,)).fetchall()
-
-
-def get_entries(conn: psycopg.Connection, ids: Sequence[int]) -> list[EntryRow]:
-    """The entries with these ids, by id (missing ids are left out)."""
-    with translate_errors("reading entries"), conn.cursor(row_factory=class_row(EntryRow)) as cur:
-        return cur.execute(q.SELECT_ENTRIES_BY_ID, (list(ids),)).fetchall()
-
-
-def mark_entry(conn: psycopg.Connection, entry_id: int, state: str, *, error: str | None = None,
-               skip_reason: str | None = None, article_id: int | None = None) -> None:
-    """Record the end of one attempt at an entry: its new state, and why when it did not succeed."""
-    if state not in ENTRY_STATES:
-        raise DatabaseError(f"entry {entry_id}: unknown state {state!r}; use one of {', '.join(sorted(ENTRY_STATES))}")
-    if state == "skipped" and skip_reason is None:
-        raise DatabaseError(f"entry {entry_id}: marking it skipped needs a skip_reason")
-    params = {"entry_id": entry_id, "state": state, "error": error, "skip_reason": skip_reason,
-              "article_id": article_id}
-    with translate_errors(f"marking entry {entry_id}"), conn.transaction():
-        _one(conn.execute(q.MARK_ENTRY, params).fetchone(), "marking", f"entry {entry_id}")
 
 
 def known_article_hashes(conn: psycopg.Connection, url_hashes: Iterable[str]) -> set[str]:

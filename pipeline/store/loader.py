@@ -9,8 +9,10 @@ Duplicates are recognised, not stored twice: an article whose canonical URL (or
 fetched URL) is already known is the same article again; one whose text hashes the
 same as a stored article's is a syndicated copy. Either way only its URLs are added to
 `article_urls`, pointing at the stored article, and its queue entry is marked
-`duplicate`. Loads take a transaction-scoped advisory lock, so concurrent loaders
-(Airflow tasks) decide "new or duplicate" one after the other.
+`duplicate`. A load takes a transaction-scoped advisory lock per article key (its
+URL hashes and its text hash), so concurrent loaders (Airflow tasks) that meet the same
+article decide "new or duplicate" one after the other, while loads of different
+articles run side by side.
 
 A constraint violation rolls the whole batch back and raises `LoadError` naming the
 article that caused it (found by replaying the batch one article at a time inside a
@@ -93,8 +95,7 @@ def replace_analysis(conn: psycopg.Connection, article_id: int, analysis: Analys
     try:
         with translate_errors(f"replacing the analysis of article {article_id}", keep_integrity=True), \
                 conn.transaction():
-            conn.execute(q.ADVISORY_XACT_LOCK, (q.LOAD_LOCK_KEY,))
-            row = conn.execute(q.LOCK_ARTICLE, (article_id,)).fetchone()
+            row = conn.execute(q.LOCK_ARTICLE, (article_id,)).fetchone()  # one reprocess at a time; loads linking URLs to it go on
             if row is None:
                 raise LoadError(f"article {article_id} does not exist; nothing to reprocess")
             url, canonical_url, url_hash, text_hash = row
@@ -109,7 +110,8 @@ def replace_analysis(conn: psycopg.Connection, article_id: int, analysis: Analys
                              model_version=analysis.model_version)
             _copy(conn, "stage_articles", q.STAGE_ARTICLE_COLUMNS, [tuple(stage_row.values())])
             _insert_analyses(conn, [(0, analysis, f"article {article_id}")])
-            if old_locations:
+            if old_locations:  # wait for loads in flight: one may be about to use a place
+                conn.execute(q.ADVISORY_XACT_LOCK, (q.LOCATIONS_LOCK_KEY,))
                 conn.execute(q.DELETE_UNUSED_LOCATIONS, (old_locations,))
             if analysis.not_analysed:  # e.g. a text the English model read before the language gate
                 conn.execute(q.MARK_NOT_ANALYSED, (analysis.not_analysed, [article_id]))
@@ -190,7 +192,9 @@ def _stage(bundles: Sequence[ArticleBundle], run_id: int | None) -> list[_Staged
 
 def _load(conn: psycopg.Connection, staged: Sequence[_Staged]) -> list[LoadOutcome]:
     """The statements of one load, inside the caller's transaction."""
-    conn.execute(q.ADVISORY_XACT_LOCK, (q.LOAD_LOCK_KEY,))
+    keys = [key for s in staged for key in (s.bundle.canonical_url_hash, s.bundle.url_hash, s.content_hash)]
+    conn.execute(q.LOCK_ARTICLE_KEYS, {"seed": q.LOAD_LOCK_KEY, "keys": keys})
+    conn.execute(q.ADVISORY_XACT_LOCK_SHARED, (q.LOCATIONS_LOCK_KEY,))
     conn.execute(q.CREATE_STAGING)
     _copy(conn, "stage_articles", q.STAGE_ARTICLE_COLUMNS, [_article_row(s) for s in staged])
     conn.execute(q.RESOLVE_BY_URL)
@@ -211,7 +215,7 @@ def _load(conn: psycopg.Connection, staged: Sequence[_Staged]) -> list[LoadOutco
     conn.execute(q.RESOLVE_BY_URL)
     conn.execute(q.RESOLVE_BY_CONTENT)
     left = [row[0] for row in conn.execute(q.SELECT_UNRESOLVED)]
-    if left:  # cannot happen under the lock; a clear error beats a wrong outcome
+    if left:  # cannot happen under the article locks; a clear error beats a wrong outcome
         raise LoadError(f"article {staged[left[0]].bundle.url} was neither stored nor found; retry the batch")
     conn.execute(q.RESOLVE_IN_BATCH)
     conn.execute(q.INSERT_ARTICLE_URLS)

@@ -57,6 +57,9 @@ class EntryRow:
     skip_reason: str | None
     article_id: int | None
     updated_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

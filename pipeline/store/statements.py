@@ -13,9 +13,19 @@ from psycopg import sql
 
 #: arbitrary constants naming the advisory locks (pg_advisory_xact_lock takes a bigint)
 MIGRATION_LOCK_KEY = 0x5757_4D49_4752  # "WWMIGR"
-LOAD_LOCK_KEY = 0x5757_4C4F_4144  # "WWLOAD"
+LOAD_LOCK_KEY = 0x5757_4C4F_4144  # "WWLOAD": the seed of the per-article lock keys
+LOCATIONS_LOCK_KEY = 0x5757_4C4F_4354  # "WWLOCT": loads share it; dropping unused places takes it alone
 
 ADVISORY_XACT_LOCK = "select pg_advisory_xact_lock(%s)"
+ADVISORY_XACT_LOCK_SHARED = "select pg_advisory_xact_lock_shared(%s)"
+
+# One transaction-scoped lock per article key (URL hashes, text hash), taken in key order
+# so that two loads sharing keys queue behind each other instead of deadlocking; loads of
+# different articles do not wait for each other at all.
+LOCK_ARTICLE_KEYS = """
+select pg_advisory_xact_lock(k.key)
+from (select distinct hashtextextended(h, %(seed)s) as key from unnest(%(keys)s::text[]) as h order by 1) as k
+"""
 
 CREATE_SCHEMA_MIGRATIONS = """
 create table if not exists schema_migrations (
@@ -290,7 +300,8 @@ UPDATE_LOADED_ENTRIES = """
 update entries e
 set state = case when s.is_new then 'done' else 'duplicate' end,
     article_id = s.article_id, last_error = null, skip_reason = null,
-    attempts = e.attempts + 1, updated_at = now()
+    claimed_by = null, lease_until = null,
+    attempts = case when e.state = 'claimed' then e.attempts else e.attempts + 1 end, updated_at = now()
 from stage_articles s
 where e.entry_id = s.entry_id
   and (e.state not in ('done', 'duplicate') or e.article_id is distinct from s.article_id)
@@ -304,7 +315,7 @@ from stage_articles order by ord
 # --- reprocessing -----------------------------------------------------------------------------
 
 LOCK_ARTICLE = """
-select url, canonical_url, url_hash, content_hash from articles where article_id = %s for update
+select url, canonical_url, url_hash, content_hash from articles where article_id = %s for no key update
 """
 
 DELETE_EVENTS = "delete from events where article_id = %s returning location_id"
@@ -460,22 +471,62 @@ on conflict (url_hash) do nothing
 returning entry_id
 """
 
-SELECT_PENDING_ENTRIES = """
-select * from entries
-where state = 'pending'
-order by discovered_at, entry_id
+#: an entry a worker may take now: pending and due, or claimed by a worker whose lease ran out
+_READY = """(e.state = 'pending' and e.next_attempt_at <= now())
+       or (e.state = 'claimed' and e.lease_until < now())"""
+
+SELECT_READY_ENTRIES = f"""
+select * from entries e
+where {_READY}
+order by e.next_attempt_at, e.entry_id
 limit %s
 """
 
 SELECT_ENTRIES_BY_ID = "select * from entries where entry_id = any(%s) order by entry_id"
 
-MARK_ENTRY = """
+# Rows another worker is claiming right now are skipped, not waited for; the claim counts
+# an attempt, so an entry that kills its worker every time still ends up a dead letter.
+CLAIM_ENTRIES = f"""
+with picked as (
+    select e.entry_id from entries e
+    where ({_READY})
+      and (%(ids)s::bigint[] is null or e.entry_id = any(%(ids)s::bigint[]))
+    order by e.next_attempt_at, e.entry_id
+    limit %(limit)s
+    for update skip locked
+)
+update entries e
+set state = 'claimed', claimed_by = %(worker)s, lease_until = now() + make_interval(secs => %(lease_s)s),
+    attempts = e.attempts + 1, updated_at = now()
+from picked
+where e.entry_id = picked.entry_id
+returning e.*
+"""
+
+# Only the worker holding the claim moves the entry on; false (no row) when it lost it.
+SETTLE_ENTRY = """
 update entries
 set state = %(state)s, last_error = %(error)s, skip_reason = %(skip_reason)s,
-    attempts = attempts + 1, updated_at = now(),
+    claimed_by = null, lease_until = null, updated_at = now(),
+    next_attempt_at = coalesce(%(next_attempt_at)s, next_attempt_at),
+    attempts = greatest(attempts - %(refund)s, 0),
     article_id = coalesce(%(article_id)s, article_id)
-where entry_id = %(entry_id)s
+where entry_id = %(entry_id)s and state = 'claimed' and claimed_by = %(worker)s
 returning entry_id
+"""
+
+REQUEUE_ENTRIES = """
+update entries
+set state = 'pending', attempts = 0, next_attempt_at = now(), last_error = null, updated_at = now()
+where state = any(%(states)s) and (%(ids)s::bigint[] is null or entry_id = any(%(ids)s::bigint[]))
+returning entry_id
+"""
+
+SELECT_ENTRIES_IN_STATE = """
+select * from entries
+where (%(state)s::text is null or state = %(state)s)
+order by updated_at desc, entry_id desc
+limit %(limit)s
 """
 
 SELECT_KNOWN_ARTICLE_HASHES = """

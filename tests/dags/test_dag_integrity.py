@@ -28,6 +28,9 @@ def test_dag_policy(dagbag, path):
     assert dag.default_args.get("retries", 0) >= 1
     assert all(task.retries >= 1 for task in dag.tasks), [t.task_id for t in dag.tasks if t.retries < 1]
     assert dag.max_active_runs == 1 or dag.timetable.can_be_scheduled is False
+    # no task runs unbounded: a hung fetch or parse is cut and the task retried or failed
+    assert all(task.execution_timeout is not None for task in dag.tasks), \
+        [t.task_id for t in dag.tasks if t.execution_timeout is None]
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

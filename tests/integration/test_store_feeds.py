@@ -75,20 +75,29 @@ def test_store_entries_queue(db):
     assert store.add_entries(db, feed_id, items) == 3
     assert store.add_entries(db, feed_id, items[:2] + [(items[0][0], "hash-0099")]) == 1
 
-    pending = store.pending_entries(db, 10)
+    pending = store.ready_entries(db, 10)
     assert [e.url for e in pending] == [f"https://a.example/{n}" for n in range(3)] + ["https://a.example/0"]
     assert pending[0].title == "story 0" and pending[0].published_at == NOW and pending[0].state == "pending"
 
-    store.mark_entry(db, pending[0].entry_id, "pending", error="timeout")
-    store.mark_entry(db, pending[1].entry_id, "skipped", skip_reason="not_article", error="no body")
-    store.mark_entry(db, pending[2].entry_id, "failed", error="HTTP 404")
+    # entries change state only from a claim, and only by the worker holding it
+    claimed = store.claim_entries(db, "w1", limit=3, lease_s=60)
+    assert [(e.state, e.attempts, e.claimed_by) for e in claimed] == [("claimed", 1, "w1")] * 3
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert store.settle_entry(db, pending[0].entry_id, "w1", "pending", error="timeout", next_attempt_at=later)
+    assert store.settle_entry(db, pending[1].entry_id, "w1", "skipped", skip_reason="not_article", error="no body")
+    assert not store.settle_entry(db, pending[2].entry_id, "w2", "done")  # not w2's claim: nothing changes
+    assert store.settle_entry(db, pending[2].entry_id, "w1", "failed", error="HTTP 404")
+    assert not store.settle_entry(db, pending[2].entry_id, "w1", "done")  # settled already
     rows = store.get_entries(db, [e.entry_id for e in pending[:3]])
-    assert [(r.state, r.attempts, r.last_error, r.skip_reason) for r in rows] == [
-        ("pending", 1, "timeout", None), ("skipped", 1, "no body", "not_article"), ("failed", 1, "HTTP 404", None)]
-    assert [e.entry_id for e in store.pending_entries(db, 10)] == [pending[0].entry_id, pending[3].entry_id]
+    assert [(r.state, r.attempts, r.last_error, r.skip_reason, r.claimed_by) for r in rows] == [
+        ("pending", 1, "timeout", None, None), ("skipped", 1, "no body", "not_article", None),
+        ("failed", 1, "HTTP 404", None, None)]
+    assert rows[0].next_attempt_at == later
+    # the retried one is not ready before its next attempt
+    assert [e.entry_id for e in store.ready_entries(db, 10)] == [pending[3].entry_id]
 
-    with pytest.raises(DatabaseError, match="unknown state 'later'"):
-        store.mark_entry(db, pending[0].entry_id, "later")
+    with pytest.raises(DatabaseError, match="cannot settle it as 'later'"):
+        store.settle_entry(db, pending[0].entry_id, "w1", "later")
 
 
 def test_store_runs_and_fetch_log(db):

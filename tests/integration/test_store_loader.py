@@ -20,7 +20,7 @@ def _queue(conn, hash_url, *urls):
     """Queue entries for `urls` under one feed; their entry ids."""
     [feed_id] = store.upsert_feeds(conn, [FeedSpec("https://news.example/feed.xml")])
     store.add_entries(conn, feed_id, [(FeedEntry("https://news.example/feed.xml", u), hash_url(u)) for u in urls])
-    return [e.entry_id for e in store.pending_entries(conn, 100)]
+    return [e.entry_id for e in store.ready_entries(conn, 100)]
 
 
 def test_store_load_new_article_with_analysis(db, make_bundle, hash_url, table_counts, sample_text):
