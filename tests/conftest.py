@@ -109,6 +109,22 @@ def analyzer():
 
 
 @pytest.fixture(scope="session")
+def rule_analyzer(analyzer):
+    """The same analyzer with the event rules alone: no learned gate between them and the output.
+
+    Tests of the rules' reading (types under negation and modality, actors, places, dates)
+    use it; what the analyzer emits by default is tested with `analyzer`.
+    """
+    import copy
+
+    from pipeline.nlp.events import EventReader
+
+    rules = copy.copy(analyzer)
+    rules.reader = EventReader(analyzer.gazetteer)
+    return rules
+
+
+@pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One throwaway Airflow home per session, with a migrated SQLite metadata database.
 

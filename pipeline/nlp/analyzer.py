@@ -18,12 +18,13 @@ from pipeline.config import Settings
 from pipeline.dates import to_date
 from pipeline.geo import default_gazetteer
 from pipeline.models import Analysis, Entity
+from pipeline.nlp.event_model import default_model
 from pipeline.nlp.events import EventReader
 from pipeline.nlp.model import english_model, installed_model_version, load_pipeline, model_version
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "0.4.0"
+ANALYZER_VERSION = "0.5.0"
 DEFAULT_BATCH_SIZE = 24
 # "Deir Ezzor - Arab Today", "BAGHDAD, Nov 4 (Reuters) -": a place, then a dash.
 _DATELINE = re.compile(
@@ -41,8 +42,9 @@ class Analyzer:
         self.settings = settings
         self.nlp = nlp if nlp is not None else load_pipeline(settings)
         self.gazetteer = default_gazetteer()
-        self.reader = EventReader(self.gazetteer)
-        self.version = f"wirewatch-nlp-{ANALYZER_VERSION}+{model_version(self.nlp)}"
+        events = default_model()
+        self.reader = EventReader(self.gazetteer, events)
+        self.version = f"wirewatch-nlp-{ANALYZER_VERSION}+{model_version(self.nlp)}+{events.version}"
 
     def analyze(self, text: str, published_at: PublishedAt, *, dateline: str | None = None) -> Analysis:
         """Entities and events of one text; `published_at` anchors relative dates."""
@@ -89,4 +91,5 @@ def analyzer_version(settings: Settings) -> str:
 
     Planning a re-processing run needs only this: which rows an older analyzer made.
     """
-    return f"wirewatch-nlp-{ANALYZER_VERSION}+{installed_model_version(english_model(settings))}"
+    return (f"wirewatch-nlp-{ANALYZER_VERSION}+{installed_model_version(english_model(settings))}"
+            f"+{default_model().version}")

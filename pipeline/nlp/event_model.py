@@ -18,13 +18,13 @@ standard (CC BY-SA 4.0, Open Event Data Alliance), that file is CC BY-SA 4.0 too
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from spacy.tokens import Span, Token
+import numpy as np
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.models import Event
 from pipeline.nlp.clauses import _condition, _future, _governor, _negated, _quoted
@@ -94,6 +94,23 @@ def sentence_features(sent: Span, candidates: Sequence[TriggerCandidate], rule_e
     return feats
 
 
+def document_features(doc: Doc, rule_events: Sequence[Sequence[Event]], dateline: bool) -> list[str]:
+    """What kind of text the sentence sits in, shared by all its sentences: how many of its
+    sentences the rules read an event in, how dense its places and groups are, whether
+    it opens with a dateline. A product review's "launched" is not a news report's."""
+    n = max(len(rule_events), 1)
+    with_events = sum(1 for events in rule_events if events) / n
+    political = sum(1 for e in doc.ents if e.label_ in ("GPE", "NORP")) / n
+    feats = [f"doc_rule_share:{_share_bucket(with_events)}", f"doc_places:{_share_bucket(political / 2)}"]
+    if dateline:
+        feats.append("doc_dateline")
+    return feats
+
+
+def _share_bucket(share: float) -> str:
+    return "0" if share == 0 else "low" if share < 0.1 else "mid" if share < 0.25 else "high"
+
+
 def _modality(token: Token, etype: str) -> list[str]:
     out = []
     if _negated(token):
@@ -118,52 +135,82 @@ def _modality(token: Token, etype: str) -> list[str]:
     return out
 
 
+def sentence_vector(sent: Span, candidates: Sequence[TriggerCandidate]) -> np.ndarray:
+    """The parser's own token vectors (`doc.tensor`): the sentence's mean, then the top trigger's.
+
+    They carry what the lemmas cannot: that "lashed out at" is close to "criticised" and
+    "spat at" to "attacked", so the model generalises past the words it was trained on.
+    """
+    tensor = sent.doc.tensor
+    width = tensor.shape[1] if tensor is not None and tensor.ndim == 2 and tensor.shape[0] else 0
+    if not width:
+        return np.zeros(0, dtype="float32")
+    mean = tensor[sent.start:sent.end].mean(axis=0)
+    top = tensor[candidates[0].token.i] if candidates else np.zeros(width, dtype=tensor.dtype)
+    return np.concatenate([mean, top]).astype("float32")
+
+
 def _bucket(n: int) -> str:
     return "short" if n < 8 else "mid" if n < 25 else "long" if n < 50 else "huge"
 
 
 class EventModel:
-    """Softmax weights per feature; `probabilities` of NONE and each type for a sentence."""
+    """A softmax over NONE and the types: sparse weights per feature, dense weights over the
+    standardised sentence vector, a temperature and the emission threshold."""
 
     def __init__(self, classes: Sequence[str], weights: dict[str, Sequence[float]], bias: Sequence[float],
-                 *, temperature: float = 1.0, threshold: float = 0.5, version: str = "untrained",
-                 meta: dict | None = None) -> None:
+                 *, dense: Sequence[Sequence[float]] | None = None, dense_mean: Sequence[float] | None = None,
+                 dense_scale: Sequence[float] | None = None, temperature: float = 1.0, threshold: float = 0.5,
+                 version: str = "untrained", meta: dict | None = None) -> None:
         self.classes = tuple(classes)
-        self.weights = {f: tuple(w) for f, w in weights.items()}
-        self.bias = tuple(bias)
+        self.weights = {f: np.asarray(w, dtype="float64") for f, w in weights.items()}
+        self.bias = np.asarray(bias, dtype="float64")
+        self.dense = None if dense is None else np.asarray(dense, dtype="float64")
+        self.dense_mean = None if dense_mean is None else np.asarray(dense_mean, dtype="float64")
+        self.dense_scale = None if dense_scale is None else np.asarray(dense_scale, dtype="float64")
         self.temperature = temperature
         self.threshold = threshold
         self.version = version
         self.meta = dict(meta or {})
 
-    def probabilities(self, features: Iterable[str]) -> dict[str, float]:
-        scores = list(self.bias)
+    def scores(self, features: Iterable[str], vector: np.ndarray | None = None) -> np.ndarray:
+        total = self.bias.copy()
         for feature in set(features):
             row = self.weights.get(feature)
             if row is not None:
-                for k, w in enumerate(row):
-                    scores[k] += w
-        top = max(scores)
-        exps = [math.exp((s - top) / self.temperature) for s in scores]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(self.classes, exps)}
+                total += row
+        if self.dense is not None and vector is not None and len(vector) == len(self.dense):
+            total += ((vector - self.dense_mean) / self.dense_scale) @ self.dense
+        return total
 
-    def ranked(self, features: Iterable[str]) -> list[tuple[str, float]]:
-        """The event types by probability, NONE left out."""
-        probs = self.probabilities(features)
-        return sorted(((c, p) for c, p in probs.items() if c != NONE), key=lambda cp: -cp[1])
+    def probabilities(self, features: Iterable[str], vector: np.ndarray | None = None) -> dict[str, float]:
+        scores = self.scores(features, vector) / self.temperature
+        exps = np.exp(scores - scores.max())
+        probs = exps / exps.sum()
+        return {c: float(p) for c, p in zip(self.classes, probs)}
+
+    def judge(self, features: Iterable[str], vector: np.ndarray | None = None) -> tuple[float, list[tuple[str, float]]]:
+        """P(some event is reported), and the types by probability (NONE left out)."""
+        probs = self.probabilities(features, vector)
+        ranked = sorted(((c, p) for c, p in probs.items() if c != NONE), key=lambda cp: -cp[1])
+        return 1.0 - probs.get(NONE, 0.0), ranked
 
     def to_json(self) -> dict:
+        def rounded(values) -> list:
+            return [round(float(v), 5) for v in values]
         return {"version": self.version, "classes": list(self.classes), "temperature": self.temperature,
-                "threshold": self.threshold, "bias": [round(b, 5) for b in self.bias],
-                "weights": {f: [round(w, 5) for w in row] for f, row in sorted(self.weights.items())},
-                "meta": self.meta}
+                "threshold": self.threshold, "bias": rounded(self.bias),
+                "dense": None if self.dense is None else [rounded(row) for row in self.dense],
+                "dense_mean": None if self.dense_mean is None else rounded(self.dense_mean),
+                "dense_scale": None if self.dense_scale is None else rounded(self.dense_scale),
+                "weights": {f: rounded(row) for f, row in sorted(self.weights.items())}, "meta": self.meta}
 
     @classmethod
     def from_json(cls, data: dict) -> "EventModel":
-        return cls(data["classes"], data["weights"], data["bias"], temperature=data.get("temperature", 1.0),
-                   threshold=data.get("threshold", 0.5), version=data.get("version", "unknown"),
-                   meta=data.get("meta"))
+        return cls(data["classes"], data["weights"], data["bias"], dense=data.get("dense"),
+                   dense_mean=data.get("dense_mean"), dense_scale=data.get("dense_scale"),
+                   temperature=data.get("temperature", 1.0), threshold=data.get("threshold", 0.5),
+                   version=data.get("version", "unknown"), meta=data.get("meta"))
 
 
 @cache

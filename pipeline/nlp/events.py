@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.dates import resolve_date
@@ -70,7 +71,13 @@ from pipeline.nlp.clauses import (  # word sets and parse helpers the reader use
     _tree_distance,
     _under_background,
 )
-from pipeline.nlp.event_model import EventModel, TriggerCandidate, sentence_features
+from pipeline.nlp.event_model import (
+    EventModel,
+    TriggerCandidate,
+    document_features,
+    sentence_features,
+    sentence_vector,
+)
 from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
@@ -97,9 +104,11 @@ class _Candidate:
 class EventReader:
     """Reads events from parsed documents; built once with the gazetteer and word lists."""
 
-    def __init__(self, gazetteer: Gazetteer, model: EventModel | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer, model: EventModel | None = None, *, vectors: bool | None = None) -> None:
         self.gazetteer = gazetteer
         self.model = model
+        # the sentence vectors cost a little per sentence: computed only for a model that reads them
+        self.vectors = vectors if vectors is not None else model is not None and model.dense is not None
         self.actors = ActorReader(gazetteer)
         self.triggers = lexicon.triggers()
         self.mode_cues = lexicon.mode_cues()
@@ -110,40 +119,45 @@ class EventReader:
     def read(self, doc: Doc, published: date | None, dateline: str | None) -> tuple[Event, ...]:
         """All events of a document, same-event mentions merged, in text order.
 
-        With a model, each sentence's events are the types it judges reported (probability
-        at or above its threshold, the probability as `confidence`); without one, the
-        rules' own events."""
+        With a model, a sentence yields an event when the model judges that one is reported
+        (probability at or above its threshold, that probability as `confidence`), of the
+        rules' type, or the model's where the rules read none; without one, the rules' own
+        events."""
         events: list[Event] = []
-        for sent, candidates, rule_events, features in self.sentences(doc, published, dateline):
+        for sent, candidates, rule_events, features, vector in self.sentences(doc, published, dateline):
             if self.model is None:
                 events.extend(rule_events)
                 continue
-            ranked = self.model.ranked(features)
-            for rank, (etype, probability) in enumerate(ranked[:2]):
-                if probability < self.model.threshold:
-                    break
-                event = self._typed_event(sent, etype, candidates, rule_events, published, dateline, doc)
-                if event is not None:
-                    events.append(replace(event, confidence=round(probability, 3)))
+            reported, ranked = self.model.judge(features, vector)
+            if reported < self.model.threshold:
+                continue
+            # The rules' type, read with negation and modality, where they read one; else the model's.
+            etype = rule_events[0].type if rule_events else ranked[0][0]
+            event = self._typed_event(sent, etype, candidates, rule_events, published, doc)
+            if event is not None:
+                events.append(replace(event, confidence=round(reported, 3)))
         return merge_events(events)
 
     def sentences(self, doc: Doc, published: date | None, dateline: str | None
-                  ) -> Iterator[tuple[Span, list[_Candidate], list[Event], list[str]]]:
-        """Per sentence: its trigger candidates (best first), the rules' events and the model's features."""
+                  ) -> Iterator[tuple[Span, list[_Candidate], list[Event], list[str], np.ndarray | None]]:
+        """Per sentence: its trigger candidates (best first), the rules' events, and the
+        model's features and vector."""
         countries = tuple(doc._.countries or ())
         dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
         doc.user_data[_DATELINE_KEY] = dateline_loc
         sents = list(doc.sents)
         doc.user_data[_PARAGRAPHS_KEY] = _paragraphs(sents)
-        index = 0
+        read = []
         for sent in sents:
             if is_subheading(sent.text):
                 continue
             candidates = self._candidates(sent)
-            rule_events = self._rule_events(sent, candidates, published, dateline_loc, countries)
-            features = sentence_features(sent, [_as_trigger(c) for c in candidates], rule_events, index)
-            index += 1
-            yield sent, candidates, rule_events, features
+            read.append((sent, candidates, self._rule_events(sent, candidates, published, dateline_loc, countries)))
+        context = document_features(doc, [rules for _s, _c, rules in read], dateline_loc is not None)
+        for index, (sent, candidates, rule_events) in enumerate(read):
+            triggers = [_as_trigger(c) for c in candidates]
+            features = sentence_features(sent, triggers, rule_events, index) + context
+            yield sent, candidates, rule_events, features, sentence_vector(sent, triggers) if self.vectors else None
 
     def read_sentence(self, sent: Span, published: date | None, dateline_loc: Location | None,
                       countries: tuple[str, ...] = ()) -> list[Event]:
@@ -186,7 +200,7 @@ class EventReader:
         return events
 
     def _typed_event(self, sent: Span, etype: str, candidates: list[_Candidate], rule_events: list[Event],
-                     published: date | None, dateline: str | None, doc: Doc) -> Event | None:
+                     published: date | None, doc: Doc) -> Event | None:
         """The sentence's event of the model's type: the rules' own if they read that type,
         else one read from the trigger of that type (or the strongest, or the root), retyped."""
         same = next((e for e in rule_events if e.type == etype), None)

@@ -1,6 +1,7 @@
 """Events: type and mode, actors from the parse, date, place, fatalities, merging.
 
-A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+A model test of the event rules: it loads the spaCy model once (session fixture `rule_analyzer`:
+the analyzer with the learned event gate left out, so the rules' own reading is checked) and checks the
 analyzer end to end, parse included; the rules alone are unit-tested on written-down
 parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
 """
@@ -18,13 +19,13 @@ pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nlp"
 
 
-def _events(analyzer, text, published="2017-11-03", dateline=None):
-    return analyzer.analyze(text, published, dateline=dateline).events
+def _events(rule_analyzer, text, published="2017-11-03", dateline=None):
+    return rule_analyzer.analyze(text, published, dateline=dateline).events
 
 
-def test_nlp_events_passive_car_bombing(analyzer):
+def test_nlp_events_passive_car_bombing(rule_analyzer):
     text = "On Friday, a car bombing carried out by IS killed dozens of people near the market, a monitor said."
-    [event] = [e for e in _events(analyzer, text) if e.type == "ASSAULT"]
+    [event] = [e for e in _events(rule_analyzer, text) if e.type == "ASSAULT"]
     assert event.mode == "bomb"
     assert event.actor1.canonical == "Islamic State" and event.actor1.type == "REB"
     assert event.actor2.type == "CVL"
@@ -49,16 +50,16 @@ def test_nlp_events_passive_car_bombing(analyzer):
         ("The ministry demanded that the embassy close.", "DEMAND"),
     ],
 )
-def test_nlp_events_type_from_trigger_negation_and_modality(analyzer, sentence, etype):
-    events = _events(analyzer, sentence)
+def test_nlp_events_type_from_trigger_negation_and_modality(rule_analyzer, sentence, etype):
+    events = _events(rule_analyzer, sentence)
     if etype is None:
         assert not [e for e in events if e.type == "ASSAULT"]
     else:
         assert events and events[0].type == etype
 
 
-def test_nlp_events_active_actors_and_countries(analyzer):
-    [event] = _events(analyzer, "Iraqi forces retook the town of Al-Qaim from IS on Friday.")
+def test_nlp_events_active_actors_and_countries(rule_analyzer):
+    [event] = _events(rule_analyzer, "Iraqi forces retook the town of Al-Qaim from IS on Friday.")
     assert event.type == "FIGHT"
     assert event.actor1.text == "Iraqi forces"
     assert (event.actor1.type, event.actor1.country) == ("MIL", "IRQ")
@@ -66,35 +67,35 @@ def test_nlp_events_active_actors_and_countries(analyzer):
     assert event.location_source == "sentence"
 
 
-def test_nlp_events_fighting_pitted_x_against_y(analyzer):
+def test_nlp_events_fighting_pitted_x_against_y(rule_analyzer):
     text = '"Fighting pitted Hashed al-Shaabi units against the Islamic State in the Hiri area," he said.'
-    [event] = _events(analyzer, text)
+    [event] = _events(rule_analyzer, text)
     assert event.type == "FIGHT"
     assert event.actor1.canonical == "Hashed al-Shaabi"
     assert event.actor2.canonical == "Islamic State"
     assert event.location.name == "Hiri"
 
 
-def test_nlp_events_location_falls_back_to_dateline_not_other_sentences(analyzer):
+def test_nlp_events_location_falls_back_to_dateline_not_other_sentences(rule_analyzer):
     text = "Kabul - Test Wire\nTalks were held in Paris last week.\nGunmen killed three guards on Sunday."
-    events = _events(analyzer, text, "2017-11-06")
+    events = _events(rule_analyzer, text, "2017-11-06")
     assault = next(e for e in events if e.type == "ASSAULT")
     assert assault.location.name == "Kabul" and assault.location_source == "dateline"
     assert assault.fatalities == 3
     assert assault.date == "2017-11-05"
 
 
-def test_nlp_events_subheading_is_not_a_sentence(analyzer):
+def test_nlp_events_subheading_is_not_a_sentence(rule_analyzer):
     assert is_subheading("- Fleeing civilians -")
     assert not is_subheading("Civilians fled the town - officials said - on Friday.")
     text = "- Clashes erupt -\nThe rebels attacked the base."
-    events = _events(analyzer, text)
+    events = _events(rule_analyzer, text)
     assert all("Clashes erupt" not in e.sentence for e in events)
 
 
-def test_nlp_events_same_event_mentions_merge(analyzer):
+def test_nlp_events_same_event_mentions_merge(rule_analyzer):
     text = (FIXTURES / "wire_report.txt").read_text(encoding="utf-8")
-    events = _events(analyzer, text, "2017-11-04")
+    events = _events(rule_analyzer, text, "2017-11-04")
     bombings = [e for e in events if e.type == "ASSAULT" and e.mode == "bomb"]
     assert len(bombings) == 1
     [bombing] = bombings
@@ -105,19 +106,19 @@ def test_nlp_events_same_event_mentions_merge(analyzer):
     assert bombing.location.precision == "admin1" and bombing.location.country == "SYR"
 
 
-def test_nlp_events_without_publication_date_have_no_guessed_date(analyzer):
-    [event] = _events(analyzer, "Rebels attacked a village.", None)
+def test_nlp_events_without_publication_date_have_no_guessed_date(rule_analyzer):
+    [event] = _events(rule_analyzer, "Rebels attacked a village.", None)
     assert event.date is None and event.date_precision is None
 
 
-def test_nlp_events_analyze_many_keeps_order(analyzer):
+def test_nlp_events_analyze_many_keeps_order(rule_analyzer):
     items = [("Rebels attacked a village.", "2020-01-01", None), ("Nothing to see.", None, None),
              ("Police arrested five men.", "2020-01-02", None)]
-    results = list(analyzer.analyze_many(items, batch_size=2))
+    results = list(rule_analyzer.analyze_many(items, batch_size=2))
     assert [len(r.events) > 0 for r in results] == [True, False, True]
     assert results[2].events[0].type == "COERCE"
 
 
-def test_nlp_events_confidence_in_range(analyzer):
-    for event in _events(analyzer, (FIXTURES / "wire_report.txt").read_text(encoding="utf-8")):
+def test_nlp_events_confidence_in_range(rule_analyzer):
+    for event in _events(rule_analyzer, (FIXTURES / "wire_report.txt").read_text(encoding="utf-8")):
         assert 0.0 <= event.confidence <= 1.0

@@ -1,7 +1,8 @@
 """Event rules of issue 6 on our own sentences: clause choice, modality, targets, speakers,
 group nouns, and the acceptance check on the shared wire report (skipped without it).
 
-A model test: it loads the spaCy model once (session fixture `analyzer`) and checks the
+A model test of the event rules: it loads the spaCy model once (session fixture `rule_analyzer`:
+the analyzer with the learned event gate left out, so the rules' own reading is checked) and checks the
 analyzer end to end, parse included; the rules alone are unit-tested on written-down
 parses in `tests/unit/test_nlp_clauses.py`, `test_nlp_fatalities.py` and `test_nlp_actors.py`.
 """
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "afp-syria-albu-kamal.txt"
 
 
-def _first(analyzer, text, published="2017-11-04"):
-    events = analyzer.analyze(text, published).events
+def _first(rule_analyzer, text, published="2017-11-04"):
+    events = rule_analyzer.analyze(text, published).events
     assert events, f"no event read from {text!r}"
     return events[0]
 
@@ -47,8 +48,8 @@ def _first(analyzer, text, published="2017-11-04"):
         ("Riot police prevented a demonstration by students outside parliament.", "COERCE"),
     ],
 )
-def test_nlp_rules_event_type(analyzer, sentence, etype):
-    events = analyzer.analyze(sentence, "2017-11-04").events
+def test_nlp_rules_event_type(rule_analyzer, sentence, etype):
+    events = rule_analyzer.analyze(sentence, "2017-11-04").events
     if etype is None:
         assert not [e for e in events if e.type in ("ASSAULT", "FIGHT")]
     else:
@@ -62,14 +63,14 @@ def test_nlp_rules_event_type(analyzer, sentence, etype):
         ("Soldiers attacked a rally organised by opposition activists in the capital.", "opposition activists"),
     ],
 )
-def test_nlp_rules_storming_a_protest_is_coercion_of_protesters(analyzer, sentence, protesters):
-    event = _first(analyzer, sentence)
+def test_nlp_rules_storming_a_protest_is_coercion_of_protesters(rule_analyzer, sentence, protesters):
+    event = _first(rule_analyzer, sentence)
     assert event.type == "COERCE"
     assert event.actor2 is not None and event.actor2.text.endswith(protesters)
 
 
-def test_nlp_rules_demand_source_is_speaker_target_is_obliged(analyzer):
-    event = _first(analyzer, "Germany said on Monday that Iran must release the detained sailors.")
+def test_nlp_rules_demand_source_is_speaker_target_is_obliged(rule_analyzer):
+    event = _first(rule_analyzer, "Germany said on Monday that Iran must release the detained sailors.")
     assert (event.actor1.canonical, event.actor2.canonical) == ("Germany", "Iran")
 
 
@@ -83,20 +84,20 @@ def test_nlp_rules_demand_source_is_speaker_target_is_obliged(analyzer):
         ("Egypt offered its troops to the Sudanese government.", "Sudanese government"),
     ],
 )
-def test_nlp_rules_target_is_the_actor_not_the_thing(analyzer, sentence, actor2):
-    event = _first(analyzer, sentence)
+def test_nlp_rules_target_is_the_actor_not_the_thing(rule_analyzer, sentence, actor2):
+    event = _first(rule_analyzer, sentence)
     assert event.actor2 is not None and actor2 in event.actor2.text
 
 
-def test_nlp_rules_subject_of_the_clause_when_trigger_is_a_noun(analyzer):
-    event = _first(analyzer, "The World Health Organization reiterated its demand that Chad open the border.")
+def test_nlp_rules_subject_of_the_clause_when_trigger_is_a_noun(rule_analyzer):
+    event = _first(rule_analyzer, "The World Health Organization reiterated its demand that Chad open the border.")
     assert event.type == "DEMAND"
     assert event.actor1.text == "World Health Organization"
     assert event.actor2.text == "Chad"
 
 
-def test_nlp_rules_origin_is_not_the_place(analyzer):
-    event = _first(analyzer, "A teacher from Lyon was arrested in Tunisia on Friday.")
+def test_nlp_rules_origin_is_not_the_place(rule_analyzer):
+    event = _first(rule_analyzer, "A teacher from Lyon was arrested in Tunisia on Friday.")
     assert event.type == "COERCE"
     assert event.location.country == "TUN"
     assert event.actor1.country == "TUN" and event.actor1.type == "GOV"
@@ -110,18 +111,18 @@ def test_nlp_rules_origin_is_not_the_place(analyzer):
         ("Rebels shelled the village at dawn, officials said.", "officials"),
     ],
 )
-def test_nlp_rules_quotes_attributed_to_their_speaker(analyzer, sentence, speaker):
-    event = _first(analyzer, sentence)
+def test_nlp_rules_quotes_attributed_to_their_speaker(rule_analyzer, sentence, speaker):
+    event = _first(rule_analyzer, sentence)
     assert event.speaker is not None and event.speaker.canonical == speaker
 
 
-def test_nlp_rules_narrated_event_has_no_speaker(analyzer):
-    assert _first(analyzer, "Rebels shelled the village at dawn.").speaker is None
+def test_nlp_rules_narrated_event_has_no_speaker(rule_analyzer):
+    assert _first(rule_analyzer, "Rebels shelled the village at dawn.").speaker is None
 
 
-def test_nlp_rules_group_noun_takes_the_one_named_group(analyzer):
+def test_nlp_rules_group_noun_takes_the_one_named_group(rule_analyzer):
     text = "Boko Haram fighters raided the village. The jihadists retreated on Friday."
-    analysis = analyzer.analyze(text, "2017-11-04")
+    analysis = rule_analyzer.analyze(text, "2017-11-04")
     [mention] = [e for e in analysis.entities if e.text.lower() == "the jihadists"]
     assert mention.canonical == "Boko Haram"
     assert text[mention.start:mention.end] == mention.text
@@ -129,9 +130,9 @@ def test_nlp_rules_group_noun_takes_the_one_named_group(analyzer):
     assert retreat.actor1.canonical == "Boko Haram"
 
 
-def test_nlp_rules_group_noun_with_two_candidates_stays_unresolved(analyzer):
+def test_nlp_rules_group_noun_with_two_candidates_stays_unresolved(rule_analyzer):
     text = "Boko Haram and Al-Shabaab fighters raided the village. The jihadists retreated on Friday."
-    analysis = analyzer.analyze(text, "2017-11-04")
+    analysis = rule_analyzer.analyze(text, "2017-11-04")
     assert not [e for e in analysis.entities if e.text.lower() == "the jihadists"]
     retreat = next(e for e in analysis.events if e.type == "RETREAT")
     assert retreat.actor1.canonical not in ("Boko Haram", "Al-Shabaab")
