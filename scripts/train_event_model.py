@@ -170,10 +170,12 @@ def _matrix(examples: list[Example], vocab: dict[str, int], mean, scale):
     return sparse.hstack([x, sparse.csr_matrix(dense)]).tocsr()
 
 
-def fit(examples: list[Example], l2: float, *, use_vectors: bool = True, min_count: int = 2) -> EventModel:
-    """Multinomial logistic regression, L2-penalised, by L-BFGS."""
+def fit(examples: list[Example], l2: float, *, use_vectors: bool = True, min_count: int = 2,
+        drop: tuple[str, ...] = ()) -> EventModel:
+    """Multinomial logistic regression, L2-penalised, by L-BFGS, over the features seen in at
+    least `min_count` examples and not starting with one of the `drop` prefixes."""
     labelled = _labelled(examples)
-    counts = Counter(f for e, _, _ in labelled for f in set(e.features))
+    counts = Counter(f for e, _, _ in labelled for f in set(e.features) if not f.startswith(drop))
     vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
     mean = scale = None
     if use_vectors:
@@ -204,14 +206,15 @@ def fit(examples: list[Example], l2: float, *, use_vectors: bool = True, min_cou
     return EventModel(CLASSES, sparse_weights, result.x[d * k:], dense=dense, dense_mean=mean, dense_scale=scale)
 
 
-def out_of_fold(examples: list[Example], extra: list[Example], l2: float, use_vectors: bool, seed: int = 13):
+def out_of_fold(examples: list[Example], extra: list[Example], l2: float, use_vectors: bool, seed: int = 13,
+                **options):
     """Each coded example's (P(event), top type) from a model fitted without its document."""
     groups = sorted({e.group for e in examples})
     random.Random(seed).shuffle(groups)
     fold = {g: n % FOLDS for n, g in enumerate(groups)}
     predictions: dict[int, tuple[np.ndarray, Example]] = {}
     for k in range(FOLDS):
-        model = fit([e for e in examples if fold[e.group] != k] + extra, l2, use_vectors=use_vectors)
+        model = fit([e for e in examples if fold[e.group] != k] + extra, l2, use_vectors=use_vectors, **options)
         for n, e in enumerate(examples):
             if fold[e.group] == k:
                 predictions[n] = (model.scores(e.features, e.vector), e)
@@ -297,6 +300,9 @@ def main() -> int:
     parser.add_argument("--l2", type=float, default=10.0, help="L2 penalty (3, 10 and 30 were compared: 10)")
     parser.add_argument("--vectors", action="store_true",
                         help="also the parser's token vectors (compared: no better out of fold)")
+    parser.add_argument("--min-count", type=int, default=2, help="keep features seen in this many examples")
+    parser.add_argument("--drop", action="append", default=[], metavar="PREFIX",
+                        help="leave out features with this prefix (e.g. lemma: for the bag of words)")
     parser.add_argument("--no-cv", action="store_true", help="skip the PLOVER cross-validation")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -318,14 +324,15 @@ def main() -> int:
              "%s PLOVER, %s PETRARCH2", len(coded), len(ids), sum(bool(e.labels) for e in coded),
              sum(e.optional_only for e in coded), len(plover), len(petrarch))
 
-    scored = out_of_fold(coded, plover + petrarch, args.l2, use_vectors)
+    options = {"min_count": args.min_count, "drop": tuple(args.drop)}
+    scored = out_of_fold(coded, plover + petrarch, args.l2, use_vectors, **options)
     temperature = fit_temperature(scored)
     events = emitted(scored, temperature)
     curve = threshold_curve(events, gold, ids)
     threshold = choose_threshold(curve)
     point = next(c for c in curve if c[0] == threshold)
 
-    model = fit(coded + plover + petrarch, args.l2, use_vectors=use_vectors)
+    model = fit(coded + plover + petrarch, args.l2, use_vectors=use_vectors, **options)
     model.temperature, model.threshold = temperature, threshold
     fitted = emitted([(model.scores(e.features, e.vector), e) for e in coded], temperature)
     in_sample = match_corpus([e for e in fitted if e.confidence >= threshold], gold, ids)
@@ -336,7 +343,7 @@ def main() -> int:
         "data": f"benchmarks/docevents/annotations.jsonl sha256 {data_version}: train and dev splits "
                 f"({len(ids)} documents); {len(plover)} PLOVER gold and {len(petrarch)} PETRARCH2 sentences",
         "licence": "CC BY-SA 4.0: learned in part from the PLOVER gold standard, Open Event Data Alliance",
-        "l2": args.l2, "vectors": use_vectors, "temperature": temperature, "threshold": threshold,
+        "l2": args.l2, "vectors": use_vectors, "min_count": args.min_count, "drop": args.drop, "temperature": temperature, "threshold": threshold,
         "cross_validated": {"precision": round(point[1], 3), "recall": round(point[2], 3)},
         "in_sample": {"precision": round(in_sample.precision, 3), "recall": round(in_sample.recall, 3)},
     }
