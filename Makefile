@@ -78,10 +78,19 @@ bench-celery: install
 celery-test: install
 	$(BIN)/python -m pytest tests/scaleout -m scaleout $(PYTEST_ARGS)
 
+# airflow standalone (http://localhost:8080) with the DAGs, over the warehouse `wirewatch db url`
+# names (WIREWATCH_DATABASE_URL, else the embedded server) as the wirewatch_warehouse Connection
+# (AIRFLOW_CONN_WIREWATCH_WAREHOUSE, when set, wins); `wirewatch airflow setup` first creates the
+# wirewatch_fetch pool and migrates the warehouse.
 airflow: install
-	AIRFLOW_HOME=$(CURDIR)/.wirewatch/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=4 \
-	$(BIN)/airflow standalone
+	@export AIRFLOW_HOME=$(CURDIR)/.wirewatch/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	  AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=4 \
+	&& url="$$($(BIN)/wirewatch db url)" \
+	&& conn="$$($(BIN)/python -c 'import json, sys; print(json.dumps({"conn_type": "postgres", "extra": {"dsn": sys.argv[1]}}))' "$$url")" \
+	&& export AIRFLOW_CONN_WIREWATCH_WAREHOUSE="$${AIRFLOW_CONN_WIREWATCH_WAREHOUSE:-$$conn}" \
+	&& $(BIN)/airflow db migrate >/dev/null \
+	&& $(BIN)/wirewatch airflow setup --migrate \
+	&& exec $(BIN)/airflow standalone
 
 $(SUPERSET_STAMP): Makefile
 	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
