@@ -31,6 +31,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_CONNECT_TIMEOUT": ("connect_timeout", "float"),
     "WIREWATCH_READ_TIMEOUT": ("read_timeout", "float"),
     "WIREWATCH_TOTAL_TIMEOUT": ("total_timeout", "float"),
+    "WIREWATCH_FEED_TIMEOUT": ("feed_timeout", "float"),
     "WIREWATCH_MAX_BODY_BYTES": ("max_body_bytes", "int"),
     "WIREWATCH_MAX_REDIRECTS": ("max_redirects", "int"),
     "WIREWATCH_POLL_INTERVAL": ("poll_interval", "int"),
@@ -78,6 +79,10 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     total_timeout: float = 60.0
+    # a feed poll's whole budget (at most total_timeout), from when its host gives it a slot:
+    # short, so that a feed trickling its answer holds one of its host's slots for this long
+    # only, and the host's other feeds are still polled in the same cycle
+    feed_timeout: float = 20.0
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     poll_interval: int = 900
@@ -150,6 +155,10 @@ class Settings:
                               ("WIREWATCH_TASK_TIMEOUT", self.task_timeout)):
             if seconds < 0:
                 raise ConfigError(f"{name}={seconds} must not be negative (seconds; 0 means no limit)")
+        for name, seconds in (("WIREWATCH_TOTAL_TIMEOUT", self.total_timeout),
+                              ("WIREWATCH_FEED_TIMEOUT", self.feed_timeout)):
+            if seconds <= 0:
+                raise ConfigError(f"{name}={seconds} must be above 0 (seconds)")
         if self.min_poll_interval > self.max_poll_interval:
             raise ConfigError(
                 "WIREWATCH_MIN_POLL_INTERVAL is above WIREWATCH_MAX_POLL_INTERVAL: "
@@ -167,6 +176,12 @@ class Settings:
             raise ConfigError(
                 f"WIREWATCH_RAW_STORE={self.raw_store!r}: use 'database', 'none' or 'dir:/path'"
             )
+
+    def fetch_budget(self, kind: str) -> tuple[float, str]:
+        """(seconds, variable) of the whole-fetch time budget of a fetch of this kind ("feed", "page", ...)."""
+        if kind == "feed" and self.feed_timeout < self.total_timeout:
+            return self.feed_timeout, "WIREWATCH_FEED_TIMEOUT"
+        return self.total_timeout, "WIREWATCH_TOTAL_TIMEOUT"
 
     @property
     def embedded(self) -> bool:

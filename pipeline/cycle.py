@@ -109,11 +109,14 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
     """Poll each feed once; record new entries and each feed's next poll.
 
     The feeds are fetched by up to `POLL_WORKERS` threads at once (`Fetcher.fetch_many`:
-    waiting on the network, not the CPU); parsing happens here, one feed at a time, as
-    the answers arrive, and touches no database. What the batch learnt (new entries,
-    each feed's state and next poll, the fetch log) is written at its end in one
-    transaction of a few round trips: a feed costs no transaction of its own, and no
-    round trip that would leave this thread waiting for the GIL behind the fetchers.
+    waiting on the network, not the CPU), a host's few at a time, each within
+    `Settings.feed_timeout`, feeds that failed last time after their host's others: a
+    host's slow feeds cannot push its other feeds out of the batch. Parsing happens
+    here, one feed at a time, as the answers arrive, and touches no database. What the
+    batch learnt (new entries, each feed's state and next poll, the fetch log) is written
+    at its end in one transaction of a few round trips: a feed costs no transaction of
+    its own, and no round trip that would leave this thread waiting for the GIL behind
+    the fetchers.
     A batch that dies half-way writes nothing: its feeds stay due and are polled again
     from their old state, so nothing is lost and nothing queued twice.
     """
@@ -125,7 +128,9 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
         feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
         ledger = _Ledger(seen=store.item_digests(conn, list(feeds)))
         conn.commit()
-        requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id)
+        # feeds whose last poll failed (timed out, say) go after their host's healthy ones
+        requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id,
+                                 last_failed=f.consecutive_errors > 0)
                     for f in feeds.values()]
         for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
             _poll_feed(settings, feeds[request.key], outcome, run_id, result, ledger)
@@ -521,10 +526,14 @@ def _parse_unseen(page: Page, ledger: _Ledger, feed_id: int) -> tuple[ParsedFeed
 
 
 def _defer_feed(ledger: _Ledger, feed, exc: HostBusy, now: datetime, result: StepResult) -> None:
-    """The host asked us to wait: poll the feed after that, without counting an error."""
-    ledger.deferrals.append((feed.feed_id, now + timedelta(seconds=max(exc.retry_after, 1.0))))
+    """Not polled now, without counting an error: after the host's wait if it asked for one,
+    else (our own limits were in the way) at the very next cycle, its next poll left as it was."""
     result.counts["feeds_deferred"] += 1
-    log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
+    if exc.held:
+        ledger.deferrals.append((feed.feed_id, now + timedelta(seconds=max(exc.retry_after, 1.0))))
+        log.warning("feed %s deferred %.0fs: %s", feed.url, exc.retry_after, exc)
+    else:
+        log.warning("feed %s deferred to the next cycle: %s", feed.url, exc)
 
 
 def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Page | None:

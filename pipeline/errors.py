@@ -14,7 +14,7 @@
     │   ├── BlockedAddress       skip: private/loopback target not allowed
     │   ├── ResponseTooLarge     skip: body or decompressed body over the cap
     │   ├── RobotsDisallowed     skip: the site's robots.txt forbids fetching the page
-    │   └── HostBusy             retry later: the host asked us to wait (carries `retry_after`)
+    │   └── HostBusy             retry later: the host asked us to wait, or its slots are taken
     ├── MalformedFeed            skip and record: the document is not a feed
     ├── ArchiveError             skip and record: a WARC file, sitemap or archived feed page
     │                            cannot be read; carries `source`
@@ -109,14 +109,18 @@ class RobotsDisallowed(FetchError):
 
 
 class HostBusy(FetchError):
-    """The host must not be asked now (Retry-After, or robots.txt unreachable); retry later.
+    """The host must not be asked now; retry later.
 
     Nothing went wrong with the URL itself: callers defer it rather than count a failure.
+    `held` says who wants the wait: the host (a Retry-After, robots.txt unreachable), so
+    `retry_after` is to be obeyed; or our own limits (its slots all taken, its pacing),
+    so the URL belongs in the very next cycle, not `retry_after` later.
     """
 
-    def __init__(self, message: str, *, url: str, retry_after: float) -> None:
+    def __init__(self, message: str, *, url: str, retry_after: float, held: bool = True) -> None:
         super().__init__(message, url=url)
         self.retry_after = retry_after
+        self.held = held
 
 
 class MalformedFeed(WirewatchError):

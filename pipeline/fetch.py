@@ -15,9 +15,15 @@ redirects come from strangers:
 - Given a `Politeness`, every request (each redirect hop too) waits for its host's
   slot, a 429/503 puts the host on hold for its Retry-After, and article pages
   (`kind="page"`) are checked against their site's robots.txt first.
-- Each read waits at most `Settings.read_timeout`; `Settings.total_timeout` bounds the
+- Each read waits at most `Settings.read_timeout`; a wall-clock budget bounds the
   whole fetch, redirects, headers and body together (the connection pool's watchdog
-  cuts a connection at its deadline, however slowly the server trickles).
+  cuts a connection at its deadline, however slowly the server trickles): a feed's is
+  `Settings.feed_timeout`, anything else's `Settings.total_timeout`. The budget runs
+  from when the host first gives the fetch a slot, so waiting for a busy host does not
+  eat it.
+- `fetch_many` hands each host at most its concurrency of requests at a time and queues
+  the rest itself, not in a thread: a host whose endpoints trickle holds its own slots
+  only, for one budget each, and its other requests start as soon as one frees.
 - The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; a body shorter than its Content-Length is an error.
@@ -31,12 +37,15 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
+import math
 import mimetypes
+import queue
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +61,7 @@ from pipeline.config import Settings
 from pipeline.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge, one_line
 from pipeline.models import Page
-from pipeline.politeness import ROBOTS_MAX_BYTES, Politeness
+from pipeline.politeness import ROBOTS_MAX_BYTES, Politeness, host_key
 from pipeline.schedule import parse_retry_after
 from pipeline.urls import http_url_problem, resolve_url
 
@@ -93,13 +102,40 @@ _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, Broke
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
-    """One fetch for `Fetcher.fetch_many`; `key` is the caller's (a feed id, say)."""
+    """One fetch for `Fetcher.fetch_many`; `key` is the caller's (a feed id, say).
+
+    `last_failed`: the URL's previous fetch failed (timed out, say); it starts after its
+    host's other requests, so that a host's failing endpoints cannot take the slots its
+    healthy ones need.
+    """
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
     kind: str = "page"
     key: Any = None
+    last_failed: bool = False
+
+
+class _Deadline:
+    """A fetch's wall-clock deadline: `budget` seconds from when its host first gives it a slot."""
+
+    __slots__ = ("at", "budget", "variable")
+
+    def __init__(self, budget: float, variable: str) -> None:
+        self.budget = budget
+        self.variable = variable
+        self.at = math.inf
+
+    def start(self) -> float:
+        """The deadline, set at the first call (the first slot) and kept for the redirects after it."""
+        if self.at == math.inf:
+            self.at = time.monotonic() + self.budget
+        return self.at
+
+    def passed(self) -> bool:
+        """True once the deadline is (about) reached; a socket timeout cut to it fires that close."""
+        return time.monotonic() >= self.at - DEADLINE_SLACK_S
 
 
 class Fetcher:
@@ -142,14 +178,36 @@ class Fetcher:
 
         Failures are yielded as their `FetchError`, not raised, so one bad URL does not
         stop the others. The threads are kept for the fetcher's life: a cycle polling
-        many batches starts them once. With a `Politeness`, each host is still paced.
+        many batches starts them once.
+
+        With a `Politeness`, each host is given at most its concurrency of requests at a
+        time, in the given order with `last_failed` ones last; the rest wait here, and the
+        host's next one starts when one of its own ends. So no thread waits on a busy
+        host's slot (other hosts keep every thread), and a host's slow endpoints delay its
+        other requests by at most one time budget each, never out of the batch.
         """
         if not requests:
             return
         pool = self._threads(workers)
-        futures = {pool.submit(self._fetch_quietly, request): request for request in requests}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        per_host = self.politeness.concurrency if self.politeness is not None else len(requests)
+        waiting: dict[str, deque[FetchRequest]] = {}
+        for request in sorted(requests, key=lambda r: r.last_failed):  # stable: the caller's order otherwise
+            waiting.setdefault(host_key(request.url), deque()).append(request)
+        ended: queue.SimpleQueue[tuple[str, FetchRequest, Future]] = queue.SimpleQueue()
+
+        def start(host: str) -> None:
+            request = waiting[host].popleft()
+            future = pool.submit(self._fetch_quietly, request)
+            future.add_done_callback(lambda done: ended.put((host, request, done)))
+
+        for host, line in waiting.items():
+            for _ in range(min(per_host, len(line))):
+                start(host)
+        for _ in range(len(requests)):
+            host, request, future = ended.get()
+            if waiting[host]:
+                start(host)  # before the caller looks at the answer: the slot is free now
+            yield request, _outcome(request, future)
 
     def _fetch_quietly(self, request: FetchRequest) -> Page | FetchError:
         started = time.monotonic()
@@ -197,7 +255,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = started + self.settings.total_timeout
+        deadline = _Deadline(*self.settings.fetch_budget(kind))
         try:
             page = self._follow(url, headers, started, deadline, kind)
         except AddressRefused as exc:
@@ -207,8 +265,8 @@ class Fetcher:
         except (OSError, http.client.HTTPException, ValueError) as exc:
             # refused or reset connections, TLS failures, broken HTTP, headers http.client will not send;
             # at the deadline, any of them is the socket timeout cut to it or the watchdog's cut
-            if time.monotonic() >= deadline - DEADLINE_SLACK_S:
-                raise self._overdue(url) from None
+            if deadline.passed():
+                raise self._overdue(url, deadline) from None
             limits = self.settings
             if isinstance(exc, TimeoutError):
                 raise FetchTimeout(f"{url}: timed out waiting for the server (connect {limits.connect_timeout}s, "
@@ -219,13 +277,14 @@ class Fetcher:
         logger.info("GET %s -> %s, %d bytes, %d ms", url, page.status, len(page.content), page.elapsed_ms)
         return page
 
-    def _follow(self, url: str, headers: dict[str, str], started: float, deadline: float, kind: str) -> Page:
+    def _follow(self, url: str, headers: dict[str, str], started: float, deadline: _Deadline, kind: str) -> Page:
         current = url
         redirects: list[str] = []
         while True:
             if redirects and kind == "page" and self.politeness is not None:
                 self.politeness.check_robots(self, current)  # a redirect may lead to another site
             with self._slot(current):
+                deadline.start()
                 connection, response = self._exchange(url, current, headers, deadline)
                 try:
                     status = response.status
@@ -250,14 +309,14 @@ class Fetcher:
                 finally:
                     self._connections.release(connection, response)
 
-    def _exchange(self, url: str, current: str, headers: dict[str, str], deadline: float
+    def _exchange(self, url: str, current: str, headers: dict[str, str], deadline: _Deadline
                   ) -> tuple[GuardedConnection, http.client.HTTPResponse]:
         """Send the GET for `current` and read the answer's head, on a pooled connection."""
         origin, target, host_header = _request_parts(url, urlsplit(current))
         request_headers = {"Host": host_header, **self._headers, **headers}
         while True:
             timeouts = self._timeouts(url, deadline)
-            connection, reused = self._connections.acquire(origin, deadline)
+            connection, reused = self._connections.acquire(origin, deadline.at)
             connection.set_timeouts(*timeouts)
             try:
                 connection.request("GET", target, headers=request_headers)
@@ -293,20 +352,21 @@ class Fetcher:
         redirects.append(target)
         return target
 
-    def _overdue(self, url: str) -> FetchTimeout:
+    @staticmethod
+    def _overdue(url: str, deadline: _Deadline) -> FetchTimeout:
         """The error of a fetch that reached its deadline, wherever that was noticed."""
-        return FetchTimeout(f"{url}: over the total deadline of {self.settings.total_timeout}s; retry later",
-                            url=url)
+        return FetchTimeout(f"{url}: over the total deadline of {deadline.budget}s ({deadline.variable}); "
+                            "retry later", url=url)
 
-    def _timeouts(self, url: str, deadline: float) -> tuple[float, float]:
+    def _timeouts(self, url: str, deadline: _Deadline) -> tuple[float, float]:
         """(connect, read) timeouts: the configured ones, cut to what the deadline leaves."""
-        remaining = deadline - time.monotonic()
+        remaining = deadline.at - time.monotonic()
         if remaining <= 0:
-            raise self._overdue(url)
+            raise self._overdue(url, deadline)
         return min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining)
 
     def _read_body(self, url: str, connection: GuardedConnection, response: http.client.HTTPResponse,
-                   headers: dict[str, str], deadline: float, *, keep: int | None = None) -> bytes:
+                   headers: dict[str, str], deadline: _Deadline, *, keep: int | None = None) -> bytes:
         """The body, decoded; with `keep`, its first `keep` bytes, the rest left unread."""
         cap = self.settings.max_body_bytes
         declared = headers.get("content-length", "")
@@ -321,8 +381,8 @@ class Fetcher:
                 connection.set_read_timeout(self._timeouts(url, deadline)[1])
                 chunk = response.read1(CHUNK_BYTES)  # whatever has arrived: a trickle cannot stall us
                 if not chunk:
-                    if time.monotonic() >= deadline - DEADLINE_SLACK_S:  # cut by the pool's watchdog
-                        raise self._overdue(url)
+                    if deadline.passed():  # cut by the pool's watchdog
+                        raise self._overdue(url, deadline)
                     if response.length:  # http.client's count of declared bytes not yet read
                         raise FetchError(f"{url}: connection closed {response.length} bytes before the end "
                                          "of the body; retry later", url=url)
@@ -388,6 +448,13 @@ class Fetcher:
         logger.info("read %s, %d bytes, %d ms", url, len(body), elapsed)
         return Page(url=url, final_url=url, status=200, content=body, text=text, encoding=encoding,
                     content_type=content_type, fetched_at=datetime.now(UTC), elapsed_ms=elapsed)
+
+
+def _outcome(request: FetchRequest, future: Future) -> Page | FetchError:
+    """What a `fetch_many` thread returned; a fetch cancelled by `close(abandon=True)` as its error."""
+    if future.cancelled():
+        return FetchError(f"{request.url}: not fetched, the fetcher was closed first; retry later", url=request.url)
+    return future.result()
 
 
 def _request_parts(url: str, parts: SplitResult) -> tuple[Origin, str, str]:

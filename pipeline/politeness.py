@@ -44,8 +44,8 @@ from pipeline.errors import BlockedAddress, FetchError, HostBusy, RobotsDisallow
 from pipeline.models import Page
 from pipeline.urls import host_of
 
-__all__ = ["Politeness", "RobotsRules", "RobotsTxt", "forget_politeness", "parse_robots", "process_politeness",
-           "robots_url"]
+__all__ = ["Politeness", "RobotsRules", "RobotsTxt", "forget_politeness", "host_key", "parse_robots",
+           "process_politeness", "robots_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,15 +149,19 @@ class Politeness:
             start = max(now, host.next_start, host.hold_until)
             wait = start - now
             if wait > self.max_wait_s:
+                held = host.hold_until >= host.next_start
                 raise HostBusy(f"{url}: {host_of(url)} is on hold for {wait:.0f}s more "
-                               "(Retry-After or pacing); deferred to a later cycle", url=url, retry_after=wait)
+                               f"({'Retry-After' if held else 'pacing'}); deferred to a later cycle",
+                               url=url, retry_after=wait, held=held)
             host.next_start = start + max(self.delay_s, host.delay)
         if wait > 0:
             logger.debug("waiting %.2fs for host %s before %s", wait, host_of(url), url)
             self._sleep(wait)
         if not host.semaphore.acquire(timeout=self.max_wait_s):
+            # our own limit, not the host's wish: the URL is due again at the very next cycle
             raise HostBusy(f"{url}: {self.concurrency} requests to {host_of(url)} already running for "
-                           f"{self.max_wait_s:.0f}s; deferred", url=url, retry_after=self.max_wait_s)
+                           f"{self.max_wait_s:.0f}s; deferred to the next cycle", url=url,
+                           retry_after=self.max_wait_s, held=False)
         try:
             yield
         finally:
@@ -233,7 +237,7 @@ class Politeness:
         return RobotsRules(parse_robots(body), now + ROBOTS_TTL_S)
 
     def _host(self, url: str) -> _Host:
-        key = _host_key(url)
+        key = host_key(url)
         host = self._hosts.get(key)
         if host is None:
             with self._lock:
@@ -258,7 +262,8 @@ def robots_agent(user_agent: str) -> str:
     return token or "Wirewatch"
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """The host (and port) whose slots, pacing and holds a request to `url` shares; never raises."""
     try:
         port = urlsplit(url).port
     except ValueError:  # fetch refuses such URLs first; never let a key raise

@@ -43,12 +43,21 @@ def test_config_reads_every_variable_it_lists():
         ({"WIREWATCH_RAW_STORE": "s3"}, "WIREWATCH_RAW_STORE='s3'"),
         ({"WIREWATCH_POLL_BATCH_SIZE": "0"}, "WIREWATCH_POLL_BATCH_SIZE=0 must be at least 1"),
         ({"WIREWATCH_CA_BUNDLE": "/no/such/ca.pem"}, "WIREWATCH_CA_BUNDLE='/no/such/ca.pem' is not a file"),
+        ({"WIREWATCH_FEED_TIMEOUT": "0"}, "WIREWATCH_FEED_TIMEOUT=0.0 must be above 0"),
     ],
 )
 def test_config_rejects_bad_values_in_one_line(env, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
         Settings.from_env(env)
     assert "\n" not in str(info.value)
+
+
+def test_config_feed_polls_get_their_own_shorter_time_budget():
+    settings = Settings.from_env({"WIREWATCH_FEED_TIMEOUT": "5", "WIREWATCH_TOTAL_TIMEOUT": "60"})
+    assert settings.fetch_budget("feed") == (5.0, "WIREWATCH_FEED_TIMEOUT")
+    assert settings.fetch_budget("page") == (60.0, "WIREWATCH_TOTAL_TIMEOUT")
+    # the total is a ceiling for every fetch, feeds included
+    assert settings.with_(total_timeout=3.0).fetch_budget("feed") == (3.0, "WIREWATCH_TOTAL_TIMEOUT")
 
 
 def test_config_overrides_win_and_settings_are_frozen():

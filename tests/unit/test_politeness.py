@@ -74,8 +74,30 @@ def test_politeness_hold_delays_the_host_then_refuses_long_waits() -> None:
     with pytest.raises(HostBusy) as caught, polite.slot("https://news.example/z"):
         pass
     assert caught.value.retry_after == pytest.approx(3600)
+    assert caught.value.held  # the host asked for the wait: it is obeyed
     assert "news.example" in str(caught.value) and "\n" not in str(caught.value)
     with polite.slot("https://other.example/"):  # other hosts are not held
+        pass
+
+
+def test_politeness_our_own_pacing_is_not_a_hold_of_the_host() -> None:
+    clock = FakeClock()
+    polite = Politeness(Settings(host_delay=20.0), max_wait_s=30.0, clock=clock, sleep=lambda _s: None)
+    for _ in range(2):  # starts reserved at +0 and +20 s; the clock does not move
+        with polite.slot("https://news.example/a"):
+            pass
+    with pytest.raises(HostBusy) as caught, polite.slot("https://news.example/b"):
+        pass
+    assert caught.value.retry_after == pytest.approx(40) and not caught.value.held
+    assert "pacing" in str(caught.value)
+
+
+def test_politeness_all_slots_taken_defers_to_the_next_cycle_not_a_hold() -> None:
+    polite = Politeness(Settings(host_delay=0.0, host_concurrency=1), max_wait_s=0.05)
+    with polite.slot("http://one.example/a"), pytest.raises(HostBusy) as caught, polite.slot("http://one.example/b"):
+        pass
+    assert not caught.value.held and "next cycle" in str(caught.value)
+    with polite.slot("http://one.example/c"):  # the slot is free again
         pass
 
 
