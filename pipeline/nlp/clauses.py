@@ -41,11 +41,11 @@ GIVING_VERBS = {"contribute", "send", "deploy", "dispatch", "give", "provide", "
 DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
 
 
-def _first(children: list[Token], dep: str) -> Token | None:
+def first_child(children: list[Token], dep: str) -> Token | None:
     return next((c for c in children if c.dep_ == dep), None)
 
 
-def _depth(token: Token) -> int:
+def depth_of(token: Token) -> int:
     depth = 0
     while token.head.i != token.i and depth < 50:
         token = token.head
@@ -53,7 +53,7 @@ def _depth(token: Token) -> int:
     return depth
 
 
-def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
+def dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
     """True when `b` sits below `a` in the tree (optionally not counting conj links)."""
     node = b
     for _ in range(50):
@@ -67,17 +67,17 @@ def _dominates(a: Token, b: Token, *, through_conj: bool) -> bool:
     return False
 
 
-_NAMED_ACTORS = {"PERSON", "ORG", "NORP", "GPE"}
-_PARAGRAPHS_KEY = "wirewatch_paragraphs"
+NAMED_ACTORS = {"PERSON", "ORG", "NORP", "GPE"}
+PARAGRAPHS_KEY = "wirewatch_paragraphs"
 
 
-def _own_forces(span: Span) -> bool:
+def own_forces(span: Span) -> bool:
     """ "its troops", "their forces": the source's own people, not a target."""
     return any(c.dep_ == "poss" and c.lower_ in ("its", "their", "his", "her", "our") for c in span.root.children)
 
 
-def _under_background(token: Token, top: Token) -> bool:
-    """True when a background clause (see `_background`) lies between `token` and `top`."""
+def under_background(token: Token, top: Token) -> bool:
+    """True when a background clause (see `background_level`) lies between `token` and `top`."""
     node = token
     for _ in range(12):
         if node.i == top.i or node.head.i == node.i:
@@ -90,7 +90,7 @@ def _under_background(token: Token, top: Token) -> bool:
     return False
 
 
-def _is_speaker(token: Token) -> bool:
+def is_speaker(token: Token) -> bool:
     """The subject of a speech verb ("..., officials said"), or the object of "according to"."""
     node = token
     while node.dep_ in ("compound", "amod", "poss", "conj", "appos", "nmod") and node.head.i != node.i:
@@ -100,7 +100,7 @@ def _is_speaker(token: Token) -> bool:
     return node.dep_ == "pobj" and node.head.lower_ == "to" and node.head.head.lower_ == "according"
 
 
-def _background(token: Token) -> int:
+def background_level(token: Token) -> int:
     """1 when the trigger sits in a clause that only sets the scene for the sentence's main
     statement: a conditional or temporal clause ("unless X agrees", "after clashes"), a
     relative clause ("the curfew imposed after ..."), or the object of "after", "during",
@@ -121,7 +121,7 @@ def _background(token: Token) -> int:
     return 0
 
 
-def _condition(token: Token | None) -> Token | None:
+def condition(token: Token | None) -> Token | None:
     """The "unless ..." or "if ..." clause a statement (or its complement) depends on."""
     if token is None:
         return None
@@ -131,7 +131,7 @@ def _condition(token: Token | None) -> Token | None:
     return None
 
 
-def _controller_object(token: Token) -> Token | None:
+def controller_object(token: Token) -> Token | None:
     """The object of the verb that sets a trigger going: "ordered the newspaper to suspend
     publication", "summoned the ambassador to complain" -> the newspaper, the ambassador."""
     node = token
@@ -141,11 +141,11 @@ def _controller_object(token: Token) -> Token | None:
         return None  # "fired rockets, killing 50": the rockets are the means, not the one acted on
     if node.dep_ in ("xcomp", "advcl", "ccomp") and node.head.pos_ == "VERB" and not any(
             c.dep_ in ("nsubj", "nsubjpass") for c in node.children):
-        return _first(list(node.head.children), "dobj")
+        return first_child(list(node.head.children), "dobj")
     return None
 
 
-def _obligation_clause(token: Token) -> Token | None:
+def obligation_clause(token: Token) -> Token | None:
     """The complement clause of a speech verb stating what someone must or should do."""
     for child in token.children:
         if child.dep_ in ("ccomp", "xcomp") and any(
@@ -154,7 +154,7 @@ def _obligation_clause(token: Token) -> Token | None:
     return None
 
 
-def _negated(token: Token) -> bool:
+def negated(token: Token) -> bool:
     if any(c.dep_ == "neg" for c in token.children):
         return True
     if token.dep_ in ("xcomp",) and any(c.dep_ == "neg" for c in token.head.children):
@@ -162,7 +162,7 @@ def _negated(token: Token) -> bool:
     return any(c.lemma_.lower() in ("fail",) for c in [token.head] if token.dep_ == "xcomp")
 
 
-def _governor(token: Token) -> Token | None:
+def governor(token: Token) -> Token | None:
     """A threatening or refusing verb the trigger is the complement of."""
     node = token
     for _ in range(3):
@@ -174,7 +174,7 @@ def _governor(token: Token) -> Token | None:
     return None
 
 
-def _future(token: Token) -> bool:
+def future(token: Token) -> bool:
     """Stated as intent: "will/would X", or the complement of "plan/attempt/ready to"."""
     node = token
     for _ in range(3):
@@ -188,14 +188,14 @@ def _future(token: Token) -> bool:
     return False
 
 
-def _quoted(token: Token) -> bool:
+def in_quotes(token: Token) -> bool:
     """True when an odd number of quotation marks precede the token in its sentence."""
     sent = token.sent
     marks = sum(1 for t in sent.doc[sent.start: token.i] if t.text in ('"', "“", "”"))
     return marks % 2 == 1
 
 
-def _threat_mode(etype: str, mode: str | None) -> str | None:
+def threat_mode(etype: str, mode: str | None) -> str | None:
     if etype in ("ASSAULT", "FIGHT"):
         return "violence"
     if etype in ("COERCE", "PROTEST"):
@@ -205,21 +205,21 @@ def _threat_mode(etype: str, mode: str | None) -> str | None:
     return None
 
 
-def _agent(token: Token) -> Token | None:
+def passive_agent(token: Token) -> Token | None:
     """The "by" agent of a passive verb, or of a participle modifying a noun trigger."""
     for child in token.children:
         if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
-            pobj = _first(list(child.children), "pobj")
+            pobj = first_child(list(child.children), "pobj")
             if pobj is not None:
                 return pobj
         if child.dep_ == "acl":  # "a bombing carried out by IS"
-            found = _agent(child)
+            found = passive_agent(child)
             if found is not None:
                 return found
     return None
 
 
-def _noun_source(token: Token) -> Token | None:
+def noun_source(token: Token) -> Token | None:
     """The doer of a noun trigger: "IS's attack", "an IS car bombing"."""
     for child in token.children:
         if child.dep_ == "poss" and child.pos_ != "PRON":  # "its demand" is the clause subject's
@@ -230,16 +230,16 @@ def _noun_source(token: Token) -> Token | None:
     return None
 
 
-def _prep_object(token: Token, preps: tuple[str, ...]) -> Token | None:
+def prep_object(token: Token, preps: tuple[str, ...]) -> Token | None:
     for child in token.children:
         if child.dep_ in ("prep", "dative") and child.lower_ in preps:
-            pobj = _first(list(child.children), "pobj")
+            pobj = first_child(list(child.children), "pobj")
             if pobj is not None and not pobj.ent_type_ == "DATE":
                 return pobj
     return None
 
 
-def _owners(token: Token | None) -> list[Token]:
+def owners_of(token: Token | None) -> list[Token]:
     """Who a non-actor phrase belongs to: "the deployment of NATO troops", "Turkey's efforts"."""
     if token is None:
         return []
@@ -250,29 +250,29 @@ def _owners(token: Token | None) -> list[Token]:
     return out
 
 
-def _target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
+def target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
     """Where a target hides when the object is a thing: recipients, owners, complements."""
     out: list[Token] = []
     if obj is not None:
-        out += _owners(obj)
+        out += owners_of(obj)
         out += [g for c in obj.children if c.dep_ == "prep" and c.lower_ in ("to", "for", "with", "against", "on", "in")
                 for g in c.children if g.dep_ == "pobj"]
     out += [c for c in token.children if c.dep_ == "dative" and c.pos_ != "ADP"]
     out += [g for c in token.children if c.dep_ in ("prep", "dative")
             and c.lower_ in ("to", "for", "with", "against", "on", "in", "into", "at", "from", "toward", "towards")
             for g in c.children if g.dep_ == "pobj"]
-    embedded = _embedded_target(token)
+    embedded = embedded_target(token)
     if embedded is not None:
         out.append(embedded)
     for child in token.children:
         if child.dep_ in ("xcomp", "ccomp", "advcl"):
-            kid_obj = _first(list(child.children), "dobj")
+            kid_obj = first_child(list(child.children), "dobj")
             out += [c for c in child.children if c.dep_ in ("dobj", "dative")]
-            out += _target_fallbacks(child, kid_obj)[:4] if kid_obj is not None else []
+            out += target_fallbacks(child, kid_obj)[:4] if kid_obj is not None else []
     return out
 
 
-def _inherited_subject(token: Token) -> Token | None:
+def inherited_subject(token: Token) -> Token | None:
     """The subject an infinitive or coordinated verb shares with its head verb."""
     node = token
     for _ in range(3):
@@ -281,16 +281,16 @@ def _inherited_subject(token: Token) -> Token | None:
         if node.dep_ == "ccomp" and node.head.lemma_.lower() in SPEECH_VERBS:
             return None  # "X was put under investigation, the agency reported": not the agency's act
         node = node.head
-        subj = _first(list(node.children), "nsubj")
+        subj = first_child(list(node.children), "nsubj")
         if subj is not None:
             return subj
-        subjpass = _first(list(node.children), "nsubjpass")
+        subjpass = first_child(list(node.children), "nsubjpass")
         if subjpass is not None and node.dep_ != "conj":
             return None
     return None
 
 
-def _clause_subjects(token: Token) -> list[Token]:
+def clause_subjects(token: Token) -> list[Token]:
     """Subjects of the verbs a trigger hangs from, nearest first, up to a speech verb:
     "issued a declaration demanding ..." gives the issuer; "officials said fighting ..."
     does not give the officials."""
@@ -304,12 +304,12 @@ def _clause_subjects(token: Token) -> list[Token]:
             break
         if node.pos_ in ("VERB", "AUX"):
             out += [c for c in node.children if c.dep_ == "nsubj"]
-            if node.dep_ == "acl" and (node.tag_ != "VBN" or _swallowed_clause(node.head)):
+            if node.dep_ == "acl" and (node.tag_ != "VBN" or swallowed_clause(node.head)):
                 out.append(node.head)  # "youths resorted to throwing", parsed as a noun phrase
     return out
 
 
-def _swallowed_clause(noun: Token) -> bool:
+def swallowed_clause(noun: Token) -> bool:
     """True when the parse has folded a whole clause into a noun phrase: the noun is the
     sentence's root ("An official newspaper called on Arabs to ..."), or one of two subjects
     of one verb ("Youths resorted to ..., officials said"). Its participle is then the
@@ -319,39 +319,39 @@ def _swallowed_clause(noun: Token) -> bool:
     return noun.dep_ == "nsubj" and sum(c.dep_ in ("nsubj", "nsubjpass") for c in noun.head.children) > 1
 
 
-def _embedded_target(token: Token) -> Token | None:
+def embedded_target(token: Token) -> Token | None:
     """The target inside a complement: "demanded that the US cancel", "threatened to ban X"."""
     for child in token.children:
         if child.dep_ in ("ccomp", "xcomp"):
-            subj = _first(list(child.children), "nsubj")
+            subj = first_child(list(child.children), "nsubj")
             if subj is not None and child.dep_ == "ccomp":
                 return subj
-            recipient = _prep_object(child, ("to",)) if child.lemma_.lower() in GIVING_VERBS else None
+            recipient = prep_object(child, ("to",)) if child.lemma_.lower() in GIVING_VERBS else None
             if recipient is not None:
                 return recipient  # "ready to contribute troops to a force in Liberia": the troops are its own
-            obj = _first(list(child.children), "dobj")
+            obj = first_child(list(child.children), "dobj")
             if obj is not None:
                 return obj
-            pobj = _prep_object(child, ("against", "with", "on", "to", "in", "from"))
+            pobj = prep_object(child, ("against", "with", "on", "to", "in", "from"))
             if pobj is not None:
                 return pobj
     return None
 
 
-def _attribution(token: Token) -> Token | None:
+def attribution(token: Token) -> Token | None:
     """Who a trigger's statement is attributed to: the subject of the speech verb it is
     reported under ("'...,' said Rami Abdel Rahman", "officials said Tuesday") or the
     object of "according to"; None for the narrator's own statements."""
     node = token
     for _ in range(6):
         if node.lemma_.lower() in SPEECH_VERBS and node.pos_ in ("VERB", "AUX"):
-            found = _first(list(node.children), "nsubj")
+            found = first_child(list(node.children), "nsubj")
             if found is not None and found.pos_ != "PRON":
                 return found
         for child in node.children:
             if child.dep_ == "prep" and child.lower_ == "according":
                 to = next((c for c in child.children if c.lower_ == "to"), None)
-                pobj = _first(list(to.children), "pobj") if to is not None else None
+                pobj = first_child(list(to.children), "pobj") if to is not None else None
                 if pobj is not None:
                     return pobj
         if node.head.i == node.i:
@@ -360,7 +360,7 @@ def _attribution(token: Token) -> Token | None:
     return None
 
 
-def _speaker(token: Token) -> Token | None:
+def speaker_of(token: Token) -> Token | None:
     """Subject of the speech verb a trigger is reported under ("Iraq said it would")."""
     node = token
     for _ in range(6):  # "X was quoted as saying he would be ready to": six steps up
@@ -368,16 +368,16 @@ def _speaker(token: Token) -> Token | None:
             return None
         node = node.head
         if node.lemma_.lower() in SPEECH_VERBS:
-            found = _first(list(node.children), "nsubj")
+            found = first_child(list(node.children), "nsubj")
             if found is not None:
                 return found
-            quoted = _first(list(node.children), "nsubjpass")  # "X was quoted as saying he ..."
+            quoted = first_child(list(node.children), "nsubjpass")  # "X was quoted as saying he ..."
             if quoted is not None and node.lemma_.lower() == "quote":
                 return quoted
     return None
 
 
-def _tree_distance(a: Token, b: Token) -> int:
+def tree_distance(a: Token, b: Token) -> int:
     path_a = [a] + list(a.ancestors)
     ids_a = {t.i: n for n, t in enumerate(path_a)}
     for n, t in enumerate([b] + list(b.ancestors)):
@@ -386,7 +386,7 @@ def _tree_distance(a: Token, b: Token) -> int:
     return 99
 
 
-def _paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
+def paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
     """Sentence start -> the sentences of its paragraph (text between line breaks), built once
     per document: `Span.sents` rescans the document on every call."""
     out: dict[int, list[Span]] = {}
@@ -400,9 +400,9 @@ def _paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
     return out
 
 
-def _paragraph_sentences(sent: Span) -> list[Span]:
+def paragraph_sentences(sent: Span) -> list[Span]:
     """The sentences of the paragraph holding `sent`, from the document's cache when `read` built it."""
-    cached = sent.doc.user_data.get(_PARAGRAPHS_KEY)
+    cached = sent.doc.user_data.get(PARAGRAPHS_KEY)
     if cached is None or sent.start not in cached:
-        cached = _paragraphs(list(sent.doc.sents))
+        cached = paragraphs(list(sent.doc.sents))
     return cached.get(sent.start, [sent])

@@ -27,7 +27,7 @@ import numpy as np
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.models import Event
-from pipeline.nlp.clauses import _condition, _future, _governor, _negated, _quoted
+from pipeline.nlp import clauses
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "event_model.json"
 NONE = "NONE"
@@ -113,15 +113,15 @@ def _share_bucket(share: float) -> str:
 
 def _modality(token: Token, etype: str) -> list[str]:
     out = []
-    if _negated(token):
+    if clauses.negated(token):
         out.append(f"negated|{etype}")
-    if _future(token):
+    if clauses.future(token):
         out.append(f"future|{etype}")
-    if _quoted(token):
+    if clauses.in_quotes(token):
         out.append("quoted")
-    if _condition(token) is not None:
+    if clauses.condition(token) is not None:
         out.append("conditional")
-    governor = _governor(token)
+    governor = clauses.governor(token)
     if governor is not None:
         out.append(f"governor:{governor.lemma_.lower()}")
     for child in token.children:

@@ -24,52 +24,24 @@ from pipeline.geo import Gazetteer
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import lexicon
 from pipeline.nlp.actors import ActorMention, ActorReader
-from pipeline.nlp.clauses import (  # word sets and parse helpers the reader uses
-    SUBHEADING,
-    SPEECH_VERBS,
-    THREAT_GOVERNORS,
-    VIOLENT,
+from pipeline.nlp import clauses
+from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
+    ADMIN_NOUNS,
     COOPERATIVE,
+    DEMAND_SPEECH,
     EVENT_NOUNS,
+    FATALITY_TYPES,
+    GIVING_VERBS,
     HARM_VERBS,
     LOCATION_PREPS,
-    ADMIN_NOUNS,
-    FATALITY_TYPES,
+    NAMED_ACTORS,
+    PARAGRAPHS_KEY,
+    SPEECH_VERBS,
     STATE_ACTIONS,
     STATIVE_PASSIVES,
-    DEMAND_SPEECH,
-    GIVING_VERBS,
-    _NAMED_ACTORS,
-    _PARAGRAPHS_KEY,
-    _agent,
-    _attribution,
-    _background,
-    _clause_subjects,
-    _condition,
-    _controller_object,
-    _depth,
-    _dominates,
-    _embedded_target,
-    _first,
-    _future,
-    _governor,
-    _inherited_subject,
-    _is_speaker,
-    _negated,
-    _noun_source,
-    _obligation_clause,
-    _own_forces,
-    _owners,
-    _paragraph_sentences,
-    _paragraphs,
-    _prep_object,
-    _quoted,
-    _speaker,
-    _swallowed_clause,
-    _target_fallbacks,
-    _threat_mode,
-    _tree_distance,
-    _under_background,
+    SUBHEADING,
+    THREAT_GOVERNORS,
+    VIOLENT,
 )
 from pipeline.nlp.event_model import (
     EventModel,
@@ -146,7 +118,7 @@ class EventReader:
         dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
         doc.user_data[_DATELINE_KEY] = dateline_loc
         sents = list(doc.sents)
-        doc.user_data[_PARAGRAPHS_KEY] = _paragraphs(sents)
+        doc.user_data[PARAGRAPHS_KEY] = clauses.paragraphs(sents)
         read = []
         for sent in sents:
             if is_subheading(sent.text):
@@ -180,7 +152,7 @@ class EventReader:
             # "killed in a car bomb explosion": the verb carries the actors; "prevented the
             # demonstration", "condemned the attack": the verb's act is the event, its object the topic.
             verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.background == top.background
-                         and (c.type == top.type and _dominates(c.token, top.token, through_conj=False)
+                         and (c.type == top.type and clauses.dominates(c.token, top.token, through_conj=False)
                               or top.token.dep_ == "dobj" and top.token.head.i == c.token.i and not top.phrasal)),
                         None)
             if verb is not None:
@@ -190,7 +162,7 @@ class EventReader:
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
                     and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
-                    and not _dominates(chosen[0].token, cand.token, through_conj=False)):
+                    and not clauses.dominates(chosen[0].token, cand.token, through_conj=False)):
                 chosen.append(cand)
         events = []
         for rank, cand in enumerate(chosen):
@@ -209,7 +181,7 @@ class EventReader:
         countries = tuple(doc._.countries or ())
         dateline_loc = doc.user_data.get(_DATELINE_KEY)
         tried = [c for c in candidates if c.type == etype] + candidates[:1]
-        tried.append(_Candidate(sent.root, etype, None, 1, _depth(sent.root)))
+        tried.append(_Candidate(sent.root, etype, None, 1, clauses.depth_of(sent.root)))
         for cand in tried:
             event = self._event(sent, replace(cand, type=etype), published, dateline_loc, countries, secondary=False)
             if event is None:
@@ -224,11 +196,11 @@ class EventReader:
     # -- triggers -------------------------------------------------------------------
     def _candidate(self, token: Token) -> _Candidate | None:
         lemma = token.lemma_.lower()
-        if lemma in DEMAND_SPEECH and token.pos_ == "VERB" and _obligation_clause(token) is not None:
+        if lemma in DEMAND_SPEECH and token.pos_ == "VERB" and clauses.obligation_clause(token) is not None:
             # "Russia said that Sudan must return the helicopter": a demand on Sudan.
             # "staged rallies against X, saying he must resign": the participle explains the main act
             aside = int(token.dep_ == "advcl" and token.tag_ == "VBG")
-            return _Candidate(token, "DEMAND", None, 5, _depth(token), aside)
+            return _Candidate(token, "DEMAND", None, 5, clauses.depth_of(token), aside)
         if lemma == "accord" and any(c.lower_ == "to" for c in token.children):
             return None  # "according to officials" attributes, it agrees to nothing
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
@@ -249,7 +221,7 @@ class EventReader:
             return None
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
-        return _Candidate(token, trig.type, trig.mode, trig.priority, _depth(token), _background(token),
+        return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), clauses.background_level(token),
                           bool(trig.companions))
 
     def _event(self, sent: Span, cand: _Candidate, published: date | None,
@@ -259,39 +231,39 @@ class EventReader:
         if cand.type == "THREATEN" and token.lemma_.lower() == "warn" and not any(
                 c.dep_ in ("xcomp", "dobj") for c in token.children):
             return None  # "analysts warn that ..." reports a view, it threatens nobody
-        negated = _negated(token)
+        negated = clauses.negated(token)
         if negated:
             if etype in ("AGREE", "SUPPORT", "CONCEDE", "COOPERATE", "CONSULT", "AID", "RETREAT"):
                 etype, mode = "REJECT", None
             elif etype != "REJECT":
                 return None  # a denied or failed attack is not an event of that type
-        governor = _governor(token)
+        governor = clauses.governor(token)
         if governor is not None and etype != "THREATEN":
             glemma = governor.lemma_.lower()
             if glemma in THREAT_GOVERNORS:
-                etype, mode = "THREATEN", _threat_mode(etype, mode)
+                etype, mode = "THREATEN", clauses.threat_mode(etype, mode)
             elif glemma in ("refuse", "deny", "reject") and etype != "REJECT":
                 etype, mode = "REJECT", None
-        elif (_future(token) or (token.pos_ == "NOUN" and token.dep_ == "dobj" and _future(token.head))) \
+        elif (clauses.future(token) or (token.pos_ == "NOUN" and token.dep_ == "dobj" and clauses.future(token.head))) \
                 and etype != "THREATEN":
             if etype in VIOLENT and etype != "REJECT":
-                etype, mode = "THREATEN", _threat_mode(etype, mode)
-            elif etype in COOPERATIVE and _condition(token) is not None:
+                etype, mode = "THREATEN", clauses.threat_mode(etype, mode)
+            elif etype in COOPERATIVE and clauses.condition(token) is not None:
                 etype, mode = "THREATEN", None  # "will withdraw its force unless ...": a threat
             elif etype in COOPERATIVE and etype != "AGREE":
                 etype, mode = "AGREE", None
         mode = self._mode(sent, etype, mode)
 
         actor1, actor2 = self._actors(token)
-        obligation = _obligation_clause(token) if cand.type == "DEMAND" and token.lemma_.lower() in DEMAND_SPEECH else None
+        obligation = clauses.obligation_clause(token) if cand.type == "DEMAND" and token.lemma_.lower() in DEMAND_SPEECH else None
         if obligation is not None:  # "Russia said Sudan must return ...": the demand is on Sudan
-            obliged = self.actors.read(_first(list(obligation.children), "nsubj"))
+            obliged = self.actors.read(clauses.first_child(list(obligation.children), "nsubj"))
             if obliged is not None and self.actors.is_actor(obliged):
                 actor2 = obliged
-        speaker = self.actors.read(_attribution(token))
+        speaker = self.actors.read(clauses.attribution(token))
         if etype == "THREATEN" and (actor2 is None or not self.actors.is_agent(actor2)):
-            condition = _condition(token) or _condition(governor)
-            subject = _first(list(condition.children), "nsubj") if condition is not None else None
+            condition = clauses.condition(token) or clauses.condition(governor)
+            subject = clauses.first_child(list(condition.children), "nsubj") if condition is not None else None
             threatened = self.actors.read(subject)
             if threatened is not None and self.actors.is_agent(threatened):
                 actor2 = threatened  # "threatened to stop talks if the United States goes ahead"
@@ -308,7 +280,7 @@ class EventReader:
         if etype in ("FIGHT", "ASSAULT") and protest is not None:
             # "police stormed a demonstration": repression of a protest, done to its protesters
             etype, mode = "COERCE", None
-            protesters = self.actors.read(_agent(protest)) or next(
+            protesters = self.actors.read(clauses.passive_agent(protest)) or next(
                 (m for m in (self.actors.read(t) for t in sent
                              if self.actors.nouns.get(t.lemma_.lower()) in ("OPP", "CVL") and t.pos_ == "NOUN")
                  if m is not None), None)
@@ -357,10 +329,10 @@ class EventReader:
         """actor1 (source) and actor2 (target) from the trigger's dependents."""
         read = self.actors.read
         kids = list(token.children)
-        subj = _first(kids, "nsubj")
-        subjpass = _first(kids, "nsubjpass")
-        agent = _agent(token)
-        obj = (_first(kids, "dobj") or _first(kids, "attr")) if token.pos_ == "VERB" else None
+        subj = clauses.first_child(kids, "nsubj")
+        subjpass = clauses.first_child(kids, "nsubjpass")
+        agent = clauses.passive_agent(token)
+        obj = (clauses.first_child(kids, "dobj") or clauses.first_child(kids, "attr")) if token.pos_ == "VERB" else None
         source: Token | None = None
         target: Token | None = None
         if token.pos_ == "VERB" or token.pos_ == "ADJ":
@@ -372,10 +344,10 @@ class EventReader:
                 source, target = agent, subj  # "a prisoner died under torture": the dead are the target
             else:
                 source, target = subj, obj
-            recipient = _prep_object(token, ("to",)) if token.lemma_.lower() in GIVING_VERBS else None
+            recipient = clauses.prep_object(token, ("to",)) if token.lemma_.lower() in GIVING_VERBS else None
             if recipient is not None and subjpass is None:
                 target = recipient  # "contribute 4,000 troops to a force in Liberia": the troops are the giver's
-            opponent = (_prep_object(token, ("against", "with")) or _prep_object(obj, ("against", "with"))) \
+            opponent = (clauses.prep_object(token, ("against", "with")) or clauses.prep_object(obj, ("against", "with"))) \
                 if obj is not None else None
             if subj is not None and subj.lemma_.lower() in EVENT_NOUNS | {"fighting", "fight", "clash"} \
                     and opponent is not None:
@@ -383,31 +355,31 @@ class EventReader:
             active_participle = token.tag_ == "VBN" and agent is None and any(
                 c.dep_ == "prep" and c.lower_ in ("on", "against", "toward", "towards", "into") for c in token.children)
             if source is None and subjpass is None and token.dep_ in ("acl", "relcl") and (
-                    token.tag_ != "VBN" or active_participle or _swallowed_clause(token.head)):
+                    token.tag_ != "VBN" or active_participle or clauses.swallowed_clause(token.head)):
                 source = token.head  # "forces converged on ...", parsed as a noun phrase
             elif target is None and subj is None and token.dep_ == "acl" and token.tag_ == "VBN":
                 target = token.head  # "people killed by ..."
             if source is None:
-                source = _inherited_subject(token)
+                source = clauses.inherited_subject(token)
             if target is None:
-                target = _prep_object(token, ("against", "with", "on", "to", "at", "from", "for", "into", "in"))
+                target = clauses.prep_object(token, ("against", "with", "on", "to", "at", "from", "for", "into", "in"))
             if target is None:
-                target = _embedded_target(token)
+                target = clauses.embedded_target(token)
             if token.dep_ == "advcl" and token.tag_ == "VBG" and (target is None or target.like_num):
                 # "launched rocket fire against the camps, killing 50": the head's opponent
-                target = next((_first(list(t.children), "pobj") for t in token.head.subtree
+                target = next((clauses.first_child(list(t.children), "pobj") for t in token.head.subtree
                                if t.i < token.i and t.dep_ == "prep" and t.lower_ == "against"), None)
         else:  # a noun trigger: "the bombing by IS", "fighting between X and Y"
-            source = agent or _noun_source(token)
+            source = agent or clauses.noun_source(token)
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
             governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
-            target = _prep_object(token, ("against", "targeting")) or (
-                _prep_object(governing, ("against",)) if governing is not None else None) or _prep_object(
+            target = clauses.prep_object(token, ("against", "targeting")) or (
+                clauses.prep_object(governing, ("against",)) if governing is not None else None) or clauses.prep_object(
                 token, ("on", "at", "with", "in"))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
-                target = _first(list(done.children), "dobj") if done is not None else None
-            between = _prep_object(token, ("between",))
+                target = clauses.first_child(list(done.children), "dobj") if done is not None else None
+            between = clauses.prep_object(token, ("between",))
             if between is not None:
                 source = between
                 target = next((c for c in between.children if c.dep_ == "conj"), target)
@@ -418,31 +390,31 @@ class EventReader:
             verb = head.head if anchor.dep_ == "pobj" and head.head.pos_ == "VERB" else head
             stative = verb.lemma_.lower() in STATIVE_PASSIVES  # "forces were engaged in ethnic cleansing"
             if source is None and anchor.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
-                source = _first(list(verb.children), "nsubj") or (
-                    _first(list(verb.children), "nsubjpass") if stative else None) or _inherited_subject(verb)
+                source = clauses.first_child(list(verb.children), "nsubj") or (
+                    clauses.first_child(list(verb.children), "nsubjpass") if stative else None) or clauses.inherited_subject(verb)
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
-                target = _first(list(head.children), "dobj") or target
+                target = clauses.first_child(list(head.children), "dobj") or target
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
-                target = _first(list(verb.children), "nsubjpass") or target
+                target = clauses.first_child(list(verb.children), "nsubjpass") or target
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
-            source = _agent(source) or _noun_source(source)
+            source = clauses.passive_agent(source) or clauses.noun_source(source)
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
             # A pronoun inside a quotation is the quoted text's, not the speaker's.
-            source = None if _quoted(token) else _speaker(token)
+            source = None if clauses.in_quotes(token) else clauses.speaker_of(token)
         if source is not None and source.pos_ in ("VERB", "AUX") and source.dep_ in ("nsubj", "nsubjpass"):
-            source = _first(list(source.children), "nsubj") or source  # "the Red Cross operating in Iraq said"
+            source = clauses.first_child(list(source.children), "nsubj") or source  # "the Red Cross operating in Iraq said"
         is_actor = self.actors.is_actor
         a1 = read(source)
         if a1 is None or not is_actor(a1):
-            a1 = next((m for m in map(read, _owners(source)) if m is not None and is_actor(m)), None)
+            a1 = next((m for m in map(read, clauses.owners_of(source)) if m is not None and is_actor(m)), None)
         if a1 is None and not (source is not None and source.pos_ == "PRON"):
-            a1 = next((m for m in map(read, _clause_subjects(token)) if m is not None and is_actor(m)), None)
-        a2 = next((m for m in map(read, [target, *_target_fallbacks(token, obj)])
-                   if m is not None and is_actor(m) and not _own_forces(m.span)
+            a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
+        a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
+                   if m is not None and is_actor(m) and not clauses.own_forces(m.span)
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):
-            controlled = read(_controller_object(token))
+            controlled = read(clauses.controller_object(token))
             if controlled is not None and self.actors.is_agent(controlled) and (
                     a1 is None or controlled.span.start != a1.span.start):
                 a2 = controlled
@@ -467,15 +439,15 @@ class EventReader:
         after = min(token.i, clause.i)
         skip = set(range(actor1.span.start, actor1.span.end)) if actor1 is not None else set()
         for tok in clause.subtree:
-            if tok.i <= after or tok.i == token.i or tok.i in skip or not tok.ent_type_ or tok.ent_type_ not in _NAMED_ACTORS:
+            if tok.i <= after or tok.i == token.i or tok.i in skip or not tok.ent_type_ or tok.ent_type_ not in NAMED_ACTORS:
                 continue
-            if _under_background(tok, clause) or _is_speaker(tok):
+            if clauses.under_background(tok, clause) or clauses.is_speaker(tok):
                 continue
             # "an Alewite temple, Cemevi": the name read with the noun it glosses
             glossed = tok.head.pos_ == "NOUN" and (tok.dep_ == "appos" or tok.dep_ in ("compound", "amod") and any(
-                c.dep_ == "appos" and c.ent_type_ in _NAMED_ACTORS for c in tok.head.children))
+                c.dep_ == "appos" and c.ent_type_ in NAMED_ACTORS for c in tok.head.children))
             mention = self.actors.read(tok.head if glossed else tok)
-            if mention is not None and mention.span.label_ in _NAMED_ACTORS and (
+            if mention is not None and mention.span.label_ in NAMED_ACTORS and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
                 return mention
         return None
@@ -488,7 +460,7 @@ class EventReader:
             return found, "sentence"
         fallback: Location | None = None
         source: str | None = None
-        for other in _paragraph_sentences(sent):
+        for other in clauses.paragraph_sentences(sent):
             if other.start != sent.start:
                 fallback = self._sentence_location(other, other.root, None, countries, strict=True)
                 if fallback is not None:
@@ -536,7 +508,7 @@ class EventReader:
                 continue
             if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
                 loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
-            score = _tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5
+            score = clauses.tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5
             if target is not None and target.start <= ent.start < target.end and target.root.dep_ in (
                     "dobj", "pobj", "nsubjpass"):
                 score -= 5  # the place the action is done to: "retook Al-Qaim"
@@ -546,7 +518,7 @@ class EventReader:
 
     def _date(self, sent: Span, token: Token, published: date | None) -> tuple[str | None, str | None, str | None, str | None]:
         dates = [e for e in sent.ents if e.label_ == "DATE"]
-        dates.sort(key=lambda e: _tree_distance(e.root, token))
+        dates.sort(key=lambda e: clauses.tree_distance(e.root, token))
         for ent in dates:
             resolved = resolve_date(ent.text, published)
             if resolved is not None:
@@ -564,7 +536,7 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
         if node.i == trigger.i or node.head.i == node.i:
             return False
         if node.dep_ == "nsubj" and node.head.lemma_.lower() in SPEECH_VERBS and node.head.i != trigger.i:
-            return not _dominates(node, trigger, through_conj=True)
+            return not clauses.dominates(node, trigger, through_conj=True)
         if node.dep_ == "prep" and node.lower_ == "according":
             return True
         node = node.head

@@ -315,7 +315,7 @@ def text_of(found) -> str | None:
     ],
 )
 def test_nlp_clauses_negation(name, trigger, negated):
-    assert clauses._negated(word(name, trigger)) is negated
+    assert clauses.negated(word(name, trigger)) is negated
 
 
 @pytest.mark.parametrize(
@@ -328,7 +328,7 @@ def test_nlp_clauses_negation(name, trigger, negated):
     ],
 )
 def test_nlp_clauses_threat_and_refusal_governor(name, trigger, governor):
-    assert text_of(clauses._governor(word(name, trigger))) == governor
+    assert text_of(clauses.governor(word(name, trigger))) == governor
 
 
 @pytest.mark.parametrize(
@@ -342,19 +342,19 @@ def test_nlp_clauses_threat_and_refusal_governor(name, trigger, governor):
     ],
 )
 def test_nlp_clauses_future(name, trigger, future):
-    assert clauses._future(word(name, trigger)) is future
+    assert clauses.future(word(name, trigger)) is future
 
 
 def test_nlp_clauses_condition_is_the_unless_clause():
-    assert text_of(clauses._condition(word("unless", "withdraw"))) == "holds"
-    assert clauses._condition(word("next_year", "withdraw")) is None
-    assert clauses._condition(None) is None
+    assert text_of(clauses.condition(word("unless", "withdraw"))) == "holds"
+    assert clauses.condition(word("next_year", "withdraw")) is None
+    assert clauses.condition(None) is None
 
 
 def test_nlp_clauses_quotation_marks_open_before_the_trigger():
-    assert clauses._quoted(word("quoted", "shelled"))
-    assert not clauses._quoted(word("quoted", "said"))
-    assert not clauses._quoted(word("officials_said", "shelled"))
+    assert clauses.in_quotes(word("quoted", "shelled"))
+    assert not clauses.in_quotes(word("quoted", "said"))
+    assert not clauses.in_quotes(word("officials_said", "shelled"))
 
 
 @pytest.mark.parametrize(
@@ -367,14 +367,14 @@ def test_nlp_clauses_quotation_marks_open_before_the_trigger():
     ],
 )
 def test_nlp_clauses_attribution_of_a_reported_trigger(name, speaker):
-    assert text_of(clauses._attribution(word(name, "shelled"))) == speaker
+    assert text_of(clauses.attribution(word(name, "shelled"))) == speaker
 
 
 def test_nlp_clauses_speaker_is_the_subject_of_the_speech_verb_above():
-    assert text_of(clauses._speaker(word("unless", "withdraw"))) == "Ghana"
-    assert text_of(clauses._speaker(word("officials_said", "shelled"))) == "officials"
-    assert clauses._speaker(word("narrated", "shelled")) is None
-    assert clauses._speaker(word("according", "shelled")) is None  # "according to" is attribution only
+    assert text_of(clauses.speaker_of(word("unless", "withdraw"))) == "Ghana"
+    assert text_of(clauses.speaker_of(word("officials_said", "shelled"))) == "officials"
+    assert clauses.speaker_of(word("narrated", "shelled")) is None
+    assert clauses.speaker_of(word("according", "shelled")) is None  # "according to" is attribution only
 
 
 @pytest.mark.parametrize(
@@ -388,7 +388,7 @@ def test_nlp_clauses_speaker_is_the_subject_of_the_speech_verb_above():
     ],
 )
 def test_nlp_clauses_is_speaker(name, text, speaker):
-    assert clauses._is_speaker(word(name, text)) is speaker
+    assert clauses.is_speaker(word(name, text)) is speaker
 
 
 @pytest.mark.parametrize(
@@ -403,30 +403,30 @@ def test_nlp_clauses_is_speaker(name, text, speaker):
     ],
 )
 def test_nlp_clauses_background(name, trigger, background):
-    assert clauses._background(word(name, trigger)) == background
+    assert clauses.background_level(word(name, trigger)) == background
 
 
 def test_nlp_clauses_under_background_stops_at_the_top():
     top = word("after_clashes", "lifted")
-    assert clauses._under_background(word("after_clashes", "tribes"), top)
-    assert not clauses._under_background(word("after_clashes", "curfew"), top)
+    assert clauses.under_background(word("after_clashes", "tribes"), top)
+    assert not clauses.under_background(word("after_clashes", "curfew"), top)
 
 
 def test_nlp_clauses_agent_of_a_participle_on_a_noun_trigger():
-    assert text_of(clauses._agent(word("carried_out_by", "bombing"))) == "IS"  # "a bombing carried out by IS"
-    assert clauses._agent(word("carried_out_by", "killed")) is None
+    assert text_of(clauses.passive_agent(word("carried_out_by", "bombing"))) == "IS"  # "a bombing carried out by IS"
+    assert clauses.passive_agent(word("carried_out_by", "killed")) is None
 
 
 def test_nlp_clauses_obligation_and_its_subject():
     said = word("must_release", "said")
-    assert text_of(clauses._obligation_clause(said)) == "release"  # "that Iran must release"
-    assert text_of(clauses._embedded_target(said)) == "Iran"
-    assert clauses._obligation_clause(word("unless", "said")) is None  # "will" is no obligation
+    assert text_of(clauses.obligation_clause(said)) == "release"  # "that Iran must release"
+    assert text_of(clauses.embedded_target(said)) == "Iran"
+    assert clauses.obligation_clause(word("unless", "said")) is None  # "will" is no obligation
 
 
 def test_nlp_clauses_controller_object_is_the_one_ordered():
-    assert text_of(clauses._controller_object(word("ordered_to", "suspend"))) == "newspaper"
-    assert clauses._controller_object(word("threatened", "attack")) is None  # no object to control
+    assert text_of(clauses.controller_object(word("ordered_to", "suspend"))) == "newspaper"
+    assert clauses.controller_object(word("threatened", "attack")) is None  # no object to control
 
 
 @pytest.mark.parametrize(
@@ -440,23 +440,23 @@ def test_nlp_clauses_controller_object_is_the_one_ordered():
     ],
 )
 def test_nlp_clauses_inherited_subject(name, trigger, subject):
-    assert text_of(clauses._inherited_subject(word(name, trigger))) == subject
+    assert text_of(clauses.inherited_subject(word(name, trigger))) == subject
 
 
 def test_nlp_clauses_noun_trigger_takes_the_clause_subject_not_its_pronoun():
     demand = word("its_demand", "demand")
-    assert clauses._noun_source(demand) is None  # "its demand": the pronoun is the clause subject's
-    assert [t.text for t in clauses._clause_subjects(demand)] == ["Organization"]
+    assert clauses.noun_source(demand) is None  # "its demand": the pronoun is the clause subject's
+    assert [t.text for t in clauses.clause_subjects(demand)] == ["Organization"]
 
 
 def test_nlp_clauses_swallowed_clause_gives_its_noun_as_subject():
     youths = word("swallowed", "youths")  # "Kurdish youths resorted to ..." parsed as a noun phrase
-    assert clauses._swallowed_clause(youths)
-    assert [t.text for t in clauses._clause_subjects(word("swallowed", "throwing"))] == ["youths"]
-    assert not clauses._swallowed_clause(word("narrated", "Rebels"))
+    assert clauses.swallowed_clause(youths)
+    assert [t.text for t in clauses.clause_subjects(word("swallowed", "throwing"))] == ["youths"]
+    assert not clauses.swallowed_clause(word("narrated", "Rebels"))
 
 
 def test_nlp_clauses_prep_object_skips_dates():
     halted = word("aid_to", "halted")
-    assert text_of(clauses._prep_object(halted, ("to",))) == "Haiti"
-    assert clauses._prep_object(halted, ("on",)) is None  # "on Monday" is a date, not a party
+    assert text_of(clauses.prep_object(halted, ("to",))) == "Haiti"
+    assert clauses.prep_object(halted, ("on",)) is None  # "on Monday" is a date, not a party
