@@ -339,7 +339,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="wirewatch-latency-"))
     try:
         with ArticleSite(count) as site, LocalHub() as hub, \
-                RunningReceiver(settings, channel=channel) as receiver, \
+                RunningReceiver(settings.with_(push_channel=channel)) as receiver, \
                 AirflowStack(home / "airflow", push_db, channel=channel, redis_url=base.redis_url) as stack:
             site.hub_url = hub.url
             settings = settings.with_(public_base_url=receiver.base_url)

@@ -18,20 +18,19 @@ All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodie
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, setup, task, teardown
 
-from pipeline.airflow_integration import announce_new_articles, finish_run, task_settings, task_timeout
+from pipeline.airflow_integration import announce_new_articles, dag_settings, finish_run, task_settings, task_timeout
 
 #: the tasks whose failure makes the run `failed`
 WORK_TASKS = ("due_feeds", "poll", "pending_entries", "process")
 
 
 @dag(
-    schedule=os.environ.get("WIREWATCH_MONITOR_SCHEDULE", "*/15 * * * *"),
+    schedule=dag_settings().monitor_schedule,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -3,10 +3,11 @@
 
 Processes what WebSub hubs push, seconds after it arrives. The receiver
 (`wirewatch websub serve`) stores each push's entries in the warehouse queue and then
-publishes a wake-up on the Redis channel `wirewatch.push`; this DAG is scheduled on the
-`wirewatch://websub/push` Asset, whose `AssetWatcher` listens on that channel through
-the common-messaging `MessageQueueTrigger` (`redis+pubsub`, connection `redis_default`,
-polled every second by the triggerer).
+publishes a wake-up on the Redis channel `Settings.push_channel` (`WIREWATCH_PUSH_CHANNEL`,
+default `wirewatch.push`); this DAG is scheduled on the `wirewatch://websub/push` Asset,
+whose `AssetWatcher` listens on that same channel through the common-messaging
+`MessageQueueTrigger` (`redis+pubsub`, connection `Settings.redis_conn_id`,
+`WIREWATCH_REDIS_CONN_ID`, default `redis_default`; polled every second by the triggerer).
 
 The message only wakes the DAG: each run drains every pending entry, whoever queued it,
 through the same steps as `feed_monitor`, in one task that keeps draining what arrives
@@ -18,23 +19,22 @@ All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodie
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from pipeline.airflow_integration import announce_new_articles, task_settings, task_timeout
+from pipeline.airflow_integration import announce_new_articles, dag_settings, task_settings, task_timeout
 
-#: the channel pipeline.websub.notify publishes on (a test keeps the two equal)
-PUSH_CHANNEL = os.environ.get("WIREWATCH_PUSH_CHANNEL", "wirewatch.push")
+#: read when the file is parsed (WIREWATCH_* only): the channel the receiver publishes on
+SETTINGS = dag_settings()
 PUSH_URI = "wirewatch://websub/push"
 
 PUSH_TRIGGER = MessageQueueTrigger(
     scheme="redis+pubsub",
-    channels=[PUSH_CHANNEL],
-    redis_conn_id=os.environ.get("WIREWATCH_REDIS_CONN_ID", "redis_default"),
+    channels=[SETTINGS.push_channel],
+    redis_conn_id=SETTINGS.redis_conn_id,
     poll_interval=1,
 )
 PUSHED = Asset(PUSH_URI, watchers=[AssetWatcher(name="wirewatch_push", trigger=PUSH_TRIGGER)])

@@ -123,14 +123,22 @@ def task_settings(conn_id: str = WAREHOUSE_CONN_ID):
     return Settings.from_env().with_(database_url=url)
 
 
+def dag_settings():
+    """`Settings` as a DAG file reads them when parsed: `WIREWATCH_*` only, no Connection, no network.
+
+    What the scheduler must know before any task runs (the schedule, the channel a trigger
+    watches) comes from here, so a DAG and the processes it pairs with read the same values.
+    """
+    from pipeline.config import Settings
+
+    return Settings.from_env()
+
 
 def task_timeout():
     """Every task's `execution_timeout` (`WIREWATCH_TASK_TIMEOUT`, seconds): no task runs unbounded."""
     from datetime import timedelta
 
-    from pipeline.config import Settings
-
-    return timedelta(seconds=Settings.from_env().task_timeout or 365 * 86400)
+    return timedelta(seconds=dag_settings().task_timeout or 365 * 86400)
 
 
 def failed_upstream(ti, task_ids) -> list[str]:

@@ -4,9 +4,10 @@ Every outcome commits at once (a settled entry is visible to other workers and s
 the batch dying later):
 
 - `settle`: a final or explicit state (done by a load, duplicate, skipped, …);
-- `fail`: a failed attempt. Retried later with exponential backoff when it may succeed
-  (a timeout, a 5xx, a bug met on the input), `failed` when it never will (a 404, a
-  blocked address, a page that is not readable), `dead` once its attempts are used up;
+- `fail`: a failed attempt, disposed of as the error says (`pipeline.errors.disposition`):
+  retried later with exponential backoff when it may succeed (a timeout, a 5xx, a bug
+  met on the input), `failed` when it never will (a 404, a blocked address, a page that
+  is not readable), `dead` once its attempts are used up;
 - `defer`: not an attempt (the host asked us to wait): pending again after the wait.
 
 A claim lost meanwhile (the lease ran out and another worker took the entry) is not
@@ -22,6 +23,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.config import Settings
+from pipeline.errors import Disposition, disposition
 from pipeline.isolation import describe
 from pipeline.stages import StepResult
 
@@ -46,13 +48,14 @@ class Claim:
                         entry.entry_id, entry.url, state)
         self.conn.commit()
 
-    def fail(self, entry, exc: BaseException, *, retryable: bool, stage: str = "entry", count: bool = True) -> None:
-        """A failed attempt: retried later with backoff, `failed` when it never will succeed, `dead` when used up."""
+    def fail(self, entry, exc: BaseException, *, stage: str = "entry", count: bool = True) -> None:
+        """A failed attempt: retried later with backoff when `exc` says it may succeed, else `failed`;
+        `dead` when its attempts are used up."""
         reason = describe(exc)
         if count:
             self.result.counts["pages_failed"] += 1
             self.result.errors.append({"url": entry.url, "stage": stage, "error": reason})
-        if not retryable:
+        if disposition(exc) is Disposition.FAIL:
             self.settle(entry, "failed", error=reason)
         elif entry.attempts >= self.settings.max_entry_attempts:
             self.give_up(entry, reason)
@@ -79,4 +82,4 @@ class Claim:
     def release_rest(self) -> None:
         """Entries nothing settled (cannot happen by design): back to the queue, not left claimed."""
         for entry in list(self.open.values()):
-            self.fail(entry, RuntimeError("left unsettled by its batch"), retryable=True)
+            self.fail(entry, RuntimeError("left unsettled by its batch"))

@@ -48,6 +48,9 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "WIREWATCH_RAW_STORE": ("raw_store", "str"),
     "WIREWATCH_PUBLIC_BASE_URL": ("public_base_url", "str"),
     "WIREWATCH_REDIS_URL": ("redis_url", "str"),
+    "WIREWATCH_PUSH_CHANNEL": ("push_channel", "str"),
+    "WIREWATCH_REDIS_CONN_ID": ("redis_conn_id", "str"),
+    "WIREWATCH_MONITOR_SCHEDULE": ("monitor_schedule", "str"),
     "WIREWATCH_CA_BUNDLE": ("ca_bundle", "str"),
     "WIREWATCH_ENTRY_LEASE": ("entry_lease", "float"),
     "WIREWATCH_MAX_ENTRY_ATTEMPTS": ("max_entry_attempts", "int"),
@@ -103,6 +106,11 @@ class Settings:
     raw_store: str = "database"
     public_base_url: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # the Redis channel the WebSub receiver publishes wake-ups on and push_ingest's
+    # AssetWatcher listens on, and the Airflow Connection the watcher reaches Redis by
+    push_channel: str = "wirewatch.push"
+    redis_conn_id: str = "redis_default"
+    monitor_schedule: str = "*/15 * * * *"  # feed_monitor's cron schedule (read when the DAG is parsed)
     ca_bundle: str | None = None  # PEM file of the CAs HTTPS fetches trust; unset: certifi's bundle
     # the entries queue: a claim lasts this long; an entry failing this often is a dead
     # letter; the n-th retry waits retry_delay * 2**(n-1) seconds (at most a day)

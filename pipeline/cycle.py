@@ -27,14 +27,7 @@ from pipeline.claims import Claim
 from pipeline.isolation import describe, isolated
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
-from pipeline.errors import (
-    DatabaseTimeout,
-    FetchError,
-    HostBusy,
-    HTTPStatusError,
-    RobotsDisallowed,
-    WirewatchError,
-)
+from pipeline.errors import FetchError, HostBusy, HTTPStatusError, RobotsDisallowed, WirewatchError
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
 from pipeline.models import FeedEntry, FeedSpec, Page, ParsedFeed
@@ -188,8 +181,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
             if state == "skipped":
                 batch.settle(entry, "skipped", error=describe(exc) if exc else None, skip_reason=reason)
             else:
-                batch.fail(entry, exc or RuntimeError(reason), retryable=not isinstance(exc, WirewatchError),
-                           count=False)  # extract_pages counted it
+                batch.fail(entry, exc or RuntimeError(reason), count=False)  # extract_pages counted it
 
         extracted = stages.extract_pages([page for _entry, page in fetched], result, settings=settings,
                                          on_skip=skip)
@@ -202,13 +194,13 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         loadable = []
         for (entry, page, article), analysis in zip(items, analyses, strict=True):
             if analysis is None:
-                batch.fail(entry, RuntimeError("analysis failed; see the run's errors"), retryable=True, count=False)
+                batch.fail(entry, RuntimeError("analysis failed; see the run's errors"), count=False)
                 continue
             with isolated("entry", entry.url) as unit:
                 loadable.append((entry, page, stages.make_bundle(page, article, analysis, analyzer.version,
                                                                  raw_store, entry_id=entry.entry_id)))
             if unit.failed:
-                batch.fail(entry, unit.error, retryable=unit.unexpected, stage="bundle")
+                batch.fail(entry, unit.error, stage="bundle")
         _load(conn, batch, loadable, raw_store, result, run_id)
         batch.release_rest()
     summary = result.to_dict()
@@ -237,8 +229,7 @@ def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: S
             conn.commit()
         if unit.failed:
             conn.rollback()
-            batch.fail(entry, unit.error, retryable=unit.unexpected or isinstance(unit.error, DatabaseTimeout),
-                       stage="load")
+            batch.fail(entry, unit.error, stage="load")
         else:
             batch.loaded([entry])
 
@@ -553,7 +544,7 @@ def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Pa
         result.counts["skipped_robots"] += 1
         batch.settle(entry, "skipped", skip_reason="robots", error=unit.reason)
     elif error is not None:
-        batch.fail(entry, error, retryable=not isinstance(error, FetchError) or _retryable(error), stage="fetch")
+        batch.fail(entry, error, stage="fetch")
     elapsed = time.perf_counter() - started
     result.timings["fetch_s"] += elapsed
     store.log_fetches(batch.conn, [store.FetchLogRow(
@@ -563,12 +554,6 @@ def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Pa
         elapsed_ms=int(elapsed * 1000))])
     batch.conn.commit()
     return page
-
-
-def _retryable(exc: FetchError) -> bool:
-    if isinstance(exc, HTTPStatusError):
-        return exc.status in (408, 425, 429) or exc.status >= 500
-    return type(exc).__name__ in ("FetchTimeout", "FetchError")
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -8,9 +8,10 @@
     │   ├── DatabaseTimeout      retry later: a statement or lock wait was cut by its timeout
     │   ├── MigrationError       an applied migration changed, or one failed
     │   └── LoadError            a batch violated a constraint: nothing of it was stored
-    ├── FetchError               carries `url`
+    ├── FetchError               retry later (refused, reset, unresolvable): carries `url`
     │   ├── FetchTimeout         retry later
-    │   ├── HTTPStatusError      carries `status` (and `retry_after` for 429/503)
+    │   ├── HTTPStatusError      carries `status` (and `retry_after` for 429/503); retry later for
+    │   │                        408, 425, 429 and 5xx, else skip
     │   ├── BlockedAddress       skip: private/loopback target not allowed
     │   ├── ResponseTooLarge     skip: body or decompressed body over the cap
     │   ├── RobotsDisallowed     skip: the site's robots.txt forbids fetching the page
@@ -23,6 +24,13 @@
         ├── HubError             the hub refused or failed a (un)subscribe request: carries `url`, `status`
         └── SignatureError       a push is unsigned or badly signed: refuse it
 
+Each class says what a caller should do with the work that raised it: `retryable` is
+True when the same work may succeed later (a timeout, an unreachable server, a 5xx),
+False when it never will as it is (a 404, a blocked address, a document that is not a
+feed). `disposition(exc)` answers for any exception, ours or foreign (an httpx timeout,
+an `OSError`, psycopg's `OperationalError`, a parser's `IndexError`), and is what the
+queue's retry-or-fail decision reads.
+
 Messages are one line naming the input and, where there is one, the fix; text that
 comes from outside (a server's status line, a parser's complaint) goes in through
 `one_line`.
@@ -30,8 +38,12 @@ comes from outside (a server's status line, a parser's complaint) goes in throug
 
 from __future__ import annotations
 
+from enum import Enum
+
 #: at most this much of an outside text goes into a message
 DETAIL_CHARS = 200
+#: HTTP statuses below 500 that may answer differently later (timeout, too early, too many requests)
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 def one_line(value: object, limit: int = DETAIL_CHARS) -> str:
@@ -39,8 +51,30 @@ def one_line(value: object, limit: int = DETAIL_CHARS) -> str:
     return " ".join(str(value).split())[:limit]
 
 
+class Disposition(Enum):
+    """What becomes of work that raised an error."""
+
+    RETRY = "retry"  # may succeed later: tried again with backoff, a dead letter once its attempts are used up
+    FAIL = "fail"  # will not succeed as it is: recorded failed, retried only when requeued by hand
+
+
+def disposition(exc: BaseException) -> Disposition:
+    """RETRY or FAIL for work that raised `exc`.
+
+    Our own errors say it (`retryable`). Any other exception is retried: either it is
+    transient (httpx's timeouts and transport errors, `OSError`, psycopg's
+    `OperationalError`) or it is a bug met on this input, which a fix may cure before
+    the attempts run out; the queue makes it a dead letter after that.
+    """
+    if isinstance(exc, WirewatchError):
+        return Disposition.RETRY if exc.retryable else Disposition.FAIL
+    return Disposition.RETRY
+
+
 class WirewatchError(Exception):
-    """Base of every error raised on purpose by Wirewatch."""
+    """Base of every error raised on purpose by Wirewatch; `retryable`: may the same work succeed later?"""
+
+    retryable: bool = False
 
 
 class ConfigError(WirewatchError):
@@ -58,9 +92,13 @@ class DatabaseError(WirewatchError):
 class DatabaseUnavailable(DatabaseError):
     """The warehouse cannot be reached; retrying later may work."""
 
+    retryable = True
+
 
 class DatabaseTimeout(DatabaseError):
     """A statement ran, or waited for a lock, longer than its connection allows; retry later."""
+
+    retryable = True
 
 
 class MigrationError(DatabaseError):
@@ -72,8 +110,12 @@ class LoadError(DatabaseError):
 
 
 class FetchError(WirewatchError):
-    """A URL could not be fetched; `elapsed_ms` is how long trying took, where it was measured."""
+    """A URL could not be fetched (refused, reset, unresolvable): retry later.
 
+    `elapsed_ms` is how long trying took, where it was measured.
+    """
+
+    retryable = True
     elapsed_ms: int | None = None
 
     def __init__(self, message: str, *, url: str) -> None:
@@ -86,7 +128,7 @@ class FetchTimeout(FetchError):
 
 
 class HTTPStatusError(FetchError):
-    """The server answered with a status that is not a success."""
+    """The server answered with a status that is not a success; retryable for 408, 425, 429 and 5xx."""
 
     def __init__(
         self, message: str, *, url: str, status: int, retry_after: float | None = None
@@ -94,18 +136,25 @@ class HTTPStatusError(FetchError):
         super().__init__(message, url=url)
         self.status = status
         self.retry_after = retry_after
+        self.retryable = status in RETRYABLE_STATUSES or status >= 500
 
 
 class BlockedAddress(FetchError):
     """The URL resolves to an address fetching must not reach."""
 
+    retryable = False
+
 
 class ResponseTooLarge(FetchError):
     """The body, or what it decompresses to, is over the configured cap."""
 
+    retryable = False
+
 
 class RobotsDisallowed(FetchError):
     """The site's robots.txt does not allow our user agent to fetch this page."""
+
+    retryable = False
 
 
 class HostBusy(FetchError):
@@ -154,6 +203,8 @@ class WebSubError(WirewatchError):
 
 class HubError(WebSubError):
     """The hub did not accept a subscribe or unsubscribe request; retry later."""
+
+    retryable = True
 
     def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
         super().__init__(message)

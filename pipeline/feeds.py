@@ -12,10 +12,10 @@ disables external entities, but we refuse any document whose prolog (everything
 before the root element, however long its comments) declares entities before it
 reaches a parser: no feed needs them, and "billion laughs" or XXE documents do.
 
-Hostile labels: a charset no browser decodes with (`charset=rot13`, `encoding="undefined"`)
-is dropped, per the WHATWG rule for unknown labels, before feedparser sees it: the
-document is then read as UTF-8 or by detection (`pipeline.charsets`). A body over
-`MAX_FEED_BYTES` is refused by size before any parse.
+Charsets: an XML feed is decoded by `pipeline.charsets.decode_text`, the decoder of every
+path (BOM, HTTP charset, XML declaration, detection; WHATWG labels, so a label no browser
+decodes with, `charset=rot13` or `encoding="undefined"`, is ignored), and handed to
+feedparser as UTF-8. A body over `MAX_FEED_BYTES` is refused by size before any parse.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipeline.charsets import codec_for, decode_text
+from pipeline.charsets import decode_text
 from pipeline.errors import MalformedFeed, one_line
 from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
 from pipeline.urls import is_http_url, resolve_url
@@ -155,22 +155,22 @@ def _prolog(content: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _web_labels_only(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
-    """The document and headers with any charset label no browser decodes with taken out.
+def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The document decoded by `decode_text` and given to feedparser as UTF-8, labelled so.
 
-    An unknown HTTP charset is dropped; an unknown XML-declared encoding is replaced by
-    transcoding the body to UTF-8 (decoded by BOM, header, then detection).
+    feedparser would otherwise sniff the charset by its own rules; the XML declaration's
+    encoding and the Content-Type's charset are rewritten to say UTF-8.
     """
-    content_type = headers.get("content-type", "")
-    params = content_type.split(";")
-    kept = [params[0]] + [p for p in params[1:]
-                          if p.partition("=")[0].strip().lower() != "charset" or codec_for(p.partition("=")[2])]
-    if len(kept) != len(params):
-        headers = {**headers, "content-type": ";".join(kept)}
+    content_type = headers.get("content-type")
+    text, _codec = decode_text(content, content_type)
+    content = text.encode("utf-8", "replace")
     declared = _XML_ENCODING.match(content[:512])
-    if declared and codec_for(declared.group(2).decode("latin-1")) is None:
-        text, _codec = decode_text(content[declared.end():], headers.get("content-type"))
-        content = declared.group(1) + b"utf-8" + declared.group(3) + text.encode("utf-8")
+    if declared:
+        content = declared.group(1) + b"utf-8" + declared.group(3) + content[declared.end():]
+    if content_type is not None:
+        params = content_type.split(";")
+        kept = [params[0]] + [p for p in params[1:] if p.partition("=")[0].strip().lower() != "charset"]
+        headers = {**headers, "content-type": ";".join([*kept, " charset=utf-8"])}
     return content, headers
 
 
@@ -182,7 +182,7 @@ def _is_json(content: bytes, content_type: str) -> bool:
 
 
 def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
-    content, headers = _web_labels_only(content, headers)
+    content, headers = _as_utf8(content, headers)
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]

@@ -45,11 +45,6 @@ class Unit:
     def failed(self) -> bool:
         return self.error is not None
 
-    @property
-    def unexpected(self) -> bool:
-        """True when the failure is a bug (not a `WirewatchError`): worth retrying after a fix."""
-        return self.error is not None and not isinstance(self.error, WirewatchError)
-
 
 def describe(exc: BaseException) -> str:
     """A one-line reason for `exc`: our own errors' message, else `TypeName: message`."""

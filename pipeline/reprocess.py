@@ -199,7 +199,7 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
         skipped: NotAnArticle | None = None
         with isolated("article", f"{stored.article_id} ({stored.url})") as unit:  # one article fails alone
             try:
-                article = extract_article(raw, stored.url)
+                article = extract_article(raw.body, stored.url, content_type=raw.content_type)
             except NotAnArticle as exc:
                 skipped = exc
         if skipped is not None:

@@ -72,7 +72,7 @@ def extract_pages(pages: Sequence[Page], result: StepResult, *, settings: Settin
         with isolated("page", page.url) as unit:  # whatever one page raises fails that page only
             try:
                 article = extract_article(page.text if page.text is not None else page.content,
-                                          page.final_url, settings=settings)
+                                          page.final_url, content_type=page.content_type, settings=settings)
             except NotAnArticle as exc:
                 skipped = exc
         if skipped is not None:

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -36,8 +37,16 @@ insert into raw_pages (content_hash, body, content_type, encoding, original_byte
 values (%s, null, %s, %s, %s, 'dir')
 on conflict (content_hash) do nothing
 """
-_SELECT_PAGE = "select stored_in, body from raw_pages where content_hash = %s"
+_SELECT_PAGE = "select stored_in, body, content_type from raw_pages where content_hash = %s"
 _LINK_ARTICLE = "update articles set raw_page_hash = %s where article_id = %s and raw_page_hash is null"
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A kept page: its body as fetched and the Content-Type it came with (whose charset decodes it)."""
+
+    body: bytes
+    content_type: str | None
 
 
 class RawPageStore:
@@ -70,19 +79,19 @@ class RawPageStore:
             conn.execute(_LINK_ARTICLE, (key, article_id))
         return key
 
-    def read(self, conn: psycopg.Connection, key: str) -> bytes | None:
-        """The raw page under `key`, decompressed; None when it was not kept."""
+    def read(self, conn: psycopg.Connection, key: str) -> RawPage | None:
+        """The raw page under `key`, decompressed, with its Content-Type; None when it was not kept."""
         with translate_errors("reading a raw page"):
             row = conn.execute(_SELECT_PAGE, (key,)).fetchone()
         if row is None:
             return None
-        stored_in, body = row
+        stored_in, body, content_type = row
         if stored_in == "database":
-            return gzip.decompress(body)
+            return RawPage(gzip.decompress(body), content_type)
         if self.root is None:
             raise DatabaseError(f"raw page {key} is kept on disk; set WIREWATCH_RAW_STORE=dir:/path to read it")
         try:
-            return gzip.decompress(self.path_of(key).read_bytes())
+            return RawPage(gzip.decompress(self.path_of(key).read_bytes()), content_type)
         except FileNotFoundError:
             log.warning("raw page %s is listed but %s is missing", key, self.path_of(key))
             return None

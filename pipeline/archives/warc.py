@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.charsets import decode_text
 from pipeline.errors import ArchiveError
 from pipeline.models import Page
 
@@ -64,7 +65,6 @@ _META_LANG = re.compile(
     rb"""<meta\b[^>]{0,200}?http-equiv\s*=\s*["']?content-language["']?[^>]{0,200}?content\s*=\s*["']?\s*([A-Za-z]{2,3})\b""",
     re.I,
 )
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 # ISO 639-3 codes Common Crawl writes in WARC-Identified-Content-Language, for the
 # languages news is mostly in; others are compared by their first two letters.
 _ISO639_3 = {
@@ -336,14 +336,14 @@ class WarcReader:
             language = _sniff_language(body[:SNIFF_BYTES])
             if not self.filter.accepts_language(language):
                 raise _Skip("language")
-        charset = _CHARSET.search(content_type or "")
+        text, encoding = decode_text(body, content_type)  # as the fetcher decodes a live page
         page = Page(
             url=url,
             final_url=url,
             status=status,
             content=body,
-            text=None,
-            encoding=charset.group(1).lower() if charset else None,
+            text=text,
+            encoding=encoding,
             content_type=content_type,
             fetched_at=captured or datetime.now(timezone.utc),
             headers=http,

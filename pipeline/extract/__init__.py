@@ -2,19 +2,19 @@
 
     extract_article(html, url)   body, metadata, agency and dateline, or NotAnArticle
     clean_plain_text(text)       the same cleanup for `.txt` documents (no markup)
-    decode_html(bytes, charset)  bytes to text: BOM, declared charset, <meta>, detection
     read_document(path)          a file or `-` as bytes, gunzipped by magic
     EXTRACTOR_VERSION            bumped whenever output for the same page may change
+
+Bytes are decoded by `pipeline.charsets.decode_text`, the decoder of every path.
 """
 
 from pipeline.extract.article import EXTRACTOR, EXTRACTOR_VERSION, clean_plain_text, extract_article
-from pipeline.extract.document import decode_html, read_document
+from pipeline.extract.document import read_document
 
 __all__ = [
     "EXTRACTOR",
     "EXTRACTOR_VERSION",
     "clean_plain_text",
-    "decode_html",
     "extract_article",
     "read_document",
 ]

@@ -17,6 +17,7 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
+from pipeline.charsets import decode_text
 from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
 from pipeline.extract.agency import normalise_agency, split_attribution
@@ -29,7 +30,7 @@ from pipeline.extract.body import (
     strip_boilerplate,
 )
 from pipeline.extract.combine import extract_body
-from pipeline.extract.document import decode_html, parse_html
+from pipeline.extract.document import parse_html
 from pipeline.extract.gate import check_article, split_paywall_prompts
 from pipeline.extract.metadata import PageMetadata, read_metadata
 from pipeline.models import Article
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Bump whenever the text or metadata produced for the same page may change: stored
 # articles with an older version are candidates for reprocessing.
-EXTRACTOR_VERSION = "wirewatch-extract/4"  # 4: a canonical URL off the page's own domain is a claim, not the key
+EXTRACTOR_VERSION = "wirewatch-extract/5"  # 5: one WHATWG decoder for every path (transport charset on WARC and raw pages)
 _ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # How many leading paragraphs may hold a copy of the headline.
@@ -50,8 +51,12 @@ PRE_HEADLINE_MAX_CHARS = 400
 EXTRACTOR = f"{EXTRACTOR_VERSION} (trafilatura {trafilatura.__version__})"
 
 
-def extract_article(html: str | bytes, url: str | None = None, *, settings: Settings | None = None) -> Article:
+def extract_article(html: str | bytes, url: str | None = None, *, content_type: str | None = None,
+                    settings: Settings | None = None) -> Article:
     """The article in an HTML page; raises `NotAnArticle` (with `reason`) for other pages.
+
+    Bytes are decoded by `decode_text` with `content_type` (the Content-Type the page
+    came with: its charset is the transport's), as the fetcher decodes live pages.
 
     `settings.max_body_bytes` (default `Settings()`'s) bounds the page parsed, the same
     bound fetching enforces, so that pages read from disk, archives or standard input
@@ -68,7 +73,7 @@ def extract_article(html: str | bytes, url: str | None = None, *, settings: Sett
             url=url,
             reason="too_large",
         )
-    text = decode_html(html) if isinstance(html, bytes) else html
+    text = decode_text(html, content_type)[0] if isinstance(html, bytes) else html
     tree = parse_html(text)
     if tree is None:
         raise NotAnArticle(f"{url or 'the page'} is not an article (empty): no HTML in it; skip it", url=url, reason="empty")

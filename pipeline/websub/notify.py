@@ -19,13 +19,15 @@ from pipeline.errors import WebSubError
 
 log = logging.getLogger(__name__)
 
-#: the channel `dags/push_ingest.py` watches (kept equal by a test)
-PUSH_CHANNEL = "wirewatch.push"
 SOCKET_TIMEOUT_S = 2.0
 
 
-def publish_wakeup(settings: Settings, message: dict[str, Any], *, channel: str = PUSH_CHANNEL) -> int:
-    """Publish `message` as JSON on `channel`; how many subscribers heard it (0: nobody listening)."""
+def publish_wakeup(settings: Settings, message: dict[str, Any]) -> int:
+    """Publish `message` as JSON on `settings.push_channel`; how many subscribers heard it (0: nobody listening).
+
+    `dags/push_ingest.py` watches the same `Settings.push_channel` (`WIREWATCH_PUSH_CHANNEL`).
+    """
+    channel = settings.push_channel
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=SOCKET_TIMEOUT_S,
                                   socket_connect_timeout=SOCKET_TIMEOUT_S)
     try:

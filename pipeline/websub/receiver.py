@@ -49,7 +49,7 @@ from pipeline.errors import DatabaseError, LoadError, MalformedFeed, SignatureEr
 from pipeline.urls import canonicalize_url, url_hash
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.intent import check_intent
-from pipeline.websub.notify import PUSH_CHANNEL, publish_wakeup
+from pipeline.websub.notify import publish_wakeup
 from pipeline.websub.signatures import SIGNATURE_HEADER, verify_signature
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def handle_verification(settings: Settings, callback_id: str, params: Mapping[st
 
 
 def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapping[str, str],
-                *, lock_timeout_s: float = LOCK_TIMEOUT_S, channel: str = PUSH_CHANNEL) -> Outcome:
+                *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Outcome:
     """Verify, parse and store one push; the answer for the hub. Never acknowledges unstored work."""
     from pipeline.feeds import parse_feed
 
@@ -117,7 +117,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
             subs.record_push(conn, subscription, entries_new, received_at)
         conn.commit()
     log.info("push to %s stored: %d entries, %d new (%s)", subscription.topic_url, len(pairs), entries_new, method)
-    _wake(settings, subscription, entries_new, received_at, channel)
+    _wake(settings, subscription, entries_new, received_at)
     return Outcome(202, f"stored {entries_new} new of {len(pairs)} entries", entries_new)
 
 
@@ -133,7 +133,7 @@ def check_callback(settings: Settings, callback_id: str) -> Outcome | None:
 
 
 def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
-               channel: str = PUSH_CHANNEL, body_timeout_s: float = BODY_READ_TIMEOUT_S,
+               body_timeout_s: float = BODY_READ_TIMEOUT_S,
                max_concurrent: int = MAX_CONCURRENT_PUSHES) -> Starlette:
     """The receiver as an ASGI app (serve it with uvicorn, or mount it in another app)."""
     slots = asyncio.Semaphore(max(max_concurrent, 1))
@@ -169,7 +169,7 @@ def create_app(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S,
         if body is None:
             return Outcome(413, f"body over {settings.max_body_bytes} bytes; raise WIREWATCH_MAX_BODY_BYTES")
         return await _guarded(handle_push, settings, callback_id, body, dict(request.headers),
-                              lock_timeout_s=lock_timeout_s, channel=channel)
+                              lock_timeout_s=lock_timeout_s)
 
     async def health(request: Request) -> Response:
         outcome = await _guarded(_check_database, settings)
@@ -289,12 +289,11 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-def _wake(settings: Settings, subscription, entries_new: int, received_at: datetime, channel: str) -> None:
+def _wake(settings: Settings, subscription, entries_new: int, received_at: datetime) -> None:
     if entries_new == 0:
         return
     try:
         publish_wakeup(settings, {"subscription_id": subscription.subscription_id, "feed_id": subscription.feed_id,
-                                  "entries_new": entries_new, "received_at": received_at.isoformat()},
-                       channel=channel)
+                                  "entries_new": entries_new, "received_at": received_at.isoformat()})
     except WebSubError as exc:
         log.warning("push stored but not announced (the next run drains it): %s", exc)

@@ -45,7 +45,7 @@ def test_push_ingest_dag_drains_pushed_entries_into_articles(dagbag, warehouse, 
     listener = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
     listener.subscribe(channel)
     listener.get_message(timeout=1)  # the subscription's own confirmation
-    with _article_site_class()(2) as site, LocalHub() as hub, RunningReceiver(settings, channel=channel) as receiver:
+    with _article_site_class()(2) as site, LocalHub() as hub, RunningReceiver(settings.with_(push_channel=channel)) as receiver:
         site.hub_url = hub.url
         settings = settings.with_(public_base_url=receiver.base_url)
         with store.connect(settings) as conn:

@@ -2,15 +2,16 @@
 
 import importlib
 
+from pipeline.config import Settings
 from pipeline.websub.leases import RENEWAL_RUN_S
-from pipeline.websub.notify import PUSH_CHANNEL
 
 
 def test_websub_push_ingest_watches_the_receivers_channel(dagbag):
     module = importlib.import_module("push_ingest")
     (watcher,) = module.PUSHED.watchers
     assert watcher.trigger.scheme == "redis+pubsub"
-    assert watcher.trigger.kwargs["channels"] == [PUSH_CHANNEL]
+    assert watcher.trigger.kwargs["channels"] == [Settings().push_channel]  # the receiver's (Settings.push_channel)
+    assert watcher.trigger.kwargs["redis_conn_id"] == Settings().redis_conn_id
     assert watcher.trigger.kwargs["poll_interval"] <= 1
     dag = dagbag.dags["push_ingest"]
     assert module.PUSH_URI in repr(dag.timetable.asset_condition)

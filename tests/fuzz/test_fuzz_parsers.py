@@ -18,7 +18,6 @@ from pipeline.archives.sitemaps import parse_sitemap
 from pipeline.archives.warc import WarcReader
 from pipeline.charsets import codec_for, decode_text
 from pipeline.discover import feed_links
-from pipeline.extract.document import decode_html
 from pipeline.feed_items import unseen_document
 from pipeline.feedlist import parse_feed_list
 from pipeline.feeds import parse_feed
@@ -103,7 +102,8 @@ def test_fuzz_http_headers(value: str, base: str, params: dict[str, str]) -> Non
 @given(body=hostile_bytes, label=st.one_of(st.sampled_from(["rot13", "base64", "undefined", "utf-7", "utf-16",
                                                              "x-user-defined", "hz", "shift_jis"]), hostile_text))
 def test_fuzz_charsets(body: bytes, label: str) -> None:
-    check(lambda: (codec_for(label), decode_text(body, f"text/html; charset={label}"), decode_html(body, label)),
+    check(lambda: (codec_for(label), decode_text(body, f"text/html; charset={label}"), decode_text(body),
+                   decode_text(b"<meta " + body), decode_text(b"<?xml " + body)),  # the prescan's tag readers
           len(body) + len(label))
 
 

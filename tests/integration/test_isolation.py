@@ -9,10 +9,12 @@ one-line reason where `wirewatch feeds list` and the entry show it, and the run 
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from datetime import datetime, timezone
 
 import pytest
+from werkzeug import Response
 
 from pipeline import cycle, store
 from pipeline.config import Settings
@@ -142,3 +144,62 @@ def test_isolation_entry_whose_workers_keep_dying_becomes_a_dead_letter(migrated
     with store.connect(settings) as conn:
         [dead] = store.get_entries(conn, [entry_id])
     assert (dead.state, dead.claimed_by) == ("dead", None) and "gave up after 2 attempts" in dead.last_error
+
+
+def test_isolation_each_error_disposes_of_its_entry_as_its_class_says(migrated_url, analyzer):
+    """Through the real queue: errors that may pass (a 502, a timeout, a corrupt body) are retried with
+    backoff, then dead letters; errors that never will (404, a blocked address, a body over the cap)
+    fail at once and are not claimed again."""
+    from pytest_httpserver import HTTPServer
+
+    from pipeline.models import FeedEntry
+    from pipeline.urls import canonicalize_url, url_hash
+
+    httpserver = HTTPServer(threaded=True)  # the slow answer must not hold up the others
+    httpserver.start()
+    try:
+        _dispose_of_each_error(httpserver, migrated_url, analyzer)
+    finally:
+        httpserver.stop()
+
+
+def _dispose_of_each_error(httpserver, migrated_url, analyzer) -> None:
+    from pipeline.models import FeedEntry
+    from pipeline.urls import canonicalize_url, url_hash
+
+    def slow(request):
+        time.sleep(1.5)
+        return Response("<p>too late</p>", content_type="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/unavailable.html").respond_with_data("down", status=502)
+    httpserver.expect_request("/slow.html").respond_with_handler(slow)
+    httpserver.expect_request("/corrupt.html").respond_with_data(b"not gzip at all", content_type="text/html",
+                                                                 headers={"Content-Encoding": "gzip"})
+    httpserver.expect_request("/missing.html").respond_with_data("gone", status=404)
+    httpserver.expect_request("/huge.html").respond_with_data(b"<p>" + b"x" * 4096 + b"</p>", content_type="text/html")
+    settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), host_delay=0.0,
+                        read_timeout=0.5, max_body_bytes=2048, max_entry_attempts=2, retry_delay=0.0)
+    retried = [httpserver.url_for(p) for p in ("/unavailable.html", "/slow.html", "/corrupt.html")]
+    failed = [httpserver.url_for("/missing.html"), "http://10.0.0.1/blocked.html", httpserver.url_for("/huge.html")]
+    with store.connect(settings) as conn:
+        store.add_entries(conn, None, [(FeedEntry("", u), url_hash(canonicalize_url(u))) for u in retried + failed])
+        conn.commit()
+        ids = dict(conn.execute("select url, entry_id from entries").fetchall())
+
+    first = cycle.process_entry_batch(settings, list(ids.values()), analyzer=analyzer)
+    with store.connect(settings) as conn:
+        after_first = {e.url: e for e in store.get_entries(conn, list(ids.values()))}
+    second = cycle.process_entry_batch(settings, list(ids.values()), analyzer=analyzer)
+    with store.connect(settings) as conn:
+        after_second = {e.url: e for e in store.get_entries(conn, list(ids.values()))}
+
+    assert first["counts"]["pages_failed"] == 6 and first["counts"]["entries_retry"] == 3
+    assert {u: after_first[u].state for u in retried + failed} == {
+        **dict.fromkeys(retried, "pending"), **dict.fromkeys(failed, "failed")}
+    assert all(_one_line(after_first[u].last_error) for u in retried + failed)
+    assert "502" in after_first[retried[0]].last_error and "timed out" in after_first[retried[1]].last_error
+    assert "corrupt compressed body" in after_first[retried[2]].last_error
+    assert second["counts"]["entries_dead"] == 3  # the second attempt used them up
+    assert {u: (after_second[u].state, after_second[u].attempts) for u in retried + failed} == {
+        **{u: ("dead", 2) for u in retried}, **{u: ("failed", 1) for u in failed}}

@@ -53,7 +53,7 @@ def test_websub_push_becomes_warehouse_rows_through_airflow(migrated_url, tmp_pa
     bench = _bench()
     channel = f"wirewatch.push.test.{secrets.token_hex(3)}"
     settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1",), redis_url=REDIS_URL, host_delay=0.0)
-    with bench.ArticleSite(2) as site, LocalHub() as hub, RunningReceiver(settings, channel=channel) as receiver, \
+    with bench.ArticleSite(2) as site, LocalHub() as hub, RunningReceiver(settings.with_(push_channel=channel)) as receiver, \
             bench.AirflowStack(tmp_path / "airflow", migrated_url, channel=channel, redis_url=REDIS_URL) as stack:
         site.hub_url = hub.url
         settings = settings.with_(public_base_url=receiver.base_url)

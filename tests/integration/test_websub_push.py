@@ -8,6 +8,10 @@ retry succeeds; unsubscribe and lease renewal go through the hub again.
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -23,7 +27,6 @@ from pipeline.config import Settings
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.localhub import LocalHub
-from pipeline.websub.notify import PUSH_CHANNEL
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.signatures import sign_body
 from pipeline.websub.subscriber import maintain_subscriptions, unsubscribe_feed
@@ -40,7 +43,16 @@ def push_body() -> bytes:
 
 @pytest.fixture
 def settings(migrated_url) -> Settings:
-    return Settings(database_url=migrated_url, allow_private=("127.0.0.1",), redis_url=REDIS_URL)
+    return Settings.from_env(database_url=migrated_url, allow_private=("127.0.0.1",), redis_url=REDIS_URL)
+
+
+@pytest.fixture
+def custom_channel(monkeypatch) -> str:
+    """WIREWATCH_PUSH_CHANNEL and WIREWATCH_REDIS_CONN_ID set to values of this test's own."""
+    channel = f"wirewatch.push.test.{secrets.token_hex(3)}"
+    monkeypatch.setenv("WIREWATCH_PUSH_CHANNEL", channel)
+    monkeypatch.setenv("WIREWATCH_REDIS_CONN_ID", "redis_wirewatch_test")
+    return channel
 
 
 @pytest.fixture
@@ -92,10 +104,34 @@ def test_websub_subscribe_is_verified_and_defers_polling(subscribed, hub):
     assert feed.next_poll_at > datetime.now(timezone.utc) + timedelta(hours=5)
 
 
+def test_websub_push_channel_from_the_environment_is_where_the_dag_listens(custom_channel, airflow_home, subscribed,
+                                                                          hub, push_body):
+    """WIREWATCH_PUSH_CHANNEL moves both sides: the receiver publishes there, push_ingest watches there."""
+    settings, _feed_id = subscribed
+    assert settings.push_channel == custom_channel != Settings().push_channel
+    listener = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(custom_channel)
+    listener.get_message(timeout=1)
+
+    (delivery,) = hub.publish(TOPIC, push_body)
+    message = listener.get_message(timeout=5)
+    listener.close()
+
+    assert delivery.statuses == [202]
+    assert message is not None and message["channel"].decode() == custom_channel
+    root = Path(__file__).resolve().parents[2]
+    parsed = subprocess.run(  # the DAG file as the scheduler parses it: a fresh process, the same environment
+        [sys.executable, "-c", "import json, push_ingest; t = push_ingest.PUSH_TRIGGER; "
+                               "print(json.dumps([t.kwargs['channels'], t.kwargs['redis_conn_id']]))"],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "dags")])})
+    assert json.loads(parsed.stdout.splitlines()[-1]) == [[custom_channel], "redis_wirewatch_test"]
+
+
 def test_websub_push_is_stored_before_the_ack_and_wakes_redis(subscribed, hub, push_body):
     settings, feed_id = subscribed
     listener = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
-    listener.subscribe(PUSH_CHANNEL)
+    listener.subscribe(settings.push_channel)
     listener.get_message(timeout=1)
 
     (delivery,) = hub.publish(TOPIC, push_body)

@@ -22,6 +22,9 @@ def test_config_reads_every_variable_it_lists():
         "WIREWATCH_ALLOW_FILE_URLS": "yes",
         "WIREWATCH_CONTACT": "desk@example.org",
         "WIREWATCH_POLL_BATCH_SIZE": "500",
+        "WIREWATCH_PUSH_CHANNEL": "news.push",
+        "WIREWATCH_REDIS_CONN_ID": "redis_news",
+        "WIREWATCH_MONITOR_SCHEDULE": "0 * * * *",
     }
     settings = Settings.from_env(env)
     assert settings.database_url == "postgresql://u@db/w" and not settings.embedded
@@ -30,6 +33,8 @@ def test_config_reads_every_variable_it_lists():
     assert settings.allow_file_urls is True
     assert settings.poll_batch_size == 500 and settings.batch_size == 32
     assert settings.user_agent_header.endswith("contact: desk@example.org")
+    assert (settings.push_channel, settings.redis_conn_id, settings.monitor_schedule) == (
+        "news.push", "redis_news", "0 * * * *")
     assert all(name.startswith("WIREWATCH_") for name in ENV_VARS)
 
 
