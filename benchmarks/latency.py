@@ -23,6 +23,7 @@ Needs Redis at WIREWATCH_REDIS_URL (default 127.0.0.1:6379) and PostgreSQL
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -170,12 +171,15 @@ class AirflowStack:
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW_CONN_REDIS_DEFAULT": redis_url,
+            # inside a task the warehouse is this Connection and nothing else (pipeline.airflow_integration)
+            "AIRFLOW_CONN_WIREWATCH_WAREHOUSE": json.dumps({"conn_type": "postgres", "extra": {"dsn": database_url}}),
             "WIREWATCH_PUSH_CHANNEL": channel,
-            "WIREWATCH_DATABASE_URL": database_url,
             "WIREWATCH_ALLOW_PRIVATE": allow_private,
             "WIREWATCH_HOST_DELAY": "0",
             "WIREWATCH_BATCH_SIZE": "8",
             "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+            # the tasks run this checkout's pipeline, whichever checkout the venv has installed
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
         self._process: subprocess.Popen | None = None
 

@@ -360,12 +360,18 @@ def feeds_remove(feeds: Annotated[list[str], typer.Argument(help="Feed ids or UR
 def entries_list(
     state: Annotated[str | None, typer.Option(help="Only entries in this state (pending, claimed, dead, failed, …).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, most recently changed first.")] = 50,
+    json_lines: Json = False,
 ) -> None:
     """Queue entries with their state, attempts, next attempt and last error."""
     from pipeline import store
+    from pipeline.models import as_dict
 
     with store.connect(_settings()) as conn:
         rows = store.list_entries(conn, state, limit)
+    if json_lines:
+        for e in rows:
+            _emit(as_dict(e))
+        return
     for e in rows:
         print("\t".join([str(e.entry_id), e.state, str(e.attempts), _when(e.next_attempt_at), e.url,
                          e.last_error or ""]))

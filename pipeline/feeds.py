@@ -191,7 +191,8 @@ def _parse_xml_feed(content: bytes, url: str, headers: dict[str, str]) -> Parsed
                                   sanitize_html=True)
     except (UnicodeError, LookupError) as exc:  # a codec feedparser picked failed outright
         raise MalformedFeed(f"{url}: not a feed: cannot be decoded ({one_line(exc)})", url=url) from None
-    except (OverflowError, RecursionError) as exc:  # feedparser's loose parser on &#9999999999; or deep nesting
+    except (OverflowError, ValueError, RecursionError) as exc:  # feedparser's loose parser on a character
+        # reference past U+10FFFF (&#9999999999;: OverflowError, &#x110000;: ValueError from chr()) or deep nesting
         raise MalformedFeed(f"{url}: not a feed: {type(exc).__name__} ({one_line(exc)})", url=url) from None
     feed = result.get("feed", {})
     version = result.get("version") or None

@@ -65,7 +65,7 @@ def _list_commands(group=None, prefix=()):
 
 def test_every_list_command_takes_json():
     found = dict(_list_commands())
-    assert set(found) == {"feeds list", "websub list"}
+    assert set(found) == {"entries list", "feeds list", "websub list"}
     for name, command in found.items():
         assert "--json" in {opt for param in command.params for opt in param.opts}, f"`wirewatch {name}` lacks --json"
 
@@ -113,6 +113,32 @@ def test_feeds_remove_keeps_the_articles(migrated_url):
     assert wirewatch("feeds", "remove", str(feed_id), env=env).returncode == 0
     with store.connect(migrated_url) as conn:
         assert conn.execute("select feed_id from entries").fetchall() == [(None,)]
+
+
+def test_entries_list_json(migrated_url):
+    from pipeline import store
+    from pipeline.models import FeedEntry
+
+    with store.connect(migrated_url) as conn:
+        store.add_entries(conn, None, [(FeedEntry("", f"https://e.example.org/{n}"), f"entry-hash-{n:04d}")
+                                       for n in range(2)])
+        [claimed] = store.claim_entries(conn, "w", limit=1, lease_s=60)
+        store.settle_entry(conn, claimed.entry_id, "w", "dead", error="HTTP 500 from e.example.org")
+        conn.commit()
+    env = {"WIREWATCH_DATABASE_URL": migrated_url}
+    done = wirewatch("entries", "list", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {row["url"]: row for row in map(json.loads, done.stdout.splitlines())}
+    assert set(rows) == {"https://e.example.org/0", "https://e.example.org/1"}
+    dead = rows[claimed.url]
+    assert (dead["entry_id"], dead["state"], dead["attempts"]) == (claimed.entry_id, "dead", 1)
+    assert dead["last_error"] == "HTTP 500 from e.example.org" and isinstance(dead["updated_at"], str)
+
+    only_dead = wirewatch("entries", "list", "--state", "dead", "--json", env=env)
+    assert only_dead.returncode == 0, only_dead.stderr
+    assert [json.loads(line)["url"] for line in only_dead.stdout.splitlines()] == [claimed.url]
+    empty = wirewatch("entries", "list", "--state", "failed", "--json", env=env)
+    assert (empty.returncode, empty.stdout) == (0, "")  # no table line in JSON output, even when empty
 
 
 def test_websub_list_json(migrated_url):

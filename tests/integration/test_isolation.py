@@ -1,10 +1,13 @@
 """One bad input fails alone, through the real cycle: loopback servers, the real stages, PostgreSQL.
 
-A feed served with `charset=rot13` (a codec Python knows but cannot decode with), an item
-whose link has port 99999 (`ValueError: Port out of range`, raised outside fetching's own
-error handling) and an article page served with `charset=rot13` sit beside good feeds and
-good articles: the good ones load in the same cycle, each bad one is recorded failed with a
-one-line reason where `wirewatch feeds list` and the entry show it, and the run is `ok`.
+A feed the parser refuses (it declares XML entities), an item whose link has port 99999
+and an article page whose server answers 500 sit beside good feeds and good articles:
+the good ones load in the same cycle, the bad feed is recorded failed with a one-line
+reason where `wirewatch feeds list` shows it, the bad link is never queued, the bad page's
+entry is retried later with its one-line reason, and the run is `ok`.
+
+A feed and a page served with `charset=rot13` (a codec Python knows but no browser decodes
+with) are good inputs: the label is ignored (WHATWG), and both load like the others.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pipeline.sample_site import serve_sample_site
 pytestmark = pytest.mark.slow
 
 BAD_PORT_URL = "http://127.0.0.1:99999/a4.html"
+ENTITY_FEED = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">]>'
+               b'<rss version="2.0"><channel><title>&a;</title><item><link>http://x/1</link></item></channel></rss>')
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +51,23 @@ def test_isolation_bad_feed_bad_link_and_bad_page_fail_alone_in_one_cycle(migrat
     good = list(site.article_urls[:3])
     page_html = urllib.request.urlopen(site.article_urls[3], timeout=10).read()
     rot13_page = httpserver.url_for("/rot13-page.html")
+    broken_page = httpserver.url_for("/broken-page.html")
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/good.xml").respond_with_data(
-        _rss(*good, BAD_PORT_URL, rot13_page), content_type="application/rss+xml")
+        _rss(*good, BAD_PORT_URL, rot13_page, broken_page), content_type="application/rss+xml")
     httpserver.expect_request("/rot13.xml").respond_with_data(
         _rss(site.article_urls[4]), content_type="application/rss+xml; charset=rot13")
+    httpserver.expect_request("/entities.xml").respond_with_data(ENTITY_FEED, content_type="application/rss+xml")
     httpserver.expect_request("/rot13-page.html").respond_with_data(page_html, content_type="text/html; charset=rot13")
+    httpserver.expect_request("/broken-page.html").respond_with_data("internal error", status=500)
     settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), host_delay=0.0,
                         batch_size=8)
-    feeds = [FeedSpec(url=httpserver.url_for("/good.xml")), FeedSpec(url=httpserver.url_for("/rot13.xml"))]
+    feeds = [FeedSpec(url=httpserver.url_for(path)) for path in ("/good.xml", "/rot13.xml", "/entities.xml")]
 
     summary = cycle.run_cycle(settings, feeds, force=True, analyzer=analyzer)
 
     counts = summary["counts"]
-    assert counts["feeds_polled"] == 2 and counts["feeds_failed"] == 1
+    assert counts["feeds_polled"] == 3 and counts["feeds_failed"] == 1 and counts["pages_failed"] == 1
     with store.connect(settings) as conn:
         loaded = {row[0] for row in conn.execute("select url from articles")}
         states = dict(conn.execute("select url, state from entries").fetchall())
@@ -67,36 +75,42 @@ def test_isolation_bad_feed_bad_link_and_bad_page_fail_alone_in_one_cycle(migrat
         next_at = dict(conn.execute("select url, next_attempt_at from entries").fetchall())
         feed_rows = {f.url: f for f in store.list_feeds(conn)}
         run = store.get_run(conn, summary["run_id"])
-    assert set(good) <= loaded  # the good articles beside the bad ones are in
+    assert {*good, site.article_urls[4], rot13_page} <= loaded  # the good ones beside the bad ones are in
     assert run.status == "ok"
 
-    bad_feed = feed_rows[httpserver.url_for("/rot13.xml")]
-    assert bad_feed.consecutive_errors == 1 and _one_line(bad_feed.last_error) and "rot13" in bad_feed.last_error
+    bad_feed = feed_rows[httpserver.url_for("/entities.xml")]
+    assert bad_feed.consecutive_errors == 1 and _one_line(bad_feed.last_error) and "entities" in bad_feed.last_error
     assert feed_rows[httpserver.url_for("/good.xml")].last_error is None
+    assert feed_rows[httpserver.url_for("/rot13.xml")].last_error is None
 
+    assert BAD_PORT_URL not in states  # refused where the feed is read: never queued
     now = datetime.now(timezone.utc)
-    for url in (BAD_PORT_URL, rot13_page):  # a bug met on one entry: retried later, with its reason
-        assert states[url] == "pending" and _one_line(errors[url]) and next_at[url] > now, url
-    assert "Port" in errors[BAD_PORT_URL]
-    assert any(e["url"] == BAD_PORT_URL for e in run.errors)
+    # a failed attempt that may succeed later: retried after its backoff, with its reason
+    assert states[broken_page] == "pending" and _one_line(errors[broken_page]) and next_at[broken_page] > now
+    assert "500" in errors[broken_page]
+    assert any(e["url"] == broken_page for e in run.errors)
 
-    # a second cycle does not take them before their backoff, and nothing else is pending
+    # a second cycle does not take it before its backoff, and nothing else is pending
     second = cycle.run_cycle(settings, feeds, force=True, analyzer=analyzer)
     assert second["counts"].get("pages_failed", 0) == 0
 
 
 def test_isolation_entry_failing_every_attempt_becomes_a_dead_letter_and_can_be_retried(migrated_url, site,
                                                                                           analyzer, httpserver):
-    httpserver.expect_request("/feed.xml").respond_with_data(_rss(site.article_urls[0], BAD_PORT_URL),
+    broken_page = httpserver.url_for("/broken-page.html")
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/feed.xml").respond_with_data(_rss(site.article_urls[0], broken_page),
                                                              content_type="application/rss+xml")
+    httpserver.expect_request("/broken-page.html").respond_with_data("internal error", status=500)
     settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), host_delay=0.0,
                         max_entry_attempts=2, retry_delay=0.0)
-    cycle.run_cycle(settings, [FeedSpec(url=httpserver.url_for("/feed.xml"))], force=True, analyzer=analyzer)
+    first = cycle.run_cycle(settings, [FeedSpec(url=httpserver.url_for("/feed.xml"))], force=True, analyzer=analyzer)
+    assert first["counts"]["entries_retry"] == 1 and "entries_dead" not in first["counts"]
     summary = cycle.drain_queue(settings, "push", analyzer=analyzer)  # the second attempt: used up
     assert summary["counts"]["entries_dead"] == 1
     with store.connect(settings) as conn:
         [dead] = store.list_entries(conn, "dead")
-        assert (dead.url, dead.attempts) == (BAD_PORT_URL, 2) and _one_line(dead.last_error)
+        assert (dead.url, dead.attempts) == (broken_page, 2) and _one_line(dead.last_error)
         assert cycle.select_entry_batches(settings) == []  # a dead letter is never taken again by itself
         assert store.requeue_entries(conn) == [dead.entry_id]
         conn.commit()

@@ -280,3 +280,15 @@ def test_parse_feed_huge_character_reference_is_a_one_line_refusal_or_parse() ->
         parse_feed(body, "https://x.example/f", headers={"Content-Type": "application/feed+json"})
     except MalformedFeed as exc:
         assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("reference", [b"&#x110000;", b"&#1114112;", b"&#xFFFFFFFF;"])
+def test_parse_feed_character_reference_past_unicode_is_a_one_line_refusal_or_parse(reference: bytes) -> None:
+    """Found by tests/fuzz: &#x110000; in an element raised ValueError (chr()) inside feedparser's loose parser."""
+    body = _TINY_RSS.replace(b"</channel>", b"<description>" + reference + b"</description></channel>")
+    try:
+        feed = parse_feed(body, "https://x.example/f", headers={"Content-Type": "text/xml; charset=rot13"})
+    except MalformedFeed as exc:
+        assert "\n" not in str(exc) and "https://x.example/f" in str(exc)
+    else:
+        assert [e.link for e in feed.entries] == ["http://a.example/1"]
