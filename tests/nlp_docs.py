@@ -30,6 +30,18 @@ from functools import cache
 from spacy.tokens import Doc, Span, Token
 from spacy.vocab import Vocab
 
+#: a negated attack, the parse that several rule and model tests share
+NOT_ATTACK = ("The rebels did not attack the convoy.", """
+     0 The    DT    DET   the    det       1
+     1 rebels NNS   NOUN  rebel  nsubj     4
+     2 did    VBD   AUX   do     aux       4
+     3 not    RB    PART  not    neg       4
+     4 attack VB    VERB  attack ROOT      4
+     5 the    DT    DET   the    det       6
+     6 convoy NN    NOUN  convoy dobj      4
+     7 .      .     PUNCT .      punct     4
+""")
+
 
 @cache
 def english_vocab() -> Vocab:

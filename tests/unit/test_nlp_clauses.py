@@ -15,20 +15,11 @@ from functools import cache
 import pytest
 from spacy.tokens import Doc
 
-from nlp_docs import parsed, token
+from nlp_docs import NOT_ATTACK, parsed, token
 from pipeline.nlp import clauses
 
 PARSES = {
-    "not_attack": ("The rebels did not attack the convoy.", """
-         0 The    DT    DET   the    det       1
-         1 rebels NNS   NOUN  rebel  nsubj     4
-         2 did    VBD   AUX   do     aux       4
-         3 not    RB    PART  not    neg       4
-         4 attack VB    VERB  attack ROOT      4
-         5 the    DT    DET   the    det       6
-         6 convoy NN    NOUN  convoy dobj      4
-         7 .      .     PUNCT .      punct     4
-    """),
+    "not_attack": NOT_ATTACK,
     "failed_to": ("The army failed to capture the town.", """
          0 The     DT    DET   the     det       1
          1 army    NN    NOUN  army    nsubj     2

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from nlp_docs import parsed
+from nlp_docs import NOT_ATTACK, parsed
 from pipeline.nlp.event_model import (
     MODEL_PATH,
     NONE,
@@ -19,16 +19,6 @@ from pipeline.nlp.event_model import (
     sentence_features,
 )
 
-NOT_ATTACK = ("The rebels did not attack the convoy.", """
-     0 The    DT    DET   the    det       1
-     1 rebels NNS   NOUN  rebel  nsubj     4
-     2 did    VBD   AUX   do     aux       4
-     3 not    RB    PART  not    neg       4
-     4 attack VB    VERB  attack ROOT      4
-     5 the    DT    DET   the    det       6
-     6 convoy NN    NOUN  convoy dobj      4
-     7 .      .     PUNCT .      punct     4
-""")
 
 
 def _model(**kwargs) -> EventModel:
