@@ -54,12 +54,12 @@ def archive_links(content: bytes, url: str) -> dict[str, str]:
     try:
         for _event, element in etree.iterparse(io.BytesIO(content), events=("end",), resolve_entities=False,
                                                no_network=True, load_dtd=False, huge_tree=False, recover=True):
-            if not isinstance(element.tag, str) or etree.QName(element).localname != "link":
+            if _localname(element) != "link":
                 continue
             parent = element.getparent()
-            if parent is None or not isinstance(parent.tag, str):
+            if parent is None:
                 continue
-            holder = etree.QName(parent).localname
+            holder = _localname(parent)
             if not (holder == "channel" or (holder == "feed" and parent.getparent() is None)):
                 continue  # an entry's or item's link, not the feed's
             rel = (element.get("rel") or "").strip().lower()
@@ -70,6 +70,13 @@ def archive_links(content: bytes, url: str) -> dict[str, str]:
     except etree.XMLSyntaxError:
         return {}
     return {rel: href for rel, href in links.items() if is_http_url(href)}
+
+
+def _localname(element) -> str | None:
+    """An element's name without its namespace; None for comments and processing instructions.
+    Not `etree.QName`, which raises on the names a recovering parse makes of broken markup
+    ("<https://a.example/...")."""
+    return element.tag.rpartition("}")[2] if isinstance(element.tag, str) else None
 
 
 def walk_feed_pages(fetch: Callable[[str], Page], url: str, *, start: datetime | None = None,

@@ -34,3 +34,13 @@ def test_archive_links_reads_json_feed_next_url():
 @pytest.mark.parametrize("content", [b"", b"not xml", b"{broken json"])
 def test_archive_links_of_garbage_is_empty(content):
     assert archive_links(content, f"{BASE}/feed") == {}
+
+
+def test_archive_links_survive_markup_a_recovering_parse_names_oddly():
+    # found by tests/fuzz: lxml's recovering parser makes an element named "https:" of
+    # "<https://...", and etree.QName raised ValueError on it
+    content = (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+               b'<https://a.example/https://a.example/>'
+               b'<link rel="prev-archive" href="https://site.example/2019.xml"/></feed>')
+    assert archive_links(content, "https://site.example/feed.xml") in (
+        {}, {"prev-archive": "https://site.example/2019.xml"})
