@@ -41,7 +41,7 @@ KILLS = 30 if FULL else 2
 PUSHES = 200 if FULL else 40
 #: sites whose cycles run under pg_terminate_backend, and for how long each (cycles back to back)
 TERMINATED_SITES = 3 if FULL else 1
-TERMINATED_WINDOW_S = 20.0 if FULL else 5.0
+TERMINATED_WINDOW_S = 20.0 if FULL else 3.0
 #: how often the pipeline's connections are terminated
 TERMINATE_EVERY_S = 0.2
 #: the seed of every random moment; printed, and taken from WIREWATCH_CHAOS_SEED to replay a run

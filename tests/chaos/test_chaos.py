@@ -48,8 +48,8 @@ pytestmark = pytest.mark.chaos
 
 #: kills land anywhere in a command's life: starting, loading the model, polling, fetching, loading
 #: (a whole run takes about 13 s here; the short budget stops earlier, where most of the writing is)
-RUN_KILL_WINDOW_S = (0.2, 13.0 if FULL else 8.0)
-BACKFILL_KILL_WINDOW_S = (0.2, 12.0 if FULL else 8.0)
+RUN_KILL_WINDOW_S = (0.2, 13.0 if FULL else 5.0)
+BACKFILL_KILL_WINDOW_S = (0.2, 12.0 if FULL else 5.0)
 RECEIVER_KILL_WINDOW_S = (0.05, 1.0)
 #: the sample stories the backfill window holds (two of them on each site)
 BACKFILL_DAYS = ("2010-04-25", "2010-04-28")
