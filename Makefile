@@ -9,7 +9,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install chromium run test fuzz bench bench-extraction bench-feeds bench-nlp bench-docevents train-events bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
+.PHONY: install chromium run test fuzz chaos bench bench-extraction bench-feeds bench-nlp bench-docevents train-events bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ test: install $(SUPERSET_STAMP) chromium
 # generated inputs; `make test` runs the same targets at a short one).
 fuzz: install
 	WIREWATCH_FUZZ=full $(BIN)/python -m pytest tests/fuzz -m fuzz -q $(PYTEST_ARGS)
+
+# Fault injection against the real PostgreSQL (WIREWATCH_TEST_DATABASE_URL, else embedded), a Redis of
+# its own and the sample site at the full budget: 30 kill -9 of each command, pg_terminate_backend every
+# 200 ms, Redis stopped during pushes (`make test` runs the same tests at a short one).
+chaos: install
+	WIREWATCH_CHAOS=full $(BIN)/python -m pytest tests/chaos -m chaos -q -rxX $(PYTEST_ARGS)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \

@@ -45,6 +45,23 @@ APPLICATION_NAME = "wirewatch"
 EMBEDDED_START_ATTEMPTS = 4
 
 
+class WarehouseConnection(psycopg.Connection):
+    """A psycopg connection whose `with` block lets no driver error out untranslated.
+
+    Statements are run inside `translate_errors` already; this catches what is not (a
+    `BEGIN`, `COMMIT` or savepoint on a connection the server terminated, the commit on
+    leaving the block), so callers see `DatabaseUnavailable` and the like, never psycopg's
+    own `AdminShutdown` as a traceback.
+    """
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        with translate_errors("closing the warehouse connection"):
+            super().__exit__(exc_type, exc_val, exc_tb)
+        if isinstance(exc_val, psycopg.Error):
+            with translate_errors("working on the warehouse"):
+                raise exc_val
+
+
 def database_url(settings: Settings) -> str:
     """The warehouse's connection URL; starts the embedded server when none is configured."""
     if settings.database_url:
@@ -66,7 +83,7 @@ def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = 
     url = database_url(target) if isinstance(target, Settings) else target
     limits = " ".join(f"-c {name}={ms}" for name, ms in settings.db_timeouts(purpose).items())
     try:
-        return psycopg.connect(
+        return WarehouseConnection.connect(
             url,
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_S,

@@ -30,13 +30,15 @@ It runs as its own process (`wirewatch websub serve`): see the README for why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import psycopg
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -224,24 +226,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8081) -> None
 # --- helpers -----------------------------------------------------------------------------
 
 
-class _connection:
-    """A warehouse connection with timeouts, so a hung database turns into a 503, not a hung hub."""
+@contextlib.contextmanager
+def _connection(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[psycopg.Connection]:
+    """A warehouse connection with timeouts, so a hung database turns into a 503, not a hung hub.
 
-    def __init__(self, settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
-        self._settings = settings
-        self._lock_timeout_ms = int(lock_timeout_s * 1000)
-        self._conn = None
-
-    def __enter__(self):
-        self._conn = store.connect(self._settings).__enter__()
-        with store.database.translate_errors("setting the receiver's timeouts"):
-            self._conn.execute(f"set lock_timeout = {self._lock_timeout_ms}")
-            self._conn.execute(f"set statement_timeout = {int(STATEMENT_TIMEOUT_S * 1000)}")
-            self._conn.commit()
-        return self._conn
-
-    def __exit__(self, *exc: object) -> None:
-        self._conn.__exit__(*exc)
+    Whatever the driver raises while it is in use (a `BEGIN` or `COMMIT` on a connection the
+    server terminated, say) becomes one of our database errors, so the hub gets a 503, never a 500.
+    """
+    with store.database.translate_errors("answering the hub"), store.connect(settings) as conn:
+        conn.execute(f"set lock_timeout = {int(lock_timeout_s * 1000)}")
+        conn.execute(f"set statement_timeout = {int(STATEMENT_TIMEOUT_S * 1000)}")
+        conn.commit()
+        yield conn
 
 
 async def _guarded(function, *args, **kwargs) -> Outcome | None:
