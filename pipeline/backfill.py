@@ -190,7 +190,7 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
     _check_window(first, last)
     url_days = days_between(first, last) if source.kind != "warc" else []  # a WARC window is never walked day by day
     analyzer = analyzer or cycle.get_analyzer(settings)
-    run_id = cycle.start_run(settings, "backfill")
+    run_id = cycle.start_run(settings, "backfill", owned=True)
     results: list[dict[str, Any]] = []
     try:
         if source.kind == "warc":

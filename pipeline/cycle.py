@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,9 +65,14 @@ def chunk(ids: Sequence[int], size: int) -> list[list[int]]:
 # --- the steps ---------------------------------------------------------------------------
 
 
-def start_run(settings: Settings, kind: str = "cycle") -> int:
+def start_run(settings: Settings, kind: str = "cycle", *, owned: bool = False) -> int:
+    """Open a run's row. `owned`: the run lives and dies with this process (the command
+    line, a push drain), so a later run can record it as failed if the process is killed;
+    a DAG's run, spread over task processes, is finished by its teardown instead. Runs of
+    this host whose owner died are recorded as failed first."""
     with store.connect(settings) as conn:
-        run_id = store.start_run(conn, kind)
+        store.abandon_dead_runs(conn)
+        run_id = store.start_run(conn, kind, owner_pid=os.getpid() if owned else None)
         conn.commit()
     log.info("run %s started (%s)", run_id, kind)
     return run_id
@@ -259,7 +265,7 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
               analyzer=None) -> dict[str, Any]:
     """The whole cycle in this process: what `wirewatch run` and tests call."""
     feed_ids = register_feeds(settings, feeds) if feeds else None
-    run_id = start_run(settings, "cycle")
+    run_id = start_run(settings, "cycle", owned=True)
     results: list[dict[str, Any]] = []
     try:
         with polite_fetcher(settings) as fetcher:
@@ -281,7 +287,7 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
     What push does when woken: entries that arrive while it works are taken too, and the
     model stays loaded in this process; whatever is left waits for the next run.
     """
-    run_id = start_run(settings, kind)
+    run_id = start_run(settings, kind, owned=True)
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     try:

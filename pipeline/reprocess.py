@@ -119,7 +119,7 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
     for stage in stages:
         _check_stage(stage)
     analyzer = analyzer or cycle.get_analyzer(settings)
-    run_id = cycle.start_run(settings, "reprocess")
+    run_id = cycle.start_run(settings, "reprocess", owned=True)
     results: list[dict[str, Any]] = []
     try:
         plan = [(stage, batch) for stage in STAGES if stage in stages

@@ -59,9 +59,10 @@ from pipeline.store.queue import (
 )
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
-from pipeline.store.runs import finish_run, get_run, log_fetches, start_run
+from pipeline.store.runs import abandon_dead_runs, finish_run, get_run, log_fetches, start_run
 
 __all__ = [
+    "abandon_dead_runs",
     "PGDATA_DIR",
     "SQL_DIR",
     "EntryRow",

@@ -75,6 +75,7 @@ class RunRow:
     timings: dict[str, Any] | None
     errors: list[dict[str, Any]] | None
     host: str | None
+    owner_pid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

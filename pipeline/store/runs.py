@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,12 +23,45 @@ log = logging.getLogger(__name__)
 RUN_STATUSES = frozenset({"ok", "failed"})
 
 
-def start_run(conn: psycopg.Connection, kind: str) -> int:
-    """Record that a run (cycle, backfill, reprocess, push, ...) started; its id."""
+def start_run(conn: psycopg.Connection, kind: str, *, owner_pid: int | None = None) -> int:
+    """Record that a run (cycle, backfill, reprocess, push, ...) started; its id.
+
+    `owner_pid`: the process the run lives and dies with (a command-line run), so that
+    `abandon_dead_runs` can tell when it died; None for a run that several processes
+    share (an Airflow DAG run), whose teardown records its end.
+    """
     with translate_errors(f"starting a {kind} run"), conn.transaction():
-        row = conn.execute(q.INSERT_RUN, (kind, socket.gethostname())).fetchone()
+        row = conn.execute(q.INSERT_RUN, (kind, socket.gethostname(), owner_pid)).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def abandon_dead_runs(conn: psycopg.Connection, alive: Callable[[int], bool] | None = None) -> list[int]:
+    """Record as failed the runs of this host whose owning process is gone (killed, out of
+    memory, the machine restarted); their ids. Runs of other hosts, and runs without an
+    owner, are left to their own host and to their DAG's teardown."""
+    alive = alive or _process_alive
+    host = socket.gethostname()
+    with translate_errors("finding abandoned runs"):
+        owned = conn.execute(q.SELECT_OWNED_RUNNING, (host, os.getpid())).fetchall()
+    dead = [(run_id, pid) for run_id, pid in owned if not alive(pid)]
+    with translate_errors("recording abandoned runs"), conn.transaction():
+        for run_id, pid in dead:
+            reason = f"process {pid} on {host} ended without finishing the run (killed or crashed)"
+            conn.execute(q.ABANDON_RUN, {"run_id": run_id, "errors": Jsonb([{"stage": "run", "error": reason}])})
+    for run_id, pid in dead:
+        log.warning("run %s recorded as failed: its process %s on %s is gone", run_id, pid, host)
+    return [run_id for run_id, _ in dead]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, status: str, counts: Mapping[str, Any],

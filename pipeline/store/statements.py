@@ -537,7 +537,19 @@ select url_hash from articles where url_hash = any(%(hashes)s)
 
 # --- runs and the fetch log -----------------------------------------------------------------
 
-INSERT_RUN = "insert into pipeline_runs (kind, host) values (%s, %s) returning run_id"
+INSERT_RUN = "insert into pipeline_runs (kind, host, owner_pid) values (%s, %s, %s) returning run_id"
+
+SELECT_OWNED_RUNNING = """
+select run_id, owner_pid from pipeline_runs
+where status = 'running' and host = %s and owner_pid is not null and owner_pid <> %s
+"""
+
+ABANDON_RUN = """
+update pipeline_runs
+set status = 'failed', finished_at = greatest(now(), started_at),
+    errors = coalesce(errors, '[]'::jsonb) || %(errors)s
+where run_id = %(run_id)s and status = 'running'
+"""
 
 FINISH_RUN = """
 update pipeline_runs
