@@ -139,13 +139,13 @@ def peak_rss_bytes() -> int:
 
 
 def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import backfill, cycle, store
+    from pipeline import backfill, runs, store
     from pipeline.config import Settings
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
         store.migrate(conn)
-    analyzer = cycle.get_analyzer(settings)
+    analyzer = runs.get_analyzer(settings)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = backfill.backfill_day(settings, backfill.parse_source(str(warc)), day, analyzer=analyzer)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -154,7 +154,7 @@ def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
 
 
 def child_stages(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import cycle, stages, store
+    from pipeline import runs, stages, store
     from pipeline.archives.warc import RecordFilter, read_warc
     from pipeline.config import Settings
     from pipeline.errors import NotAnArticle
@@ -165,7 +165,7 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
         store.migrate(conn)
-    analyzer = cycle.get_analyzer(settings)
+    analyzer = runs.get_analyzer(settings)
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     timings, cpu = {}, {}
 
@@ -184,7 +184,7 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
 
     began, cpu_began = time.perf_counter(), time.process_time()
     analyses = []
-    for batch in cycle.chunk(list(range(len(extracted))), settings.batch_size):
+    for batch in runs.chunk(list(range(len(extracted))), settings.batch_size):
         items = [extracted[i] for i in batch]
         analyses.extend(stages.analyze_articles(
             analyzer, [(a.text, a.published_at or p.fetched_at.isoformat(), a.dateline) for p, a in items],
@@ -203,7 +203,7 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
             content_type=page.content_type, encoding=page.encoding, fetched_at=page.fetched_at))
     began, cpu_began = time.perf_counter(), time.process_time()
     with store.connect(settings) as conn:
-        for batch in cycle.chunk(list(range(len(bundles))), settings.batch_size):
+        for batch in runs.chunk(list(range(len(bundles))), settings.batch_size):
             store.load_articles(conn, [bundles[i] for i in batch])
             conn.commit()
     timings["load_s"], cpu["load_s"] = time.perf_counter() - began, time.process_time() - cpu_began
@@ -222,13 +222,13 @@ def child_scan(warc: Path) -> dict:
 
 
 def child_window(warc: Path, first: date, last: date, database_url: str) -> dict:
-    from pipeline import backfill, cycle, store
+    from pipeline import backfill, runs, store
     from pipeline.config import Settings
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
         store.migrate(conn)
-    analyzer = cycle.get_analyzer(settings)
+    analyzer = runs.get_analyzer(settings)
     started, cpu_started = time.perf_counter(), time.process_time()
     summary = backfill.backfill_range(settings, backfill.parse_source(str(warc)), first, last, analyzer=analyzer)
     return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu_started,

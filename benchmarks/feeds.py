@@ -198,15 +198,15 @@ class Database:
 
 def real_cycle(settings) -> tuple[float, float, dict]:
     """One polling cycle through the real code; (wall s, process CPU s, counts)."""
-    from pipeline import cycle
+    from pipeline import cycle, runs
 
     wall, cpu = time.perf_counter(), time.process_time()
-    run_id = cycle.start_run(settings, "bench")
+    run_id = runs.start_run(settings, "bench")
     results = []
-    with cycle.polite_fetcher(settings) as fetcher:
+    with runs.polite_fetcher(settings) as fetcher:
         for batch in cycle.select_feed_batches(settings, force=True):
             results.append(cycle.poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
-    summary = cycle.finish_run(settings, run_id, results)
+    summary = runs.finish_run(settings, run_id, results)
     return time.perf_counter() - wall, time.process_time() - cpu, summary["counts"]
 
 

@@ -60,11 +60,11 @@ def backfill_archive():
     def start(params=None) -> int:
         from airflow.exceptions import AirflowSkipException
 
-        from pipeline import cycle
+        from pipeline import runs
 
         if not (params or {}).get("source"):
             raise AirflowSkipException("no source given: pass --dag-run-conf '{\"source\": ...}'")
-        return cycle.start_run(task_settings(), "backfill")
+        return runs.start_run(task_settings(), "backfill")
 
     @task
     def backfill_day(wirewatch_run: int, params=None, data_interval_start=None) -> dict:

@@ -48,9 +48,9 @@ WORK_TASKS = ("due_feeds", "poll", "pending_entries", "process")
 def feed_monitor():
     @setup
     def start() -> int:
-        from pipeline import cycle
+        from pipeline import runs
 
-        return cycle.start_run(task_settings(), "cycle")
+        return runs.start_run(task_settings(), "cycle")
 
     @task
     def due_feeds(params=None) -> list[list[int]]:

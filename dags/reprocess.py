@@ -47,9 +47,9 @@ CHUNK = 500
 def reprocess():
     @setup
     def start() -> int:
-        from pipeline import cycle
+        from pipeline import runs
 
-        return cycle.start_run(task_settings(), "reprocess")
+        return runs.start_run(task_settings(), "reprocess")
 
     @task
     def plan(params=None) -> list[dict]:

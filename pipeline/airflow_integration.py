@@ -160,10 +160,10 @@ def finish_run(ti, wirewatch_run: int, results, work_tasks) -> dict:
     """
     from airflow.exceptions import AirflowFailException
 
-    from pipeline import cycle
+    from pipeline import runs
 
     failed = failed_upstream(ti, work_tasks)
-    summary = cycle.finish_run(task_settings(), wirewatch_run, [r for r in results if r],
+    summary = runs.finish_run(task_settings(), wirewatch_run, [r for r in results if r],
                                status="failed" if failed else "ok")
     if failed:
         raise AirflowFailException(f"run {wirewatch_run} recorded failed: task(s) {', '.join(failed)} failed")

@@ -53,6 +53,7 @@ from pipeline.errors import ConfigError, DatabaseError
 from pipeline.fetch import Fetcher
 from pipeline.isolation import describe, isolated
 from pipeline.models import ArticleBundle, FeedEntry, Page
+from pipeline.runs import chunk, get_analyzer, polite_fetcher, recorded_run
 from pipeline.store.database import translate_errors
 from pipeline.store.warc_index import load_warc_index, save_warc_index
 from pipeline.urls import canonicalize_url, is_http_url, url_hash
@@ -189,10 +190,9 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
         expand_warc_paths(source.location)  # no such file: say so before starting a run
     _check_window(first, last)
     url_days = days_between(first, last) if source.kind != "warc" else []  # a WARC window is never walked day by day
-    analyzer = analyzer or cycle.get_analyzer(settings)
-    run_id = cycle.start_run(settings, "backfill", owned=True)
-    results: list[dict[str, Any]] = []
-    try:
+    analyzer = analyzer or get_analyzer(settings)
+    with recorded_run(settings, "backfill") as run:
+        run_id, results = run.run_id, run.results
         if source.kind == "warc":
             walked = StepResult()
             with isolated("backfill window", f"{source.location} {first}..{last}",
@@ -211,13 +211,7 @@ def backfill_range(settings: Settings, source: BackfillSource, first: date, last
                 failed.counts["days_failed"] += 1
                 failed.errors.append({"url": source.location, "stage": f"backfill {day}", "error": unit.reason})
                 results.append(failed.to_dict())
-    except BaseException:
-        total = StepResult.merged(results)
-        with store.connect(settings) as conn:
-            store.finish_run(conn, run_id, "failed", dict(total.counts), dict(total.timings), total.errors)
-            conn.commit()
-        raise
-    return cycle.finish_run(settings, run_id, results)
+    return run.summary
 
 
 def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
@@ -295,7 +289,7 @@ def _backfill_warc(settings: Settings, source: BackfillSource, first: date, last
     """
     with store.connect(settings) as conn:
         walk = _WarcWindow(conn, settings, source, first, last, options,
-                           analyzer or cycle.get_analyzer(settings), run_id, progress, result)
+                           analyzer or get_analyzer(settings), run_id, progress, result)
         try:
             walk.run()
         except Exception as exc:  # any error, a bug too: the days begun are marked failed, then it is raised
@@ -514,7 +508,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
                    analyzer, fetcher: Fetcher | None, run_id: int | None,
                    progress: ProgressCallback | None, result: StepResult) -> None:
     start, end = _day_bounds(day)
-    own = cycle.polite_fetcher(settings) if fetcher is None else None
+    own = polite_fetcher(settings) if fetcher is None else None
     polite = fetcher or own
     try:
         skipped: list[tuple[str, str]] = []
@@ -532,9 +526,9 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
             conn.commit()
         result.counts["urls_listed"] += len(pairs)
         report = Progress(day=day, done=0, total=len(pending), unit="entries", counts=result.counts)
-        for batch in cycle.chunk(pending, settings.batch_size):
+        for batch in chunk(pending, settings.batch_size):
             step = cycle.process_entry_batch(settings, batch, run_id, fetcher=polite,
-                                             analyzer=analyzer or cycle.get_analyzer(settings))
+                                             analyzer=analyzer or get_analyzer(settings))
             merged = StepResult.merged([step])
             result.counts.update(merged.counts)
             result.timings.update(merged.timings)

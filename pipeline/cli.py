@@ -217,7 +217,7 @@ def run(
 ) -> None:
     """One monitoring cycle over the feeds in FILE, without Airflow."""
     _setup_logging(verbose, default=logging.INFO)
-    from pipeline import cycle, store
+    from pipeline import cycle, runs, store
     from pipeline.feedlist import read_feed_list
 
     settings = _settings()
@@ -225,7 +225,7 @@ def run(
     with store.connect(settings, purpose="export") as conn:
         store.migrate(conn)
     summary = cycle.run_cycle(settings, specs, force=force)
-    print(f"run {summary['run_id']}: {cycle.format_counts(summary['counts'])}")
+    print(f"run {summary['run_id']}: {runs.format_counts(summary['counts'])}")
 
 
 # --- db -----------------------------------------------------------------------------------
@@ -412,12 +412,12 @@ def feeds_discover(
 ) -> None:
     """Find a site's feeds from <link rel="alternate"> and common feed paths; each one checked to parse."""
     _setup_logging(verbose)
-    from pipeline import cycle
+    from pipeline import cycle, runs
     from pipeline.discover import discover_feeds
     from pipeline.models import FeedSpec
 
     settings = _settings()
-    with cycle.polite_fetcher(settings) as fetcher:
+    with runs.polite_fetcher(settings) as fetcher:
         found = discover_feeds(fetcher, site_url, probe_all=probe_all)
     for feed in found:
         print(f"{feed.url}\t{feed.entries} entries\t{feed.found_by}\t{feed.title or ''}")

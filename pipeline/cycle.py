@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any
 
 from pipeline import feed_items, schedule, stages, store
@@ -28,11 +26,11 @@ from pipeline.claims import Claim
 from pipeline.isolation import describe, isolated
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
-from pipeline.errors import FetchError, HostBusy, HTTPStatusError, RobotsDisallowed, WirewatchError
+from pipeline.errors import FetchError, HostBusy, HTTPStatusError, MalformedFeed, RobotsDisallowed
 from pipeline.feeds import parse_feed
 from pipeline.fetch import FetchRequest, Fetcher
 from pipeline.models import FeedEntry, FeedSpec, Page, ParsedFeed
-from pipeline.politeness import process_politeness
+from pipeline.runs import chunk, get_analyzer, polite_fetcher, recorded_run
 from pipeline.stages import StepResult
 from pipeline.urls import canonicalize_url, host_of, url_hash
 from pipeline.websub.discovery import discover_hub
@@ -45,37 +43,7 @@ MAX_ENTRIES_PER_CYCLE = 5_000
 POLL_WORKERS = 32
 
 
-@lru_cache(maxsize=2)
-def _cached_analyzer(settings: Settings):
-    from pipeline.nlp import Analyzer
-
-    return Analyzer(settings)
-
-
-def get_analyzer(settings: Settings):
-    """The process's analyzer: the spaCy model is loaded once per process."""
-    return _cached_analyzer(settings)
-
-
-def chunk(ids: Sequence[int], size: int) -> list[list[int]]:
-    size = max(size, 1)
-    return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
-
-
 # --- the steps ---------------------------------------------------------------------------
-
-
-def start_run(settings: Settings, kind: str = "cycle", *, owned: bool = False) -> int:
-    """Open a run's row. `owned`: the run lives and dies with this process (the command
-    line, a push drain), so a later run can record it as failed if the process is killed;
-    a DAG's run, spread over task processes, is finished by its teardown instead. Runs of
-    this host whose owner died are recorded as failed first."""
-    with store.connect(settings) as conn:
-        store.abandon_dead_runs(conn)
-        run_id = store.start_run(conn, kind, owner_pid=os.getpid() if owned else None)
-        conn.commit()
-    log.info("run %s started (%s)", run_id, kind)
-    return run_id
 
 
 def register_feeds(settings: Settings, specs: Sequence[FeedSpec]) -> list[int]:
@@ -240,44 +208,17 @@ def _load(conn, batch: Claim, loadable: list, raw_store: RawPageStore, result: S
             batch.loaded([entry])
 
 
-def finish_run(settings: Settings, run_id: int, results: Iterable[dict[str, Any]],
-               status: str = "ok") -> dict[str, Any]:
-    """Add up the steps' results and record them, with the run's status, in its row."""
-    total = StepResult.merged(list(results))
-    with store.connect(settings) as conn:
-        store.finish_run(conn, run_id, status, dict(total.counts), dict(total.timings), total.errors)
-        conn.commit()
-    summary = total.to_dict()
-    summary["run_id"] = run_id
-    log.info("run %s %s: %s", run_id, "finished" if status == "ok" else status, format_counts(summary["counts"]))
-    return summary
-
-
-def _record_failure(settings: Settings, run_id: int, results: list[dict[str, Any]]) -> None:
-    """Mark a run that raised as failed, with what it had done; never hide the first error."""
-    try:
-        finish_run(settings, run_id, results, status="failed")
-    except WirewatchError as exc:  # e.g. the database that made the run fail is still down
-        log.error("run %s could not be recorded as failed: %s", run_id, exc)
-
-
 def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool = False,
               analyzer=None) -> dict[str, Any]:
     """The whole cycle in this process: what `wirewatch run` and tests call."""
     feed_ids = register_feeds(settings, feeds) if feeds else None
-    run_id = start_run(settings, "cycle", owned=True)
-    results: list[dict[str, Any]] = []
-    try:
-        with polite_fetcher(settings) as fetcher:
-            for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
-                results.append(poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
-            for batch in select_entry_batches(settings):
-                results.append(process_entry_batch(settings, batch, run_id, fetcher=fetcher,
+    with recorded_run(settings, "cycle") as run, polite_fetcher(settings) as fetcher:
+        for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
+            run.results.append(poll_feed_batch(settings, batch, run.run_id, fetcher=fetcher))
+        for batch in select_entry_batches(settings):
+            run.results.append(process_entry_batch(settings, batch, run.run_id, fetcher=fetcher,
                                                    analyzer=analyzer))
-    except BaseException:
-        _record_failure(settings, run_id, results)
-        raise
-    return finish_run(settings, run_id, results)
+    return run.summary
 
 
 def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300.0,
@@ -287,45 +228,23 @@ def drain_queue(settings: Settings, kind: str = "push", *, budget_s: float = 300
     What push does when woken: entries that arrive while it works are taken too, and the
     model stays loaded in this process; whatever is left waits for the next run.
     """
-    run_id = start_run(settings, kind, owned=True)
-    results: list[dict[str, Any]] = []
     started = time.monotonic()
-    try:
-        with polite_fetcher(settings) as fetcher:
-            while time.monotonic() - started < budget_s:
-                batches = select_entry_batches(settings)
-                if not batches:
-                    break
-                claimed = 0
-                for batch in batches:
-                    step = process_entry_batch(settings, batch, run_id, fetcher=fetcher, analyzer=analyzer)
-                    claimed += step["claimed"]
-                    results.append(step)
-                if not claimed:  # every ready entry went to other workers meanwhile
-                    break
-    except BaseException:
-        _record_failure(settings, run_id, results)
-        raise
-    return finish_run(settings, run_id, results)
-
-
-def format_counts(counts: dict[str, int]) -> str:
-    """One line with the counts a person looks at first."""
-    keys = ("feeds_polled", "feeds_unchanged", "feeds_failed", "entries_new", "articles_new",
-            "articles_duplicate", "pages_skipped", "pages_failed", "not_analysed_language", "entities", "events")
-    return ", ".join(f"{k}={counts.get(k, 0)}" for k in keys)
+    with recorded_run(settings, kind) as run, polite_fetcher(settings) as fetcher:
+        while time.monotonic() - started < budget_s:
+            batches = select_entry_batches(settings)
+            if not batches:
+                break
+            claimed = 0
+            for batch in batches:
+                step = process_entry_batch(settings, batch, run.run_id, fetcher=fetcher, analyzer=analyzer)
+                claimed += step["claimed"]
+                run.results.append(step)
+            if not claimed:  # every ready entry went to other workers meanwhile
+                break
+    return run.summary
 
 
 # --- inside the steps --------------------------------------------------------------------
-
-
-def polite_fetcher(settings: Settings) -> Fetcher:
-    """The cycle's fetcher: per-host pacing, Retry-After holds and robots.txt for pages.
-
-    Its `Politeness` is the process's (`process_politeness`): a host's Retry-After and
-    robots.txt are remembered from one batch, cycle or drain to the next.
-    """
-    return Fetcher(settings, politeness=process_politeness(settings))
 
 
 class _fetcher:

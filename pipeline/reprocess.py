@@ -32,7 +32,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import class_row
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.stages import analyze_gated
 from pipeline.config import Settings
@@ -41,6 +41,7 @@ from pipeline.errors import ConfigError, NotAnArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
 from pipeline.isolation import isolated
 from pipeline.models import Article
+from pipeline.runs import chunk, get_analyzer, recorded_run
 from pipeline.store.database import translate_errors
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_versi
         ids = [row[0] for row in conn.execute(_STALE_IDS[stage], {"since": since, "version": version,
                                                                    "limit": limit,
                                                                    "languages": list(settings.language_models)})]
-    return cycle.chunk(ids, size or settings.batch_size)
+    return chunk(ids, size or settings.batch_size)
 
 
 def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *, analyzer=None,
@@ -118,10 +119,9 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
     """
     for stage in stages:
         _check_stage(stage)
-    analyzer = analyzer or cycle.get_analyzer(settings)
-    run_id = cycle.start_run(settings, "reprocess", owned=True)
-    results: list[dict[str, Any]] = []
-    try:
+    analyzer = analyzer or get_analyzer(settings)
+    with recorded_run(settings, "reprocess") as run:
+        run_id, results = run.run_id, run.results
         plan = [(stage, batch) for stage in STAGES if stage in stages
                 for batch in stale_batches(settings, stage, since, analyzer_version=analyzer.version)]
         total = sum(len(batch) for _stage, batch in plan)
@@ -131,14 +131,7 @@ def reprocess(settings: Settings, since: date, stages: Sequence[str] = STAGES, *
             done += len(batch)
             if progress is not None:
                 progress(done, total, dict(StepResult.merged(results).counts))
-    except BaseException:
-        total_result = StepResult.merged(results)
-        with store.connect(settings) as conn:
-            store.finish_run(conn, run_id, "failed", dict(total_result.counts), dict(total_result.timings),
-                             total_result.errors)
-            conn.commit()
-        raise
-    return cycle.finish_run(settings, run_id, results)
+    return run.summary
 
 
 def reprocess_ids(settings: Settings, stage: str, article_ids: Sequence[int], run_id: int | None = None,
@@ -147,9 +140,9 @@ def reprocess_ids(settings: Settings, stage: str, article_ids: Sequence[int], ru
 
     What a mapped Airflow task calls with a large chunk, so the model loads once per chunk.
     """
-    analyzer = analyzer or cycle.get_analyzer(settings)
+    analyzer = analyzer or get_analyzer(settings)
     results = [reprocess_batch(settings, stage, batch, run_id, analyzer=analyzer)
-               for batch in cycle.chunk(list(article_ids), settings.batch_size)]
+               for batch in chunk(list(article_ids), settings.batch_size)]
     return StepResult.merged(results).to_dict()
 
 
@@ -157,7 +150,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
                     *, analyzer=None) -> dict[str, Any]:
     """Re-run `stage` (and analysis after a changed extraction) on one batch, in one transaction."""
     _check_stage(stage)
-    analyzer = analyzer or cycle.get_analyzer(settings)
+    analyzer = analyzer or get_analyzer(settings)
     result = StepResult()
     with store.connect(settings) as conn:
         with translate_errors("reading articles to reprocess"), \

@@ -11,7 +11,6 @@ matched events.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 

@@ -19,7 +19,7 @@ from pipeline.errors import DatabaseError
 from pipeline.models import FeedEntry, FeedSpec
 from pipeline.store import statements as q
 from pipeline.store.database import translate_errors
-from pipeline.store.rows import EntryRow, FeedPoll, FeedState
+from pipeline.store.rows import FeedPoll, FeedState
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cycle, report, store
+from pipeline import cycle, report, runs, store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 
@@ -41,7 +41,7 @@ def test_language_gate_stores_french_and_spanish_without_analysis(migrated_url, 
     counts = summary["counts"]
     assert counts["articles_new"] == 3 and counts["not_analysed_language"] == 2
     assert counts["events"] > 0
-    assert "not_analysed_language=2" in cycle.format_counts(counts)  # the `wirewatch run` summary line
+    assert "not_analysed_language=2" in runs.format_counts(counts)  # the `wirewatch run` summary line
 
     with store.connect(settings) as conn:
         rows = {language: (flag, analyzed, version, title, text) for language, flag, analyzed, version, title, text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import cycle, store
+from pipeline import cycle, runs, store
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.discover import discover_feeds, feed_links
@@ -52,7 +52,7 @@ def test_feed_links_reads_alternate_links_only() -> None:
 
 def test_discover_checks_each_linked_feed(settings, httpserver) -> None:
     base = _serve_site(httpserver)
-    with cycle.polite_fetcher(settings) as fetcher:
+    with runs.polite_fetcher(settings) as fetcher:
         found = discover_feeds(fetcher, f"{base}/")
     assert [(f.url, f.title, f.entries, f.found_by) for f in found] == [
         (f"{base}/feeds/world.xml", "Example Wire: World", 2, "link"),
@@ -64,21 +64,21 @@ def test_discover_checks_each_linked_feed(settings, httpserver) -> None:
 def test_discover_falls_back_to_common_paths(settings, httpserver) -> None:
     base = _serve_site(httpserver)
     httpserver.expect_request("/rss.xml").respond_with_data(site.document("feed_v1.xml", base), content_type=RSS)
-    with cycle.polite_fetcher(settings) as fetcher:
+    with runs.polite_fetcher(settings) as fetcher:
         found = discover_feeds(fetcher, f"{base}/plain/")
     assert [(f.url, f.found_by) for f in found] == [(f"{base}/rss.xml", "path")]
 
 
 def test_discover_given_a_feed_returns_it(settings, httpserver) -> None:
     base = _serve_site(httpserver)
-    with cycle.polite_fetcher(settings) as fetcher:
+    with runs.polite_fetcher(settings) as fetcher:
         found = discover_feeds(fetcher, f"{base}/feeds/world.xml")
     assert [(f.url, f.found_by) for f in found] == [(f"{base}/feeds/world.xml", "given")]
 
 
 def test_discover_refuses_a_private_site_without_the_allow_list(migrated_url, httpserver) -> None:
     _serve_site(httpserver)
-    with cycle.polite_fetcher(Settings(database_url=migrated_url)) as fetcher, pytest.raises(FetchError) as caught:
+    with runs.polite_fetcher(Settings(database_url=migrated_url)) as fetcher, pytest.raises(FetchError) as caught:
         discover_feeds(fetcher, httpserver.url_for("/"))
     assert "WIREWATCH_ALLOW_PRIVATE" in str(caught.value)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug import Response
 
-from pipeline import cycle, store
+from pipeline import cycle, runs, store
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
@@ -158,7 +158,7 @@ def test_monitor_429_retry_after_holds_the_host_and_defers_its_other_feeds(setti
     limited, other = _register(settings, f"{base}/a.xml", f"{base}/b.xml")
     before = datetime.now(timezone.utc)
 
-    with cycle.polite_fetcher(settings) as fetcher:  # one fetcher, as in a cycle: the hold is shared
+    with runs.polite_fetcher(settings) as fetcher:  # one fetcher, as in a cycle: the hold is shared
         first = cycle.poll_feed_batch(settings, [limited], fetcher=fetcher)
         second = cycle.poll_feed_batch(settings, [other], fetcher=fetcher)
 

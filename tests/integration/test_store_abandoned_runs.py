@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pipeline import cycle, store
+from pipeline import runs, store
 from pipeline.config import Settings
 
 
@@ -30,7 +30,7 @@ def test_store_run_of_a_killed_process_is_recorded_failed_by_the_next_run(migrat
         killed.kill()
         killed.wait()
 
-        new_run = cycle.start_run(settings, "cycle", owned=True)
+        new_run = runs.start_run(settings, "cycle", owned=True)
 
         with store.connect(settings) as conn:
             dead, live, dag, new = (store.get_run(conn, r) for r in (dead_run, live_run, dag_run, new_run))
