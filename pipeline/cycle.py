@@ -120,24 +120,44 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
     A batch that dies half-way writes nothing: its feeds stay due and are polled again
     from their old state, so nothing is lost and nothing queued twice.
     """
-    result = StepResult()
+    return poll_feed_batches(settings, [feed_ids], run_id, fetcher=fetcher)[0]
+
+
+def poll_feed_batches(settings: Settings, batches: Sequence[Sequence[int]], run_id: int | None = None,
+                      *, fetcher: Fetcher | None = None) -> list[dict[str, Any]]:
+    """Poll several batches as one stream of fetches; each batch written (as `poll_feed_batch`
+    does) as soon as its last feed has answered. One result a batch, in their order.
+
+    What one process's cycle polls with: every host of every batch is fetched side by
+    side, so the cycle takes about as long as its busiest host (its feeds paced one
+    `host_delay` apart), not the sum of each batch's busiest host, as batches polled one
+    after another would.
+    """
+    polls = [_BatchPoll() for _ in batches]
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
         # Poll bookkeeping need not wait for the disk: a crash loses at most the last few
         # polls' records, whole (state and entries commit together), and they are redone.
         conn.execute("set synchronous_commit = off")
-        feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
-        ledger = _Ledger(seen=store.item_digests(conn, list(feeds)))
+        requests = []
+        for number, (poll, feed_ids) in enumerate(zip(polls, batches, strict=True)):
+            poll.feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
+            poll.ledger = _Ledger(seen=store.item_digests(conn, list(poll.feeds)))
+            # feeds whose last poll failed (timed out, say) go after their host's healthy ones
+            requests += [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed",
+                                      key=(number, f.feed_id), last_failed=f.consecutive_errors > 0)
+                         for f in poll.feeds.values()]
         conn.commit()
-        # feeds whose last poll failed (timed out, say) go after their host's healthy ones
-        requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id,
-                                 last_failed=f.consecutive_errors > 0)
-                    for f in feeds.values()]
+        for poll in polls:
+            if not poll.feeds:
+                poll.write(settings, conn)
         for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
-            _poll_feed(settings, feeds[request.key], outcome, run_id, result, ledger)
-        with conn.transaction():  # entries, feed state and fetch log: all or none
-            _queue_new_entries(settings, conn, ledger, result)
-            ledger.flush(conn)
-    return result.to_dict()
+            number, feed_id = request.key
+            poll = polls[number]
+            _poll_feed(settings, poll.feeds[feed_id], outcome, run_id, poll.result, poll.ledger)
+            poll.answered += 1
+            if poll.answered == len(poll.feeds):
+                poll.write(settings, conn)
+    return [poll.result.to_dict() for poll in polls]
 
 
 def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYCLE) -> list[list[int]]:
@@ -272,8 +292,8 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
     results: list[dict[str, Any]] = []
     try:
         with polite_fetcher(settings) as fetcher:
-            for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
-                results.append(poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
+            results += poll_feed_batches(settings, select_feed_batches(settings, feed_ids=feed_ids, force=force),
+                                         run_id, fetcher=fetcher)
             for batch in select_entry_batches(settings):
                 results.append(process_entry_batch(settings, batch, run_id, fetcher=fetcher,
                                                    analyzer=analyzer))
@@ -382,6 +402,23 @@ class _Ledger:
             store.save_item_digests(conn, self.digests)
             store.log_fetches(conn, self.fetches)
         self.polls, self.fetches, self.deferrals, self.disables, self.digests = [], [], [], [], []
+
+
+@dataclass(slots=True)
+class _BatchPoll:
+    """One batch of `poll_feed_batches`: its feeds, what their polls taught, how many have answered."""
+
+    feeds: dict[int, Any] = field(default_factory=dict)
+    ledger: _Ledger = field(default_factory=_Ledger)
+    result: StepResult = field(default_factory=StepResult)
+    answered: int = 0
+
+    def write(self, settings: Settings, conn) -> None:
+        """Entries, feed state and fetch log of the whole batch: all or none."""
+        with conn.transaction():
+            _queue_new_entries(settings, conn, self.ledger, self.result)
+            self.ledger.flush(conn)
+        self.ledger = _Ledger()  # the batch's memory is freed as it is written
 
 
 def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int | None,
