@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -120,13 +120,14 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
     A batch that dies half-way writes nothing: its feeds stay due and are polled again
     from their old state, so nothing is lost and nothing queued twice.
     """
-    return poll_feed_batches(settings, [feed_ids], run_id, fetcher=fetcher)[0]
+    [result] = poll_feed_batches(settings, [feed_ids], run_id, fetcher=fetcher)
+    return result
 
 
 def poll_feed_batches(settings: Settings, batches: Sequence[Sequence[int]], run_id: int | None = None,
-                      *, fetcher: Fetcher | None = None) -> list[dict[str, Any]]:
+                      *, fetcher: Fetcher | None = None) -> Iterator[dict[str, Any]]:
     """Poll several batches as one stream of fetches; each batch written (as `poll_feed_batch`
-    does) as soon as its last feed has answered. One result a batch, in their order.
+    does) as soon as its last feed has answered, and its result yielded then.
 
     What one process's cycle polls with: every host of every batch is fetched side by
     side, so the cycle takes about as long as its busiest host (its feeds paced one
@@ -149,15 +150,14 @@ def poll_feed_batches(settings: Settings, batches: Sequence[Sequence[int]], run_
         conn.commit()
         for poll in polls:
             if not poll.feeds:
-                poll.write(settings, conn)
+                yield poll.write(settings, conn)
         for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
             number, feed_id = request.key
             poll = polls[number]
             _poll_feed(settings, poll.feeds[feed_id], outcome, run_id, poll.result, poll.ledger)
             poll.answered += 1
             if poll.answered == len(poll.feeds):
-                poll.write(settings, conn)
-    return [poll.result.to_dict() for poll in polls]
+                yield poll.write(settings, conn)
 
 
 def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYCLE) -> list[list[int]]:
@@ -292,8 +292,9 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
     results: list[dict[str, Any]] = []
     try:
         with polite_fetcher(settings) as fetcher:
-            results += poll_feed_batches(settings, select_feed_batches(settings, feed_ids=feed_ids, force=force),
-                                         run_id, fetcher=fetcher)
+            batches = select_feed_batches(settings, feed_ids=feed_ids, force=force)
+            for step in poll_feed_batches(settings, batches, run_id, fetcher=fetcher):
+                results.append(step)  # as each batch is written: a run that fails later still counts it
             for batch in select_entry_batches(settings):
                 results.append(process_entry_batch(settings, batch, run_id, fetcher=fetcher,
                                                    analyzer=analyzer))
@@ -413,12 +414,13 @@ class _BatchPoll:
     result: StepResult = field(default_factory=StepResult)
     answered: int = 0
 
-    def write(self, settings: Settings, conn) -> None:
-        """Entries, feed state and fetch log of the whole batch: all or none."""
+    def write(self, settings: Settings, conn) -> dict[str, Any]:
+        """Entries, feed state and fetch log of the whole batch, all or none; the batch's result."""
         with conn.transaction():
             _queue_new_entries(settings, conn, self.ledger, self.result)
             self.ledger.flush(conn)
         self.ledger = _Ledger()  # the batch's memory is freed as it is written
+        return self.result.to_dict()
 
 
 def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int | None,
