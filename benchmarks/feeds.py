@@ -9,7 +9,8 @@ What it does, in one run (`make bench-feeds`):
 2. registers `--feeds` feeds in a fresh database on the configured (or embedded)
    PostgreSQL and polls them all once (the "seen before" state: ETags stored);
 3. times one polling cycle through the real code (`cycle.select_feed_batches` +
-   `cycle.poll_feed_batch` per batch, one after another as `wirewatch run` does, with
+   `cycle.poll_feed_batches`: the batches' fetches as one stream, each batch written as
+   it completes, as `wirewatch run` does, with
    the cycle's polite fetcher, `start_run` and `finish_run`): 90% answer 304 and cost
    no parse, 10% answer 200 and only their unseen items are parsed, new entries
    queued, every poll recorded in the feeds table and the fetch log. Timed with the
@@ -204,8 +205,8 @@ def real_cycle(settings) -> tuple[float, float, dict]:
     run_id = runs.start_run(settings, "bench")
     results = []
     with runs.polite_fetcher(settings) as fetcher:
-        for batch in cycle.select_feed_batches(settings, force=True):
-            results.append(cycle.poll_feed_batch(settings, batch, run_id, fetcher=fetcher))
+        results += cycle.poll_feed_batches(settings, cycle.select_feed_batches(settings, force=True), run_id,
+                                           fetcher=fetcher)
     summary = runs.finish_run(settings, run_id, results)
     return time.perf_counter() - wall, time.process_time() - cpu, summary["counts"]
 

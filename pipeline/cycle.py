@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -87,24 +87,44 @@ def poll_feed_batch(settings: Settings, feed_ids: Sequence[int], run_id: int | N
     A batch that dies half-way writes nothing: its feeds stay due and are polled again
     from their old state, so nothing is lost and nothing queued twice.
     """
-    result = StepResult()
+    [result] = poll_feed_batches(settings, [feed_ids], run_id, fetcher=fetcher)
+    return result
+
+
+def poll_feed_batches(settings: Settings, batches: Sequence[Sequence[int]], run_id: int | None = None,
+                      *, fetcher: Fetcher | None = None) -> Iterator[dict[str, Any]]:
+    """Poll several batches as one stream of fetches; each batch written (as `poll_feed_batch`
+    does) as soon as its last feed has answered, and its result yielded then.
+
+    What one process's cycle polls with: every host of every batch is fetched side by
+    side, so the cycle takes about as long as its busiest host (its feeds paced one
+    `host_delay` apart), not the sum of each batch's busiest host, as batches polled one
+    after another would.
+    """
+    polls = [_BatchPoll() for _ in batches]
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
         # Poll bookkeeping need not wait for the disk: a crash loses at most the last few
         # polls' records, whole (state and entries commit together), and they are redone.
         conn.execute("set synchronous_commit = off")
-        feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
-        ledger = _Ledger(seen=store.item_digests(conn, list(feeds)))
+        requests = []
+        for number, (poll, feed_ids) in enumerate(zip(polls, batches, strict=True)):
+            poll.feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}
+            poll.ledger = _Ledger(seen=store.item_digests(conn, list(poll.feeds)))
+            # feeds whose last poll failed (timed out, say) go after their host's healthy ones
+            requests += [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed",
+                                      key=(number, f.feed_id), last_failed=f.consecutive_errors > 0)
+                         for f in poll.feeds.values()]
         conn.commit()
-        # feeds whose last poll failed (timed out, say) go after their host's healthy ones
-        requests = [FetchRequest(f.url, etag=f.etag, last_modified=f.last_modified, kind="feed", key=f.feed_id,
-                                 last_failed=f.consecutive_errors > 0)
-                    for f in feeds.values()]
+        for poll in polls:
+            if not poll.feeds:
+                yield poll.write(settings, conn)
         for request, outcome in client.fetch_many(requests, workers=POLL_WORKERS):
-            _poll_feed(settings, feeds[request.key], outcome, run_id, result, ledger)
-        with conn.transaction():  # entries, feed state and fetch log: all or none
-            _queue_new_entries(settings, conn, ledger, result)
-            ledger.flush(conn)
-    return result.to_dict()
+            number, feed_id = request.key
+            poll = polls[number]
+            _poll_feed(settings, poll.feeds[feed_id], outcome, run_id, poll.result, poll.ledger)
+            poll.answered += 1
+            if poll.answered == len(poll.feeds):
+                yield poll.write(settings, conn)
 
 
 def select_entry_batches(settings: Settings, *, limit: int = MAX_ENTRIES_PER_CYCLE) -> list[list[int]]:
@@ -213,8 +233,9 @@ def run_cycle(settings: Settings, feeds: Sequence[FeedSpec] = (), *, force: bool
     """The whole cycle in this process: what `wirewatch run` and tests call."""
     feed_ids = register_feeds(settings, feeds) if feeds else None
     with recorded_run(settings, "cycle") as run, polite_fetcher(settings) as fetcher:
-        for batch in select_feed_batches(settings, feed_ids=feed_ids, force=force):
-            run.results.append(poll_feed_batch(settings, batch, run.run_id, fetcher=fetcher))
+        batches = select_feed_batches(settings, feed_ids=feed_ids, force=force)
+        for step in poll_feed_batches(settings, batches, run.run_id, fetcher=fetcher):
+            run.results.append(step)  # as each batch is written: a run that fails later still counts it
         for batch in select_entry_batches(settings):
             run.results.append(process_entry_batch(settings, batch, run.run_id, fetcher=fetcher,
                                                    analyzer=analyzer))
@@ -298,6 +319,24 @@ class _Ledger:
             store.save_item_digests(conn, self.digests)
             store.log_fetches(conn, self.fetches)
         self.polls, self.fetches, self.deferrals, self.disables, self.digests = [], [], [], [], []
+
+
+@dataclass(slots=True)
+class _BatchPoll:
+    """One batch of `poll_feed_batches`: its feeds, what their polls taught, how many have answered."""
+
+    feeds: dict[int, Any] = field(default_factory=dict)
+    ledger: _Ledger = field(default_factory=_Ledger)
+    result: StepResult = field(default_factory=StepResult)
+    answered: int = 0
+
+    def write(self, settings: Settings, conn) -> dict[str, Any]:
+        """Entries, feed state and fetch log of the whole batch, all or none; the batch's result."""
+        with conn.transaction():
+            _queue_new_entries(settings, conn, self.ledger, self.result)
+            self.ledger.flush(conn)
+        self.ledger = _Ledger()  # the batch's memory is freed as it is written
+        return self.result.to_dict()
 
 
 def _poll_feed(settings: Settings, feed, fetched: Page | FetchError, run_id: int | None,

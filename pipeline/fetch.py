@@ -21,9 +21,10 @@ redirects come from strangers:
   `Settings.feed_timeout`, anything else's `Settings.total_timeout`. The budget runs
   from when the host first gives the fetch a slot, so waiting for a busy host does not
   eat it.
-- `fetch_many` hands each host at most its concurrency of requests at a time and queues
-  the rest itself, not in a thread: a host whose endpoints trickle holds its own slots
-  only, for one budget each, and its other requests start as soon as one frees.
+- `fetch_many` hands each host at most its concurrency of requests at a time, each no
+  sooner than the host's pacing allows, and queues the rest itself, not in a thread: a
+  host whose endpoints trickle holds its own slots only, for one budget each, its other
+  requests start as soon as one frees, and no thread sleeps through a host's pacing.
 - The body is read as a stream and capped (`Settings.max_body_bytes`) both as it
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; a body shorter than its Content-Length is an error.
@@ -35,6 +36,7 @@ byte-order mark, HTTP charset, `<meta charset>`/XML declaration, then charset_no
 from __future__ import annotations
 
 import contextlib
+import heapq
 import http.client
 import logging
 import math
@@ -181,32 +183,61 @@ class Fetcher:
         many batches starts them once.
 
         With a `Politeness`, each host is given at most its concurrency of requests at a
-        time, in the given order with `last_failed` ones last; the rest wait here, and the
-        host's next one starts when one of its own ends. So no thread waits on a busy
-        host's slot (other hosts keep every thread), and a host's slow endpoints delay its
-        other requests by at most one time budget each, never out of the batch.
+        time, in the given order with `last_failed` ones last, and each no sooner than its
+        pacing allows (`Politeness.spacing` after the host's previous start); the rest wait
+        here, not in a thread. So no thread sleeps on a busy or paced host (other hosts keep
+        every thread: a thousand publishers of dozens of feeds each are polled side by
+        side), and a host's slow endpoints delay its other requests by at most one time
+        budget each, never out of the batch.
         """
         if not requests:
             return
         pool = self._threads(workers)
-        per_host = self.politeness.concurrency if self.politeness is not None else len(requests)
+        polite = self.politeness
+        per_host = polite.concurrency if polite is not None else len(requests)
         waiting: dict[str, deque[FetchRequest]] = {}
         for request in sorted(requests, key=lambda r: r.last_failed):  # stable: the caller's order otherwise
             waiting.setdefault(host_key(request.url), deque()).append(request)
+        running = dict.fromkeys(waiting, 0)
+        next_start: dict[str, float] = {}  # a host's earliest next start, by its pacing
+        timers: list[tuple[float, str]] = []  # (when, host): hosts to look at again once paced
+        paced: set[str] = set()  # the hosts in `timers`
         ended: queue.SimpleQueue[tuple[str, FetchRequest, Future]] = queue.SimpleQueue()
 
-        def start(host: str) -> None:
-            request = waiting[host].popleft()
-            future = pool.submit(self._fetch_quietly, request)
-            future.add_done_callback(lambda done: ended.put((host, request, done)))
+        def fill(host: str, now: float) -> None:
+            """Start the host's next requests while it has a free slot and its pacing allows."""
+            line = waiting[host]
+            while line and running[host] < per_host:
+                due = next_start.get(host, 0.0)
+                if due > now:
+                    if host not in paced:
+                        paced.add(host)
+                        heapq.heappush(timers, (due, host))
+                    return
+                request = line.popleft()
+                running[host] += 1
+                if polite is not None:
+                    next_start[host] = now + polite.spacing(request.url)
+                future = pool.submit(self._fetch_quietly, request)
+                future.add_done_callback(lambda done, request=request: ended.put((host, request, done)))
 
-        for host, line in waiting.items():
-            for _ in range(min(per_host, len(line))):
-                start(host)
+        now = time.monotonic()
+        for host in waiting:
+            fill(host, now)
         for _ in range(len(requests)):
-            host, request, future = ended.get()
-            if waiting[host]:
-                start(host)  # before the caller looks at the answer: the slot is free now
+            while True:
+                now = time.monotonic()
+                while timers and timers[0][0] <= now:
+                    host = heapq.heappop(timers)[1]
+                    paced.discard(host)
+                    fill(host, now)
+                try:
+                    host, request, future = ended.get(timeout=timers[0][0] - now if timers else None)
+                    break
+                except queue.Empty:
+                    continue
+            running[host] -= 1
+            fill(host, time.monotonic())  # before the caller looks at the answer: the slot is free now
             yield request, _outcome(request, future)
 
     def _fetch_quietly(self, request: FetchRequest) -> Page | FetchError:

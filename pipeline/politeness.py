@@ -176,6 +176,10 @@ class Politeness:
         logger.warning("host %s on hold for %.0fs after %s", host_of(url), seconds, url)
         return seconds
 
+    def spacing(self, url: str) -> float:
+        """Seconds between two request starts at `url`'s host: the delay, or its Crawl-delay when larger."""
+        return max(self.delay_s, self._host(url).delay)
+
     def held_for(self, url: str) -> float:
         """Seconds until `url`'s host may be asked again (0 when it may be now)."""
         host = self._host(url)

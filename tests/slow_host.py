@@ -1,8 +1,9 @@
 """One loopback news host with good feeds and endpoints that never finish answering (issue 14).
 
-`serve_slow_host(good=20, slow=2)` runs a small threaded HTTP/1.1 server on 127.0.0.1:
+`serve_slow_host(good=20, slow=2)` runs a small threaded HTTP/1.1 server on 127.0.0.1
+(or another loopback `address`, as one of many news hosts):
 
-- `/feed/<n>.xml` (n < good): an RSS feed with one item, `/article/<n>.html`;
+- `/feed/<n>.xml` (first <= n < first + good): an RSS feed with one item, `/article/<n>.html`;
 - `/article/<n>.html`: that article, a wire report of its own (no two texts alike);
 - `/slow/<n>.xml` (n < slow): a 200 with an RSS Content-Type and a Content-Length, whose
   body then trickles one byte every `drip_s` seconds and never ends (slowloris);
@@ -41,12 +42,13 @@ class SlowHost:
     base: str
     good: int
     slow: int
+    first: int = 0  # the number of the first good feed: hosts numbered apart serve distinct articles
     requests: list[tuple[str, float, float]] = field(default_factory=list)  # (path, started, ended)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def good_feeds(self) -> list[str]:
-        return [f"{self.base}/feed/{n}.xml" for n in range(self.good)]
+        return [f"{self.base}/feed/{n}.xml" for n in range(self.first, self.first + self.good)]
 
     @property
     def slow_feeds(self) -> list[str]:
@@ -146,8 +148,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, drip_s: float) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, drip_s: float, address: str) -> None:
+        super().__init__((address, 0), _Handler)
         self.drip_s = drip_s
         self.stopping = threading.Event()
         self.host: SlowHost
@@ -159,10 +161,11 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_slow_host(*, good: int = 20, slow: int = 2, drip_s: float = 1.0) -> Iterator[SlowHost]:
+def serve_slow_host(*, good: int = 20, slow: int = 2, drip_s: float = 1.0, address: str = "127.0.0.1",
+                    first: int = 0) -> Iterator[SlowHost]:
     """Run the host until the block ends; its trickling answers stop with it."""
-    server = _Server(drip_s)
-    server.host = SlowHost(f"http://127.0.0.1:{server.server_address[1]}", good, slow)
+    server = _Server(drip_s, address)
+    server.host = SlowHost(f"http://{address}:{server.server_address[1]}", good, slow, first)
     thread = threading.Thread(target=server.serve_forever, name="slow-host", daemon=True)
     thread.start()
     try:
