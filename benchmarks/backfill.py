@@ -139,8 +139,9 @@ def peak_rss_bytes() -> int:
 
 
 def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import backfill, runs, store
+    from pipeline import store
     from pipeline.config import Settings
+    from pipeline.flows import backfill, runs
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
@@ -154,13 +155,14 @@ def child_end_to_end(warc: Path, day: date, database_url: str) -> dict:
 
 
 def child_stages(warc: Path, day: date, database_url: str) -> dict:
-    from pipeline import runs, stages, store
+    from pipeline import store
     from pipeline.archives.warc import RecordFilter, read_warc
     from pipeline.config import Settings
     from pipeline.errors import NotAnArticle
     from pipeline.extract import EXTRACTOR_VERSION, extract_article
+    from pipeline.flows import runs, stages
+    from pipeline.http.urls import canonicalize_url, url_hash
     from pipeline.models import ArticleBundle
-    from pipeline.urls import canonicalize_url, url_hash
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:
@@ -222,8 +224,9 @@ def child_scan(warc: Path) -> dict:
 
 
 def child_window(warc: Path, first: date, last: date, database_url: str) -> dict:
-    from pipeline import backfill, runs, store
+    from pipeline import store
     from pipeline.config import Settings
+    from pipeline.flows import backfill, runs
 
     settings = Settings.from_env(database_url=database_url)
     with store.connect(settings) as conn:

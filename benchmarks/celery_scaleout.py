@@ -52,8 +52,9 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import cycle, store  # noqa: E402
+from pipeline import store  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
+from pipeline.flows import cycle  # noqa: E402
 from pipeline.models import FeedSpec  # noqa: E402
 from pipeline.sample_site.content import load_stories  # noqa: E402
 

@@ -199,7 +199,7 @@ class Database:
 
 def real_cycle(settings) -> tuple[float, float, dict]:
     """One polling cycle through the real code; (wall s, process CPU s, counts)."""
-    from pipeline import cycle, runs
+    from pipeline.flows import cycle, runs
 
     wall, cpu = time.perf_counter(), time.process_time()
     run_id = runs.start_run(settings, "bench")
@@ -222,8 +222,9 @@ def naive_cycle(urls: list[str]) -> tuple[float, float, int]:
 
 
 def bench_polling(args: argparse.Namespace) -> bool:
-    from pipeline import cycle, store
+    from pipeline import store
     from pipeline.config import Settings
+    from pipeline.flows import cycle
     from pipeline.models import FeedSpec
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -298,8 +299,8 @@ def connection_costs(requests: int = 300) -> None:
     import tempfile
 
     from pipeline.config import Settings
-    from pipeline.fetch import Fetcher
-    from pipeline.politeness import Politeness
+    from pipeline.http.fetch import Fetcher
+    from pipeline.http.politeness import Politeness
 
     sys.path.insert(0, str(ROOT / "tests"))
     try:
@@ -372,7 +373,7 @@ def _expected_counts(folder: Path) -> dict[Path, int]:
 
 def report_eval_feeds(folder: Path) -> bool:
     from pipeline.errors import MalformedFeed
-    from pipeline.feeds import parse_feed
+    from pipeline.feeds.parse import parse_feed
 
     files = sorted(p for p in folder.glob("feeds-*/**/*") if p.is_file() and p.suffix.lower() in
                    (".xml", ".rss", ".atom", ".rdf", ".json", ".html", ".gz") and not p.name.endswith(".serde.json")

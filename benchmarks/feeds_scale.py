@@ -354,7 +354,8 @@ def warm_up(settings, feed_count: int) -> tuple[float, int]:
     """Poll every feed once without pacing; the entries it queues are marked seen. (wall, entries)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline import cycle, runs, store
+    from pipeline import store
+    from pipeline.flows import cycle, runs
 
     quick = settings.with_(host_delay=0.0, poll_batch_size=1000)
     started = time.perf_counter()
@@ -370,8 +371,8 @@ def warm_up(settings, feed_count: int) -> tuple[float, int]:
 
 
 def bench(args: argparse.Namespace) -> bool:
-    from pipeline import cycle, runs
     from pipeline.config import Settings
+    from pipeline.flows import cycle, runs
     from pipeline.models import FeedSpec
 
     os.environ.setdefault("WIREWATCH_DATABASE_URL", LOCAL_SERVER)

@@ -313,12 +313,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    from pipeline import cycle, store
+    from pipeline import store
     from pipeline.config import Settings
     from pipeline.errors import WirewatchError
+    from pipeline.flows import cycle
     from pipeline.models import FeedSpec
     from pipeline.websub import subscriptions as subs
-    from pipeline.websub.localhub import LocalHub
+    sys.path.insert(0, str(ROOT / "tests"))  # tests/localhub.py
+    from localhub import LocalHub
     from pipeline.websub.receiver import RunningReceiver
     from pipeline.websub.subscriber import maintain_subscriptions
 

@@ -20,7 +20,7 @@ day's task seeks straight to its records, and a day without records reads nothin
 Resumable: each day's progress is committed with each batch (`backfill_progress`), so
 a retried or re-run day does only what is missing, and articles the monitor already
 loaded are duplicates, never new rows. A run without a source is skipped.
-All logic is in `pipeline.backfill`; the paused-on-creation DAG runs only when asked.
+All logic is in `pipeline.flows.backfill`; the paused-on-creation DAG runs only when asked.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def backfill_archive():
     def start(params=None) -> int:
         from airflow.exceptions import AirflowSkipException
 
-        from pipeline import runs
+        from pipeline.flows import runs
 
         if not (params or {}).get("source"):
             raise AirflowSkipException("no source given: pass --dag-run-conf '{\"source\": ...}'")
@@ -68,7 +68,7 @@ def backfill_archive():
 
     @task
     def backfill_day(wirewatch_run: int, params=None, data_interval_start=None) -> dict:
-        from pipeline import backfill
+        from pipeline.flows import backfill
 
         options = backfill.BackfillOptions(languages=tuple(params.get("languages") or ()),
                                            include_undated=bool(params.get("include_undated")),

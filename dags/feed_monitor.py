@@ -13,7 +13,7 @@ whatever push or backfill left pending. When articles land, `announce` emits the
 Param `force`: poll every enabled feed, due or not (the sample run uses it).
 Every task has an `execution_timeout` (`WIREWATCH_TASK_TIMEOUT`); `start` is a setup and
 `finish` its teardown, so the run's row is closed `ok` or `failed` however the work ended.
-All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
+All logic is in `pipeline.flows.cycle`; tasks pass ids and counts, never article bodies.
 """
 
 from __future__ import annotations
@@ -48,31 +48,31 @@ WORK_TASKS = ("due_feeds", "poll", "pending_entries", "process")
 def feed_monitor():
     @setup
     def start() -> int:
-        from pipeline import runs
+        from pipeline.flows import runs
 
         return runs.start_run(task_settings(), "cycle")
 
     @task
     def due_feeds(params=None) -> list[list[int]]:
-        from pipeline import cycle
+        from pipeline.flows import cycle
 
         return cycle.select_feed_batches(task_settings(), force=bool((params or {}).get("force")))
 
     @task(pool="wirewatch_fetch", pool_slots=1)
     def poll(feed_ids: list[int], wirewatch_run: int) -> dict:
-        from pipeline import cycle
+        from pipeline.flows import cycle
 
         return cycle.poll_feed_batch(task_settings(), feed_ids, wirewatch_run)
 
     @task(trigger_rule="none_failed")
     def pending_entries() -> list[list[int]]:
-        from pipeline import cycle
+        from pipeline.flows import cycle
 
         return cycle.select_entry_batches(task_settings())
 
     @task(pool="wirewatch_fetch", pool_slots=1)
     def process(entry_ids: list[int], wirewatch_run: int) -> dict:
-        from pipeline import cycle
+        from pipeline.flows import cycle
 
         return cycle.process_entry_batch(task_settings(), entry_ids, wirewatch_run)
 

@@ -14,7 +14,7 @@ through the same steps as `feed_monitor`, in one task that keeps draining what a
 meanwhile (up to `DRAIN_BUDGET_S`) so the model stays loaded between pushes, so a message lost while the triggerer was down
 delays nothing beyond the next push or the next `feed_monitor` run. When articles land,
 `announce` emits the `wirewatch://warehouse/articles` Asset.
-All logic is in `pipeline.cycle`; tasks pass ids and counts, never article bodies.
+All logic is in `pipeline.flows.cycle`; tasks pass ids and counts, never article bodies.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def push_ingest():
         """One task, one process: the spaCy model loads once and stays warm while pushes keep coming."""
         import logging
 
-        from pipeline import cycle
+        from pipeline.flows import cycle
 
         messages = [event.extra.get("payload", {}).get("data")
                     for events in (triggering_asset_events or {}).values() for event in events]

@@ -11,7 +11,7 @@ Param `since`: articles published (or fetched) since this day. `stage`: `extract
 `analyze`, or `both` (extract first). The stale articles are planned in chunks mapped
 over with `.expand()`; each chunk replaces old results one batch per transaction, so
 a retried chunk redoes only batches still stale, and nothing is left orphaned.
-All logic is in `pipeline.reprocess`; tasks pass article ids, never texts.
+All logic is in `pipeline.flows.reprocess`; tasks pass article ids, never texts.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ CHUNK = 500
 def reprocess():
     @setup
     def start() -> int:
-        from pipeline import runs
+        from pipeline.flows import runs
 
         return runs.start_run(task_settings(), "reprocess")
 
@@ -55,7 +55,7 @@ def reprocess():
     def plan(params=None) -> list[dict]:
         from datetime import date
 
-        from pipeline import reprocess
+        from pipeline.flows import reprocess
         from pipeline.nlp import analyzer_version
 
         settings = task_settings()
@@ -67,7 +67,7 @@ def reprocess():
 
     @task(max_active_tis_per_dag=1)
     def run_chunk(chunk: dict, wirewatch_run: int) -> dict:
-        from pipeline import reprocess
+        from pipeline.flows import reprocess
 
         return reprocess.reprocess_ids(task_settings(), chunk["stage"], chunk["ids"], wirewatch_run)
 

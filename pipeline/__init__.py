@@ -1,8 +1,8 @@
 """Wirewatch: news feeds in, event records out, loaded into PostgreSQL.
 
 Every stage is plain Python in this package and knows nothing of Airflow:
-`feeds` and `fetch` bring pages in, `extract` cleans them, `nlp` reads
-entities and events, `store` loads the warehouse, `cycle` runs them in order.
+`http` and `feeds` bring pages in, `extract` cleans them, `nlp` reads
+entities and events, `store` loads the warehouse, `flows` run them in order.
 """
 
 import logging

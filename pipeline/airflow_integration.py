@@ -160,7 +160,7 @@ def finish_run(ti, wirewatch_run: int, results, work_tasks) -> dict:
     """
     from airflow.exceptions import AirflowFailException
 
-    from pipeline import runs
+    from pipeline.flows import runs
 
     failed = failed_upstream(ti, work_tasks)
     summary = runs.finish_run(task_settings(), wirewatch_run, [r for r in results if r],

@@ -217,8 +217,9 @@ def run(
 ) -> None:
     """One monitoring cycle over the feeds in FILE, without Airflow."""
     _setup_logging(verbose, default=logging.INFO)
-    from pipeline import cycle, runs, store
-    from pipeline.feedlist import read_feed_list
+    from pipeline import store
+    from pipeline.feeds.feedlist import read_feed_list
+    from pipeline.flows import cycle, runs
 
     settings = _settings()
     specs = read_feed_list(feeds)
@@ -268,7 +269,7 @@ def db_stop() -> None:
 @feeds_app.command("add")
 def feeds_add(urls: Annotated[list[str], typer.Argument(help="Feed URLs.")]) -> None:
     """Add feeds to monitor."""
-    from pipeline import cycle
+    from pipeline.flows import cycle
     from pipeline.models import FeedSpec
 
     ids = cycle.register_feeds(_settings(), [FeedSpec(url=u) for u in urls])
@@ -278,8 +279,8 @@ def feeds_add(urls: Annotated[list[str], typer.Argument(help="Feed URLs.")]) -> 
 @feeds_app.command("import")
 def feeds_import(file: Annotated[Path, typer.Argument(help="OPML, or one URL a line.")]) -> None:
     """Add every feed listed in an OPML file or a list of URLs."""
-    from pipeline import cycle
-    from pipeline.feedlist import read_feed_list
+    from pipeline.feeds.feedlist import read_feed_list
+    from pipeline.flows import cycle
 
     ids = cycle.register_feeds(_settings(), read_feed_list(file))
     print(f"{len(ids)} feed(s) registered")
@@ -412,8 +413,8 @@ def feeds_discover(
 ) -> None:
     """Find a site's feeds from <link rel="alternate"> and common feed paths; each one checked to parse."""
     _setup_logging(verbose)
-    from pipeline import cycle, runs
-    from pipeline.discover import discover_feeds
+    from pipeline.feeds.discover import discover_feeds
+    from pipeline.flows import cycle, runs
     from pipeline.models import FeedSpec
 
     settings = _settings()
@@ -451,9 +452,9 @@ def backfill(
 ) -> None:
     """Load a date range of an archive, day by day, resuming where an earlier run stopped."""
     _setup_logging(verbose)
-    from pipeline import backfill as backfilling
     from pipeline import store
-    from pipeline.archives.console import BackfillBar
+    from pipeline.cli_console import BackfillBar
+    from pipeline.flows import backfill as backfilling
 
     settings = _settings()
     first, last = _day(from_day, "--from"), _day(to_day, "--to")
@@ -479,8 +480,8 @@ def reprocess(
     _setup_logging(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from pipeline import reprocess as reprocessing
     from pipeline import store
+    from pipeline.flows import reprocess as reprocessing
 
     settings = _settings()
     stages = (stage,) if stage else reprocessing.STAGES

@@ -198,7 +198,7 @@ class ArticleBundle:
     """Everything the warehouse stores for one fetched article, loaded in one batch.
 
     `url_hash` keys the fetched URL and `canonical_url_hash` the article's canonical
-    URL (both from `pipeline.urls.url_hash`); `raw` is the page body as fetched, kept
+    URL (both from `pipeline.http.urls.url_hash`); `raw` is the page body as fetched, kept
     in `raw_pages` when given. `entry_id` is the queue entry the page came from.
     """
 

@@ -23,9 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import cycle, report, store  # noqa: E402
+from pipeline import store  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.errors import WirewatchError  # noqa: E402
+from pipeline.flows import cycle, report  # noqa: E402
 from pipeline.models import FeedSpec  # noqa: E402
 from pipeline.sample_site import serve_sample_site  # noqa: E402
 

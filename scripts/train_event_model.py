@@ -44,10 +44,10 @@ from benchmarks.docevents.corpus import ANNOTATIONS, EVAL_DIR, load_annotations,
 from benchmarks.docevents.scoring import SystemEvent, match_corpus, sentences_match  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dates import to_date  # noqa: E402
-from pipeline.geo import default_gazetteer  # noqa: E402
 from pipeline.nlp.analyzer import find_dateline  # noqa: E402
 from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel  # noqa: E402
 from pipeline.nlp.events import EventReader  # noqa: E402
+from pipeline.nlp.geo import default_gazetteer  # noqa: E402
 from pipeline.nlp.model import load_pipeline  # noqa: E402
 
 PLOVER = EVAL_DIR / "events-plover-gsr" / "PLOVER_GSR_CAMEO.json"

@@ -38,7 +38,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_politeness() -> Iterator[None]:
     """No test inherits another's Retry-After holds or robots.txt (the process keeps them)."""
-    from pipeline.politeness import forget_politeness
+    from pipeline.http.politeness import forget_politeness
 
     forget_politeness()
     yield

@@ -61,7 +61,7 @@ def default_analysis(text: str) -> Analysis:
 
 
 def hash_url(url: str) -> str:
-    """The URL hash bundles carry here (the tests stand in for pipeline.urls)."""
+    """The URL hash bundles carry here (the tests stand in for pipeline.http.urls)."""
     return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 

@@ -6,7 +6,7 @@
     paged_feeds.walk_feed_pages(fetch, url)   entries of an RFC 5005 archived or paged feed
 
 Readers are pure: they take bytes or a `fetch` callable and give models, and never
-touch the warehouse. `pipeline.backfill` turns what they give into stored articles
+touch the warehouse. `pipeline.flows.backfill` turns what they give into stored articles
 through the same extraction, analysis and loading as the live path.
 """
 

@@ -7,7 +7,7 @@ in practice) and `previous`/`prev`. JSON Feed has `next_url` for the same purpos
 `walk_feed_pages` follows those links from any page, with a visited set against
 loops, and stops going further back once a page holds nothing newer than `start`.
 
-Entries come from `pipeline.feeds.parse_feed`, the live path's parser; this module
+Entries come from `pipeline.feeds.parse.parse_feed`, the live path's parser; this module
 only reads the feed-level links, with lxml's entity resolution and network off.
 """
 
@@ -23,9 +23,9 @@ from lxml import etree
 
 from pipeline.archives.walk import in_window, walk_links
 from pipeline.errors import ArchiveError, FetchError, MalformedFeed
-from pipeline.feeds import parse_feed
+from pipeline.feeds.parse import parse_feed
+from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import FeedEntry, Page
-from pipeline.urls import is_http_url, resolve_url
 
 log = logging.getLogger(__name__)
 

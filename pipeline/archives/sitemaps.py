@@ -24,8 +24,8 @@ from lxml import etree
 
 from pipeline.archives.walk import in_window, walk_links
 from pipeline.errors import ArchiveError, FetchError, one_line
+from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import Page
-from pipeline.urls import is_http_url, resolve_url
 
 log = logging.getLogger(__name__)
 

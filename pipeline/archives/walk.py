@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from pipeline.errors import one_line
-from pipeline.isolation import describe
+from pipeline.flows.isolation import describe
 
 log = logging.getLogger(__name__)
 

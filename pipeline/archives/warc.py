@@ -41,8 +41,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.charsets import decode_text
 from pipeline.errors import ArchiveError
+from pipeline.http.charsets import decode_text
 from pipeline.models import Page
 
 try:

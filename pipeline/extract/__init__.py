@@ -5,7 +5,7 @@
     read_document(path)          a file or `-` as bytes, gunzipped by magic
     EXTRACTOR_VERSION            bumped whenever output for the same page may change
 
-Bytes are decoded by `pipeline.charsets.decode_text`, the decoder of every path.
+Bytes are decoded by `pipeline.http.charsets.decode_text`, the decoder of every path.
 """
 
 from pipeline.extract.article import EXTRACTOR, EXTRACTOR_VERSION, clean_plain_text, extract_article

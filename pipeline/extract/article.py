@@ -17,10 +17,10 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
-from pipeline.charsets import decode_text
 from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
 from pipeline.extract.agency import normalise_agency, split_attribution
+from pipeline.http.charsets import decode_text
 from pipeline.extract.body import (
     anchor_texts,
     detect_language,
@@ -33,8 +33,8 @@ from pipeline.extract.combine import extract_body
 from pipeline.extract.document import parse_html
 from pipeline.extract.gate import check_article, split_paywall_prompts
 from pipeline.extract.metadata import PageMetadata, read_metadata
+from pipeline.http.urls import canonicalize_url, is_http_url, registrable_domain
 from pipeline.models import Article
-from pipeline.urls import canonicalize_url, is_http_url, registrable_domain
 
 logger = logging.getLogger(__name__)
 

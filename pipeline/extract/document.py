@@ -1,7 +1,7 @@
 """Raw documents: reading files (gzip by magic) and parsing HTML.
 
 Pages arrive as bytes from disk, standard input or the fetcher, in whatever encoding the
-publisher chose; `pipeline.charsets.decode_text` turns them into text, the same way on
+publisher chose; `pipeline.http.charsets.decode_text` turns them into text, the same way on
 every path, and `parse_html` gives every extractor downstream the same lxml tree.
 """
 

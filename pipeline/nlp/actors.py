@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.geo import Gazetteer
 from pipeline.models import Actor
 from pipeline.nlp import lexicon
 from pipeline.nlp.entities import canonical_text
+from pipeline.nlp.geo import Gazetteer
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from spacy.tokens import Doc
 
 from pipeline.config import Settings
 from pipeline.dates import to_date
-from pipeline.geo import default_gazetteer
 from pipeline.models import Analysis, Entity
 from pipeline.nlp.event_model import default_model
 from pipeline.nlp.events import EventReader
+from pipeline.nlp.geo import default_gazetteer
 from pipeline.nlp.model import english_model, installed_model_version, load_pipeline, model_version
 
 logger = logging.getLogger(__name__)

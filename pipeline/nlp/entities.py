@@ -22,8 +22,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.geo import default_gazetteer, fold
 from pipeline.nlp import lexicon
+from pipeline.nlp.geo import default_gazetteer, fold
 
 logger = logging.getLogger(__name__)
 

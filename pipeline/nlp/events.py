@@ -20,11 +20,10 @@ import numpy as np
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.dates import resolve_date
-from pipeline.geo import Gazetteer
 from pipeline.models import Actor, Event, Location
-from pipeline.nlp import lexicon
+from pipeline.nlp import clauses, lexicon
 from pipeline.nlp.actors import ActorMention, ActorReader
-from pipeline.nlp import clauses
+from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
     ADMIN_NOUNS,
     COOPERATIVE,

@@ -83,7 +83,7 @@ def record_feed_polls(conn: psycopg.Connection, polls: Sequence[FeedPoll]) -> No
 
 
 def item_digests(conn: psycopg.Connection, feed_ids: Sequence[int]) -> dict[int, bytes]:
-    """The item fingerprints stored for these feeds (`pipeline.feed_items`), by feed id."""
+    """The item fingerprints stored for these feeds (`pipeline.feeds.items`), by feed id."""
     with translate_errors("reading feed item digests"):
         return {int(feed_id): bytes(blob) for feed_id, blob in conn.execute(q.SELECT_ITEM_DIGESTS, (list(feed_ids),))}
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pipeline.http.urls import resolve_url
 from pipeline.models import ParsedFeed
-from pipeline.urls import resolve_url
 
 _LINK_VALUE = re.compile(r'\s*<([^>]*)>\s*((?:;\s*[^;,"]*(?:"[^"]*"[^;,"]*)*)*)')
 _LINK_PARAM = re.compile(r';\s*([^=;\s]+)\s*(?:=\s*("[^"]*"|[^;]*))?')

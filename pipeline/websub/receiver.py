@@ -48,7 +48,7 @@ from starlette.routing import Route
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import DatabaseError, LoadError, MalformedFeed, SignatureError, WebSubError, one_line
-from pipeline.urls import canonicalize_url, url_hash
+from pipeline.http.urls import canonicalize_url, url_hash
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.intent import check_intent
 from pipeline.websub.notify import publish_wakeup
@@ -96,7 +96,7 @@ def handle_verification(settings: Settings, callback_id: str, params: Mapping[st
 def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapping[str, str],
                 *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Outcome:
     """Verify, parse and store one push; the answer for the hub. Never acknowledges unstored work."""
-    from pipeline.feeds import parse_feed
+    from pipeline.feeds.parse import parse_feed
 
     received_at = datetime.now(timezone.utc)
     with _connection(settings, lock_timeout_s=lock_timeout_s) as conn:

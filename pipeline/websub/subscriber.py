@@ -26,8 +26,8 @@ import psycopg
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, FetchError, HubError, MalformedFeed, WebSubError, one_line
-from pipeline.connections import AddressPolicy, AddressRefused
-from pipeline.fetch import Fetcher
+from pipeline.http.connections import AddressPolicy, AddressRefused
+from pipeline.http.fetch import Fetcher
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.discovery import discover_hub
@@ -143,7 +143,7 @@ def maintain_subscriptions(settings: Settings, *, now: datetime | None = None,
 
 def subscribe_feed(settings: Settings, feed_url: str, *, client: httpx.Client | None = None) -> Subscription:
     """Register `feed_url`, fetch it, discover its hub, and subscribe (`wirewatch websub subscribe`)."""
-    from pipeline.feeds import parse_feed
+    from pipeline.feeds.parse import parse_feed
 
     callback_url(settings, "check")  # no public URL: say so before registering anything
     with store.connect(settings) as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from faults import checker
-from pipeline.urls import canonicalize_url, url_hash
+from pipeline.http.urls import canonicalize_url, url_hash
 
 ALWAYS = {
     "an entry done without its article": """

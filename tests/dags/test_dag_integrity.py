@@ -50,7 +50,7 @@ def test_the_dags_shared_module_imports_nothing_heavy():
     import sys
 
     probe = ("import sys, pipeline.airflow_integration; "
-             "print(sorted(m for m in ('psycopg', 'httpx', 'spacy', 'airflow', 'pipeline.store', 'pipeline.cycle') "
+             "print(sorted(m for m in ('psycopg', 'httpx', 'spacy', 'airflow', 'pipeline.store', 'pipeline.flows.cycle') "
              "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           env={"PYTHONPATH": str(DAGS.parent), "PATH": "/usr/bin:/bin"})

@@ -10,8 +10,9 @@ import socket
 
 import pytest
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 
 pytestmark = pytest.mark.slow

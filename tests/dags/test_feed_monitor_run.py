@@ -24,8 +24,8 @@ def _task_states(run) -> dict[str, set[str]]:
 
 
 def test_feed_monitor_dag_loads_sample_site(dagbag, migrated_url, monkeypatch):
-    from pipeline import cycle
     from pipeline.config import Settings
+    from pipeline.flows import cycle
     from pipeline.models import FeedSpec
 
     monkeypatch.setenv("AIRFLOW_CONN_WIREWATCH_WAREHOUSE",

@@ -15,9 +15,10 @@ from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
-from pipeline.websub.localhub import LocalHub
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.subscriber import maintain_subscriptions
+
+from localhub import LocalHub
 
 pytestmark = pytest.mark.slow
 

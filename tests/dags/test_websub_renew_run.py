@@ -8,8 +8,9 @@ from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
-from pipeline.websub.localhub import LocalHub
 from pipeline.websub.receiver import RunningReceiver
+
+from localhub import LocalHub
 
 pytestmark = pytest.mark.slow
 

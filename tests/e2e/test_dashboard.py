@@ -24,8 +24,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 from pipeline.sample_site import serve_sample_site
 

@@ -16,14 +16,14 @@ from hostile import check, examples, hostile_bytes, hostile_text, wrapped
 from pipeline.archives.paged_feeds import archive_links
 from pipeline.archives.sitemaps import parse_sitemap
 from pipeline.archives.warc import WarcReader
-from pipeline.charsets import codec_for, decode_text
-from pipeline.discover import feed_links
-from pipeline.feed_items import unseen_document
-from pipeline.feedlist import parse_feed_list
-from pipeline.feeds import parse_feed
-from pipeline.politeness import parse_robots
-from pipeline.schedule import parse_retry_after
-from pipeline.urls import canonicalize_url, host_of, http_url_problem, registrable_domain, resolve_url, url_hash
+from pipeline.feeds.discover import feed_links
+from pipeline.feeds.feedlist import parse_feed_list
+from pipeline.feeds.items import unseen_document
+from pipeline.feeds.parse import parse_feed
+from pipeline.feeds.schedule import parse_retry_after
+from pipeline.http.charsets import codec_for, decode_text
+from pipeline.http.politeness import parse_robots
+from pipeline.http.urls import canonicalize_url, host_of, http_url_problem, registrable_domain, resolve_url, url_hash
 from pipeline.websub.discovery import links_from_headers, parse_link_header
 from pipeline.websub.intent import check_intent
 from pipeline.websub.signatures import verify_signature

@@ -32,7 +32,7 @@ def analysis_for() -> Callable[..., Analysis]:
 
 @pytest.fixture
 def hash_url() -> Callable[[str], str]:
-    """The URL hash `make_bundle` uses (the tests stand in for pipeline.urls)."""
+    """The URL hash `make_bundle` uses (the tests stand in for pipeline.http.urls)."""
     return warehouse_rows.hash_url
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import backfill, store
-from pipeline.backfill import BackfillOptions, BackfillSource, parse_source
+from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
+from pipeline.flows import backfill
+from pipeline.flows.backfill import BackfillOptions, BackfillSource, parse_source
 
 from fixture_modules import fixture_module
 

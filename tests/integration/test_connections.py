@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.connections import AddressPolicy, ConnectionPool, Origin
 from pipeline.errors import FetchError, FetchTimeout
-from pipeline.fetch import Fetcher
+from pipeline.http.connections import AddressPolicy, ConnectionPool, Origin
+from pipeline.http.fetch import Fetcher
 
 from certificates import self_signed
 

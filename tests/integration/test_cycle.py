@@ -3,8 +3,9 @@ feeds, fetch, extraction, spaCy, and a real PostgreSQL."""
 
 import pytest
 
-from pipeline import cycle, report, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle, report
 from pipeline.models import FeedSpec
 from pipeline.sample_site import serve_sample_site
 

@@ -15,8 +15,8 @@ from pipeline.archives.raw_pages import RawPageStore
 from pipeline.archives.warc import WarcReader
 from pipeline.config import Settings
 from pipeline.extract import extract_article
-from pipeline.fetch import Fetcher
-from pipeline.stages import StepResult, extract_pages
+from pipeline.flows.stages import StepResult, extract_pages
+from pipeline.http.fetch import Fetcher
 
 from fixture_modules import fixture_module
 

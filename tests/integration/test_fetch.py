@@ -20,7 +20,7 @@ from werkzeug import Request, Response
 
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge
-from pipeline.fetch import AddressPolicy, Fetcher, decode_text, parse_retry_after
+from pipeline.http.fetch import AddressPolicy, Fetcher, decode_text, parse_retry_after
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -45,9 +45,9 @@ def test_fetch_returns_page_with_decoded_text(httpserver: HTTPServer, fetcher: F
         body, content_type="text/html; charset=utf-8",
         headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"},
     )
-    with caplog.at_level(logging.INFO, logger="pipeline.fetch"):
+    with caplog.at_level(logging.INFO, logger="pipeline.http.fetch"):
         page = fetcher.fetch(httpserver.url_for("/story"))
-    assert [r.getMessage() for r in caplog.records if r.name == "pipeline.fetch"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "pipeline.http.fetch"] == [
         f"GET {httpserver.url_for('/story')} -> 200, {len(body)} bytes, {page.elapsed_ms} ms"]
     assert page.status == 200 and not page.not_modified
     assert page.content == body
@@ -338,7 +338,7 @@ def test_fetch_refuses_metadata_address_literal() -> None:
 @pytest.mark.parametrize("kind", ["page", "feed"])
 def test_fetch_refuses_invalid_url_with_one_line_fetch_error(url: str, kind: str) -> None:
     """Port 99999 raised ValueError from politeness, outside fetch's error handling (issue 14)."""
-    from pipeline.politeness import Politeness
+    from pipeline.http.politeness import Politeness
 
     settings = _settings()
     with Fetcher(settings, politeness=Politeness(settings)) as fetcher, pytest.raises(FetchError) as caught:

@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug import Response
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 from pipeline.sample_site import serve_sample_site
 
@@ -119,8 +120,8 @@ def test_isolation_entry_failing_every_attempt_becomes_a_dead_letter_and_can_be_
 
 def test_isolation_retry_after_outlives_the_batch_within_the_process(migrated_url, httpserver, analyzer):
     """A host's Retry-After learnt in one batch still holds in the next (each batch opens its own fetcher)."""
+    from pipeline.http.urls import canonicalize_url, url_hash
     from pipeline.models import FeedEntry
-    from pipeline.urls import canonicalize_url, url_hash
 
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/busy.html").respond_with_data("slow down", status=429, headers={"Retry-After": "3600"})
@@ -166,8 +167,8 @@ def test_isolation_each_error_disposes_of_its_entry_as_its_class_says(migrated_u
     fail at once and are not claimed again."""
     from pytest_httpserver import HTTPServer
 
+    from pipeline.http.urls import canonicalize_url, url_hash
     from pipeline.models import FeedEntry
-    from pipeline.urls import canonicalize_url, url_hash
 
     httpserver = HTTPServer(threaded=True)  # the slow answer must not hold up the others
     httpserver.start()
@@ -178,8 +179,8 @@ def test_isolation_each_error_disposes_of_its_entry_as_its_class_says(migrated_u
 
 
 def _dispose_of_each_error(httpserver, migrated_url, analyzer) -> None:
+    from pipeline.http.urls import canonicalize_url, url_hash
     from pipeline.models import FeedEntry
-    from pipeline.urls import canonicalize_url, url_hash
 
     def slow(request):
         time.sleep(1.5)

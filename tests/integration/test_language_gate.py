@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cycle, report, runs, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle, report, runs
 from pipeline.models import FeedSpec
 
 pytestmark = pytest.mark.slow
@@ -72,7 +73,7 @@ def test_language_gate_stores_french_and_spanish_without_analysis(migrated_url, 
 
 
 def test_language_gate_reprocessing_leaves_gated_articles_unanalysed(migrated_url, site, analyzer):
-    from pipeline import reprocess
+    from pipeline.flows import reprocess
 
     settings = Settings(database_url=migrated_url, allow_private=("127.0.0.1", "localhost"), host_delay=0.0)
     cycle.run_cycle(settings, [FeedSpec(url=site.url_for("/feed.xml"))], force=True, analyzer=analyzer)

@@ -4,8 +4,9 @@ with all their URLs, and near-duplicates linked to the first copy rather than dr
 from __future__ import annotations
 
 
-from pipeline import cycle, dedup, store
+from pipeline import dedup, store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 
 from fixture_modules import fixture_module

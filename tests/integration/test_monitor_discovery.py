@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import cycle, runs, store
+from pipeline import store
 from pipeline.cli import main
 from pipeline.config import Settings
-from pipeline.discover import discover_feeds, feed_links
 from pipeline.errors import FetchError
+from pipeline.feeds.discover import discover_feeds, feed_links
+from pipeline.flows import cycle, runs
 
 from fixture_modules import fixture_module
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import HostBusy, HTTPStatusError, RobotsDisallowed
-from pipeline.fetch import Fetcher
+from pipeline.flows import cycle
+from pipeline.http.fetch import Fetcher
+from pipeline.http.politeness import Politeness
+from pipeline.http.urls import canonicalize_url, url_hash
 from pipeline.models import FeedEntry
-from pipeline.politeness import Politeness
-from pipeline.urls import canonicalize_url, url_hash
 
 from fixture_modules import fixture_module
 

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug import Response
 
-from pipeline import cycle, runs, store
+from pipeline import store
 from pipeline.cli import main
 from pipeline.config import Settings
+from pipeline.flows import cycle, runs
 from pipeline.models import FeedSpec
 
 from fixture_modules import fixture_module
@@ -65,7 +66,7 @@ def test_monitor_304_costs_no_parse_and_keeps_validators(settings, httpserver, c
     conditional = httpserver.log[-1][0]
     assert conditional.headers["If-None-Match"] == '"v1"'
     assert conditional.headers["If-Modified-Since"] == "Tue, 02 Jan 2024 09:00:00 GMT"
-    assert not [r for r in caplog.records if r.name == "pipeline.feeds" or "entries" in r.getMessage()]
+    assert not [r for r in caplog.records if r.name == "pipeline.feeds.parse" or "entries" in r.getMessage()]
     state = _feed(settings, feed_id)
     assert state.last_status == 304 and state.etag == '"v1"' and state.consecutive_errors == 0
     with store.connect(settings) as conn:

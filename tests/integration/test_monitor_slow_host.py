@@ -11,12 +11,13 @@ import time
 
 import pytest
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import FetchTimeout, HostBusy
-from pipeline.fetch import FetchRequest, Fetcher
+from pipeline.flows import cycle
+from pipeline.http.fetch import FetchRequest, Fetcher
+from pipeline.http.politeness import Politeness
 from pipeline.models import FeedSpec, Page
-from pipeline.politeness import Politeness
 
 from slow_host import serve_slow_host
 

@@ -12,8 +12,9 @@ import pytest
 from poison_corpus import POISON, poison_rows
 from werkzeug import Response
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 
 from fixture_modules import fixture_module

@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
-from pipeline import backfill, dashboards, reprocess, store
-from pipeline.backfill import parse_source
+from pipeline import dashboards, store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.extract import EXTRACTOR_VERSION
+from pipeline.flows import backfill, reprocess
+from pipeline.flows.backfill import parse_source
 
 from fixture_modules import fixture_module
 

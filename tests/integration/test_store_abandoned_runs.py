@@ -10,8 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pipeline import runs, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import runs
 
 
 def _child() -> subprocess.Popen:

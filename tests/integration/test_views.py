@@ -9,8 +9,9 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg.conninfo import make_conninfo
 
-from pipeline import cycle, dashboards, store
+from pipeline import dashboards, store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 from pipeline.sample_site import serve_sample_site
 

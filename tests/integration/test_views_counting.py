@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipeline import dashboards, stages
+from pipeline import dashboards
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
+from pipeline.flows import stages
 from pipeline.models import Actor, Analysis, Article, Event, Location, Page
 
 STORY = (

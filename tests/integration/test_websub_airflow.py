@@ -19,9 +19,10 @@ from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
-from pipeline.websub.localhub import LocalHub
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.subscriber import maintain_subscriptions
+
+from localhub import LocalHub
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LATENCY = Path(__file__).resolve().parents[2] / "benchmarks" / "latency.py"

@@ -26,10 +26,11 @@ from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
 from pipeline.websub import subscriptions as subs
-from pipeline.websub.localhub import LocalHub
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.signatures import sign_body
 from pipeline.websub.subscriber import maintain_subscriptions, unsubscribe_feed
+
+from localhub import LocalHub
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "websub"
 TOPIC = "https://news.example/world.atom"

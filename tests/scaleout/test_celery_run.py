@@ -21,8 +21,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from pipeline import cycle, store
+from pipeline import store
 from pipeline.config import Settings
+from pipeline.flows import cycle
 from pipeline.models import FeedSpec
 from pipeline.sample_site import serve_sample_site
 

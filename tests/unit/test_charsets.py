@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from pipeline.charsets import PRESCAN_BYTES, codec_for, decode_text
+from pipeline.http.charsets import PRESCAN_BYTES, codec_for, decode_text
 
 BOGUS = ["rot13", "rot_13", "base64", "zlib", "hex", "uu", "bz2", "undefined", "utf-7", "bogus",
          "x-user-defined", "hz", "iso-2022-kr", "hz-gb-2312", "replacement", "unicode_escape", "idna",

@@ -1,4 +1,4 @@
-"""Reading raw pages (decoding them is `pipeline.charsets`, tested in test_charsets)."""
+"""Reading raw pages (decoding them is `pipeline.http.charsets`, tested in test_charsets)."""
 
 from __future__ import annotations
 

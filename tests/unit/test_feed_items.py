@@ -8,8 +8,8 @@ import pytest
 
 from time_budget import budget_s, timed
 
-from pipeline.feed_items import DIGEST_BYTES, digests_of, unseen_document
-from pipeline.feeds import parse_feed
+from pipeline.feeds.items import DIGEST_BYTES, digests_of, unseen_document
+from pipeline.feeds.parse import parse_feed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
 

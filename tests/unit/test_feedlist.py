@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.feedlist import parse_feed_list, read_feed_list
+from pipeline.feeds.feedlist import parse_feed_list, read_feed_list
 from pipeline.models import FeedSpec
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"

@@ -14,7 +14,7 @@ import pytest
 from time_budget import budget_s, cpu_timed
 
 from pipeline.errors import MalformedFeed
-from pipeline.feeds import parse_feed, plain_text
+from pipeline.feeds.parse import parse_feed, plain_text
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 BASE = "https://news.example/feeds/"
@@ -124,7 +124,7 @@ def test_parse_feed_uses_http_charset() -> None:
 
 
 def test_parse_feed_bozo_feed_with_entries_parsed_with_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="pipeline.feeds"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.feeds.parse"):
         feed = _parse("bozo_with_entries.xml")
     assert [entry.link for entry in feed.entries] == ["http://sloppy.example/1", "http://sloppy.example/2"]
     assert feed.entries[0].title == "Bread & butter prices rise"
@@ -255,7 +255,7 @@ def test_parse_feed_ignores_a_charset_no_browser_decodes_with(label: str) -> Non
 
 
 def test_parse_feed_refuses_a_body_over_the_cap_by_size() -> None:
-    from pipeline.feeds import MAX_FEED_BYTES
+    from pipeline.feeds.parse import MAX_FEED_BYTES
 
     with pytest.raises(MalformedFeed, match="feed cap"):
         parse_feed(b" " * (MAX_FEED_BYTES + 1), "https://x.example/f")

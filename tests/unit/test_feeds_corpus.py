@@ -18,7 +18,7 @@ import feedparser
 import pytest
 
 from pipeline.errors import MalformedFeed
-from pipeline.feeds import parse_feed
+from pipeline.feeds.parse import parse_feed
 
 EVAL = Path(os.environ.get("WIREWATCH_EVAL_DIR") or Path(__file__).resolve().parents[3] / "shared" / "eval")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.geo import default_gazetteer, fold
+from pipeline.nlp.geo import default_gazetteer, fold
 
 
 @pytest.fixture(scope="module")

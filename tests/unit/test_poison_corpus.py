@@ -15,12 +15,12 @@ from time_budget import budget_s, cpu_timed, library_budget_s
 
 from pipeline.archives.sitemaps import parse_sitemap
 from pipeline.archives.warc import WarcReader
-from pipeline.charsets import decode_text
 from pipeline.errors import WirewatchError
 from pipeline.extract import extract_article
-from pipeline.feed_items import DIGEST_BYTES, unseen_document
-from pipeline.feedlist import parse_feed_list
-from pipeline.feeds import parse_feed
+from pipeline.feeds.feedlist import parse_feed_list
+from pipeline.feeds.items import DIGEST_BYTES, unseen_document
+from pipeline.feeds.parse import parse_feed
+from pipeline.http.charsets import decode_text
 from pipeline.models import Article, ParsedFeed
 from pipeline.websub.signatures import verify_signature
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.errors import HostBusy
-from pipeline.politeness import MAX_BACKOFF_S, Politeness, parse_robots, robots_agent, robots_url
+from pipeline.http.politeness import MAX_BACKOFF_S, Politeness, parse_robots, robots_agent, robots_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monitor"
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipeline import schedule
+from pipeline.feeds import schedule
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.urls import canonicalize_url, host_of, http_url_problem, is_http_url, resolve_url, url_hash
+from pipeline.http.urls import canonicalize_url, host_of, http_url_problem, is_http_url, resolve_url, url_hash
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pipeline.errors import InputError, one_line
+from pipeline.http.urls import canonicalize_url, is_http_url
 from pipeline.models import FeedSpec
-from pipeline.urls import canonicalize_url, is_http_url
 
 __all__ = ["parse_feed_list", "read_feed_list"]
 

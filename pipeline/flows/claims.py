@@ -24,8 +24,8 @@ from typing import Any
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import Disposition, disposition
-from pipeline.isolation import describe
-from pipeline.stages import StepResult
+from pipeline.flows.isolation import describe
+from pipeline.flows.stages import StepResult
 
 log = logging.getLogger(__name__)
 

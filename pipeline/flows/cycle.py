@@ -21,18 +21,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pipeline import feed_items, schedule, stages, store
-from pipeline.claims import Claim
-from pipeline.isolation import describe, isolated
+from pipeline import store
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
 from pipeline.errors import FetchError, HostBusy, HTTPStatusError, MalformedFeed, RobotsDisallowed
-from pipeline.feeds import parse_feed
-from pipeline.fetch import FetchRequest, Fetcher
+from pipeline.feeds import items as feed_items
+from pipeline.feeds import schedule
+from pipeline.feeds.parse import parse_feed
+from pipeline.flows import stages
+from pipeline.flows.claims import Claim
+from pipeline.flows.isolation import describe, isolated
+from pipeline.flows.runs import chunk, get_analyzer, polite_fetcher, recorded_run
+from pipeline.flows.stages import StepResult
+from pipeline.http.fetch import FetchRequest, Fetcher
+from pipeline.http.urls import canonicalize_url, host_of, url_hash
 from pipeline.models import FeedEntry, FeedSpec, Page, ParsedFeed
-from pipeline.runs import chunk, get_analyzer, polite_fetcher, recorded_run
-from pipeline.stages import StepResult
-from pipeline.urls import canonicalize_url, host_of, url_hash
 from pipeline.websub.discovery import discover_hub
 
 log = logging.getLogger(__name__)

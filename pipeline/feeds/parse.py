@@ -12,7 +12,7 @@ disables external entities, but we refuse any document whose prolog (everything
 before the root element, however long its comments) declares entities before it
 reaches a parser: no feed needs them, and "billion laughs" or XXE documents do.
 
-Charsets: an XML feed is decoded by `pipeline.charsets.decode_text`, the decoder of every
+Charsets: an XML feed is decoded by `pipeline.http.charsets.decode_text`, the decoder of every
 path (BOM, HTTP charset, XML declaration, detection; WHATWG labels, so a label no browser
 decodes with, `charset=rot13` or `encoding="undefined"`, is ignored), and handed to
 feedparser as UTF-8. A body over `MAX_FEED_BYTES` is refused by size before any parse.
@@ -33,10 +33,10 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipeline.charsets import decode_text
 from pipeline.errors import MalformedFeed, one_line
+from pipeline.http.charsets import decode_text
+from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
-from pipeline.urls import is_http_url, resolve_url
 
 __all__ = ["parse_feed", "plain_text"]
 

@@ -4,7 +4,7 @@ A source is a WARC file or glob (pages already fetched), a sitemap or sitemap in
 URL, or an RFC 5005 archived/paged feed URL (article URLs still to fetch):
 
 - WARC pages go straight to the stages the monitor uses after fetching
-  (`pipeline.stages`: extract, analyse, bundle, load).
+  (`pipeline.flows.stages`: extract, analyse, bundle, load).
 - URLs from sitemaps and feeds are queued in `entries` (source `sitemap` or `feed_archive`)
   and drained by `cycle.process_entry_batch`, the monitor's own fetch-extract-analyse-
   load step, through the monitor's polite fetcher (per-host pacing, Retry-After holds,
@@ -41,22 +41,23 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pipeline import cycle, stages, store
+from pipeline import store
 from pipeline.archives.paged_feeds import walk_feed_pages
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.archives.sitemaps import walk_sitemaps
 from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expand_warc_paths
 from pipeline.archives.warc_index import FileIdentity, IndexBuilder, WarcDayIndex
 from pipeline.config import Settings
-from pipeline.stages import StepResult
 from pipeline.errors import ConfigError, DatabaseError
-from pipeline.fetch import Fetcher
-from pipeline.isolation import describe, isolated
+from pipeline.flows import cycle, stages
+from pipeline.flows.isolation import describe, isolated
+from pipeline.flows.runs import chunk, get_analyzer, polite_fetcher, recorded_run
+from pipeline.flows.stages import StepResult
+from pipeline.http.fetch import Fetcher
+from pipeline.http.urls import canonicalize_url, is_http_url, url_hash
 from pipeline.models import ArticleBundle, FeedEntry, Page
-from pipeline.runs import chunk, get_analyzer, polite_fetcher, recorded_run
 from pipeline.store.database import translate_errors
 from pipeline.store.warc_index import load_warc_index, save_warc_index
-from pipeline.urls import canonicalize_url, is_http_url, url_hash
 
 log = logging.getLogger(__name__)
 

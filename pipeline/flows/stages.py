@@ -23,9 +23,9 @@ from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
 from pipeline.errors import NotAnArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
-from pipeline.isolation import isolated
+from pipeline.flows.isolation import isolated
+from pipeline.http.urls import canonicalize_url, url_hash
 from pipeline.models import Analysis, Article, ArticleBundle, Page
-from pipeline.urls import canonicalize_url, url_hash
 
 log = logging.getLogger(__name__)
 

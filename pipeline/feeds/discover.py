@@ -21,10 +21,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.errors import FetchError, MalformedFeed
-from pipeline.feeds import parse_feed
-from pipeline.fetch import Fetcher
+from pipeline.feeds.parse import parse_feed
+from pipeline.http.fetch import Fetcher
+from pipeline.http.urls import canonicalize_url, is_http_url, resolve_url
 from pipeline.models import Page
-from pipeline.urls import canonicalize_url, is_http_url, resolve_url
 
 __all__ = ["COMMON_FEED_PATHS", "DiscoveredFeed", "discover_feeds", "feed_links"]
 

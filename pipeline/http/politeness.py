@@ -41,8 +41,8 @@ from protego import Protego
 
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, HostBusy, RobotsDisallowed
+from pipeline.http.urls import host_of
 from pipeline.models import Page
-from pipeline.urls import host_of
 
 __all__ = ["Politeness", "RobotsRules", "RobotsTxt", "forget_politeness", "host_key", "parse_robots",
            "process_politeness", "robots_url"]

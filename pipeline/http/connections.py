@@ -1,6 +1,6 @@
 """Where the fetcher's connections come from: the address guard, TLS and keep-alive.
 
-`pipeline.fetch` decides what to ask for and what to accept; this module only opens,
+`pipeline.http.fetch` decides what to ask for and what to accept; this module only opens,
 keeps and closes HTTP/1.1 connections with `http.client`, the standard library's client:
 a conditional GET through the fetcher costs about half the CPU it did on httpx, and a
 poll answered 304 is mostly that (`make bench-feeds`).

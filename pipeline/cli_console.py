@@ -1,6 +1,6 @@
 """The backfill's face on the command line: a rich progress bar and a summary table.
 
-Kept apart from `pipeline.backfill`, which reports progress through a callback and
+Kept apart from `pipeline.flows.backfill`, which reports progress through a callback and
 knows nothing of terminals. Everything is written to standard error, so standard
 output keeps the one-line summary scripts read.
 """
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.backfill import Progress as BackfillProgress
+from pipeline.flows.backfill import Progress as BackfillProgress
 
 SUMMARY_KEYS = (
     "days_done", "days_skipped", "days_failed", "days_empty", "files_indexed", "files_from_index", "records", "pages", "urls_listed", "entries_new",

@@ -1,6 +1,6 @@
 """Fetching feeds and pages over HTTP, defensively: the other end is not trusted.
 
-A `Fetcher` holds one `ConnectionPool` (`pipeline.connections`: keep-alive per origin,
+A `Fetcher` holds one `ConnectionPool` (`pipeline.http.connections`: keep-alive per origin,
 http.client underneath) and turns every way a fetch can go wrong into one of the
 `FetchError` subclasses, each naming the URL. Defences, because feed URLs and
 redirects come from strangers:
@@ -29,7 +29,7 @@ redirects come from strangers:
   arrives and after gzip/deflate/brotli decompression, so a gzip bomb stops at the
   cap instead of filling memory; a body shorter than its Content-Length is an error.
 
-Bodies of text types are decoded to `Page.text` by `decode_text` (`pipeline.charsets`):
+Bodies of text types are decoded to `Page.text` by `decode_text` (`pipeline.http.charsets`):
 byte-order mark, HTTP charset, `<meta charset>`/XML declaration, then charset_normalizer's guess.
 """
 
@@ -58,14 +58,14 @@ from urllib.request import url2pathname
 
 import idna
 
-from pipeline.charsets import decode_text, is_text
 from pipeline.config import Settings
-from pipeline.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge, one_line
+from pipeline.feeds.schedule import parse_retry_after
+from pipeline.http.charsets import decode_text, is_text
+from pipeline.http.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
+from pipeline.http.politeness import ROBOTS_MAX_BYTES, Politeness, host_key
+from pipeline.http.urls import http_url_problem, resolve_url
 from pipeline.models import Page
-from pipeline.politeness import ROBOTS_MAX_BYTES, Politeness, host_key
-from pipeline.schedule import parse_retry_after
-from pipeline.urls import http_url_problem, resolve_url
 
 try:  # brotli is a declared dependency; without it "br" is simply not advertised
     import brotli

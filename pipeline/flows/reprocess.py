@@ -34,14 +34,13 @@ from psycopg.rows import class_row
 
 from pipeline import store
 from pipeline.archives.raw_pages import RawPageStore
-from pipeline.stages import analyze_gated
 from pipeline.config import Settings
-from pipeline.stages import StepResult
 from pipeline.errors import ConfigError, NotAnArticle
 from pipeline.extract import EXTRACTOR_VERSION, extract_article
-from pipeline.isolation import isolated
+from pipeline.flows.isolation import isolated
+from pipeline.flows.runs import chunk, get_analyzer, recorded_run
+from pipeline.flows.stages import StepResult, analyze_gated
 from pipeline.models import Article
-from pipeline.runs import chunk, get_analyzer, recorded_run
 from pipeline.store.database import translate_errors
 
 log = logging.getLogger(__name__)

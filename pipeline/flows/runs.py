@@ -19,9 +19,9 @@ from typing import Any
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import WirewatchError
-from pipeline.fetch import Fetcher
-from pipeline.politeness import process_politeness
-from pipeline.stages import StepResult
+from pipeline.flows.stages import StepResult
+from pipeline.http.fetch import Fetcher
+from pipeline.http.politeness import process_politeness
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Feeds: parsing, the feed list, item fingerprints, discovery and the polling schedule."""

@@ -1,0 +1,1 @@
+"""HTTP in: pooled connections, fetching with politeness, charset decoding and canonical URLs."""

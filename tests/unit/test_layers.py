@@ -1,0 +1,65 @@
+"""The layering the folders show, checked on the source so that a new import cannot blur it.
+
+Nothing in `pipeline/` imports Airflow but `pipeline/airflow_integration.py`; extraction
+(`pipeline/extract/`) and analysis (`pipeline/nlp/`) import nothing of the store, not
+even through another module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PIPELINE = Path(__file__).resolve().parents[2] / "pipeline"
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PIPELINE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_name(path): path for path in PIPELINE.rglob("*.py")}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module an import statement names, at module level or inside a function."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names
+                         if f"{node.module}.{alias.name}" in MODULES)
+    return names
+
+
+def _reached(start: str) -> set[str]:
+    """The modules importing `start` can load: its imports, theirs, and their packages' `__init__`."""
+    seen, todo = set(), [start]
+    while todo:
+        for name in _imports(MODULES[todo.pop()]):
+            parts = name.split(".")
+            for prefix in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+                if prefix not in seen:
+                    seen.add(prefix)
+                    if prefix in MODULES:
+                        todo.append(prefix)
+    return seen
+
+
+def test_layers_only_the_airflow_integration_imports_airflow():
+    importers = sorted(name for name, path in MODULES.items() if name != "pipeline.airflow_integration"
+                       and any(imported.split(".")[0] == "airflow" for imported in _imports(path)))
+    assert importers == []
+
+
+@pytest.mark.parametrize("layer", ["pipeline.extract", "pipeline.nlp"])
+def test_layers_extraction_and_analysis_import_nothing_of_the_store(layer):
+    modules = [name for name in MODULES if name == layer or name.startswith(layer + ".")]
+    assert modules
+    reached = {name: sorted(m for m in _reached(name) if m.startswith("pipeline.store") or m == "psycopg")
+               for name in modules}
+    assert {name: found for name, found in reached.items() if found} == {}
