@@ -53,6 +53,9 @@ SY_PERIODS = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre")
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+#: a DOCTYPE that opens an internal subset; a document has at most one DOCTYPE, and
+#: feedparser's own DOCTYPE rewriting is quadratic in repeated ones (found by tests/fuzz)
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]{0,256}\[", re.I)
 _XML_DECLARATION = re.compile(rb"<\?xml", re.I)
 _PROLOG_MARKUP = re.compile(rb"<(?:!--|\?|[A-Za-z_:\x80-\xff])")  # a comment, a PI, or the root element
 _XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{0,100})(["'])""")
@@ -82,6 +85,8 @@ def parse_feed(content: bytes, url: str, *, headers: Mapping[str, str] | None = 
             f"{url}: document declares XML entities in its DOCTYPE (possible entity-expansion attack); refused",
             url=url,
         )
+    if len(_DOCTYPE_SUBSET.findall(content)) > 1:
+        raise MalformedFeed(f"{url}: more than one DOCTYPE with an internal subset; not a feed, refused", url=url)
     if len(_XML_DECLARATION.findall(content)) > MAX_XML_DECLARATIONS:
         raise MalformedFeed(f"{url}: more than {MAX_XML_DECLARATIONS} XML declarations; not a feed, refused", url=url)
     return _parse_xml_feed(content, url, headers)

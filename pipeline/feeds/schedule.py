@@ -94,7 +94,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # delta-seconds are ASCII digits ("¹".isdigit() too)
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -50,7 +50,8 @@ def test_schedule_hint_seconds_reads_publisher_hints(kwargs, expected):
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("120", 120.0), ("Wed, 25 Nov 2026 12:05:00 GMT", 300.0), ("soon", None), (None, None)],
+    [("120", 120.0), ("Wed, 25 Nov 2026 12:05:00 GMT", 300.0), ("soon", None), (None, None),
+     ("¹", None), ("٣", None)],  # digits to str.isdigit, not delta-seconds (found by tests/fuzz)
 )
 def test_schedule_parse_retry_after(header, expected):
     assert schedule.parse_retry_after(header, NOW) == expected
