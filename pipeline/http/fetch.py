@@ -50,6 +50,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -60,7 +61,6 @@ import idna
 
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError, FetchTimeout, HTTPStatusError, ResponseTooLarge, one_line
-from pipeline.feeds.schedule import parse_retry_after
 from pipeline.http.charsets import decode_text, is_text
 from pipeline.http.connections import AddressPolicy, AddressRefused, ConnectionPool, GuardedConnection, Origin
 from pipeline.http.politeness import ROBOTS_MAX_BYTES, Politeness, host_key
@@ -642,3 +642,19 @@ class _BrotliStep(_Step):
         if len(out) > budget:
             raise _Overflow
         return bytes(out)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # delta-seconds are ASCII digits ("¹".isdigit() too)
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT by definition
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)

@@ -20,7 +20,7 @@ from pipeline.feeds.discover import feed_links
 from pipeline.feeds.feedlist import parse_feed_list
 from pipeline.feeds.items import unseen_document
 from pipeline.feeds.parse import parse_feed
-from pipeline.feeds.schedule import parse_retry_after
+from pipeline.http.fetch import parse_retry_after
 from pipeline.http.charsets import codec_for, decode_text
 from pipeline.http.politeness import parse_robots
 from pipeline.http.urls import canonicalize_url, host_of, http_url_problem, registrable_domain, resolve_url, url_hash

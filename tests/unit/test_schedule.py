@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pipeline.feeds import schedule
+from pipeline.http.fetch import parse_retry_after
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -54,4 +55,4 @@ def test_schedule_hint_seconds_reads_publisher_hints(kwargs, expected):
      ("¹", None), ("٣", None)],  # digits to str.isdigit, not delta-seconds (found by tests/fuzz)
 )
 def test_schedule_parse_retry_after(header, expected):
-    assert schedule.parse_retry_after(header, NOW) == expected
+    assert parse_retry_after(header, NOW) == expected  # an HTTP header, read by the fetcher
