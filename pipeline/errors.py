@@ -51,6 +51,19 @@ def one_line(value: object, limit: int = DETAIL_CHARS) -> str:
     return " ".join(str(value).split())[:limit]
 
 
+#: a stored reason is at most this long
+REASON_CHARS = 300
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for `exc`, as stored for a failed item: our own errors' message,
+    else `TypeName: message`."""
+    if isinstance(exc, WirewatchError):
+        return one_line(exc, REASON_CHARS) or type(exc).__name__
+    detail = one_line(exc, REASON_CHARS)
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
 class Disposition(Enum):
     """What becomes of work that raised an error."""
 

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-from pipeline.errors import one_line
-from pipeline.flows.isolation import describe
+from pipeline.errors import describe, one_line
 
 log = logging.getLogger(__name__)
 

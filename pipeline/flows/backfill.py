@@ -48,9 +48,9 @@ from pipeline.archives.sitemaps import walk_sitemaps
 from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expand_warc_paths
 from pipeline.archives.warc_index import FileIdentity, IndexBuilder, WarcDayIndex
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, DatabaseError
+from pipeline.errors import ConfigError, DatabaseError, describe
 from pipeline.flows import cycle, stages
-from pipeline.flows.isolation import describe, isolated
+from pipeline.flows.isolation import isolated
 from pipeline.flows.runs import chunk, get_analyzer, polite_fetcher, recorded_run
 from pipeline.flows.stages import StepResult
 from pipeline.http.fetch import Fetcher

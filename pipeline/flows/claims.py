@@ -23,8 +23,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.config import Settings
-from pipeline.errors import Disposition, disposition
-from pipeline.flows.isolation import describe
+from pipeline.errors import Disposition, describe, disposition
 from pipeline.flows.stages import StepResult
 
 log = logging.getLogger(__name__)

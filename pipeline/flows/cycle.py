@@ -24,13 +24,13 @@ from typing import Any
 from pipeline import store
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.config import Settings
-from pipeline.errors import FetchError, HostBusy, HTTPStatusError, MalformedFeed, RobotsDisallowed
+from pipeline.errors import FetchError, HostBusy, HTTPStatusError, MalformedFeed, RobotsDisallowed, describe
 from pipeline.feeds import items as feed_items
 from pipeline.feeds import schedule
 from pipeline.feeds.parse import parse_feed
 from pipeline.flows import stages
 from pipeline.flows.claims import Claim
-from pipeline.flows.isolation import describe, isolated
+from pipeline.flows.isolation import isolated
 from pipeline.flows.runs import chunk, get_analyzer, polite_fetcher, recorded_run
 from pipeline.flows.stages import StepResult
 from pipeline.http.fetch import FetchRequest, Fetcher

@@ -24,12 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pipeline.errors import DatabaseUnavailable, WirewatchError, one_line
+from pipeline.errors import DatabaseUnavailable, WirewatchError, describe
 
 log = logging.getLogger(__name__)
-
-#: a stored reason is at most this long
-REASON_CHARS = 300
 
 
 @dataclass(slots=True)
@@ -44,14 +41,6 @@ class Unit:
     @property
     def failed(self) -> bool:
         return self.error is not None
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line reason for `exc`: our own errors' message, else `TypeName: message`."""
-    if isinstance(exc, WirewatchError):
-        return one_line(exc, REASON_CHARS) or type(exc).__name__
-    detail = one_line(exc, REASON_CHARS)
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 @contextmanager
