@@ -249,3 +249,12 @@ class Pusher:
 
     def acknowledged(self) -> list[str]:
         return [tag for tag, status in self.answers.items() if status is not None and 200 <= status < 300]
+
+    def wait_acknowledged(self, tags: Sequence[str], timeout_s: float) -> bool:
+        """Until one of `tags` is acknowledged (True) or `timeout_s` passes (False)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if set(tags) & set(self.acknowledged()):
+                return True
+            time.sleep(0.02)
+        return False
