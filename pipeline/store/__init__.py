@@ -11,11 +11,16 @@
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
 
+from psycopg import Connection
+
 from pipeline.store.database import (
     PGDATA_DIR,
+    check_connection,
     connect,
+    conninfo_from,
     database_url,
     describe_server,
+    ping,
     start_embedded,
     stop_embedded,
 )
@@ -62,6 +67,7 @@ from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, Load
 from pipeline.store.runs import abandon_dead_runs, finish_run, get_run, log_fetches, start_run
 
 __all__ = [
+    "Connection",
     "abandon_dead_runs",
     "PGDATA_DIR",
     "SQL_DIR",
@@ -73,7 +79,10 @@ __all__ = [
     "RunRow",
     "add_entries",
     "add_feed_entries",
+    "check_connection",
     "connect",
+    "conninfo_from",
+    "ping",
     "content_hash",
     "database_url",
     "defer_feed",

@@ -38,7 +38,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import psycopg
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -227,16 +226,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8081) -> None
 
 
 @contextlib.contextmanager
-def _connection(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[psycopg.Connection]:
+def _connection(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[store.Connection]:
     """A warehouse connection with timeouts, so a hung database turns into a 503, not a hung hub.
 
     Whatever the driver raises while it is in use (a `BEGIN` or `COMMIT` on a connection the
     server terminated, say) becomes one of our database errors, so the hub gets a 503, never a 500.
     """
-    with store.database.translate_errors("answering the hub"), store.connect(settings) as conn:
-        conn.execute(f"set lock_timeout = {int(lock_timeout_s * 1000)}")
-        conn.execute(f"set statement_timeout = {int(STATEMENT_TIMEOUT_S * 1000)}")
-        conn.commit()
+    with store.database.translate_errors("answering the hub"), \
+            store.connect(settings, lock_timeout_s=lock_timeout_s, statement_timeout_s=STATEMENT_TIMEOUT_S) as conn:
         yield conn
 
 
@@ -276,7 +273,7 @@ def _declared_length(value: str | None) -> int | None:
 
 def _check_database(settings: Settings) -> Outcome:
     with _connection(settings) as conn:
-        conn.execute("select 1")
+        store.ping(conn)
     return Outcome(200, "ok")
 
 
