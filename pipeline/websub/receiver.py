@@ -79,7 +79,7 @@ class Outcome:
 def handle_verification(settings: Settings, callback_id: str, params: Mapping[str, str]) -> Outcome:
     """Answer a hub's verification of intent, recording a confirmed one."""
     with _connection(settings) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
         decision = check_intent(params, topic_url=subscription.topic_url if subscription else None,
                                 state=subscription.state if subscription else None)
         if not decision.confirmed:
@@ -99,7 +99,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
 
     received_at = datetime.now(timezone.utc)
     with _connection(settings, lock_timeout_s=lock_timeout_s) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
         if subscription is None:
             return Outcome(404, "no subscription for this callback")
         if subscription.state in ("unsubscribing", "unsubscribed", "denied"):
@@ -108,7 +108,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
             method = verify_signature(subscription.secret, body, _header(headers, SIGNATURE_HEADER))
             feed = parse_feed(body, subscription.topic_url, headers=dict(headers))
         except (SignatureError, MalformedFeed) as exc:
-            subs.record_refused(conn, subscription, str(exc))
+            store.count_refused_push(conn, subscription.subscription_id, str(exc))
             conn.commit()
             log.warning("push to %s refused: %s", subscription.topic_url, exc)
             return Outcome(403 if isinstance(exc, SignatureError) else 400, str(exc))
@@ -125,7 +125,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
 def check_callback(settings: Settings, callback_id: str) -> Outcome | None:
     """The answer for a push to `callback_id` when it can be given before reading the body, else None."""
     with _connection(settings) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
     if subscription is None:
         return Outcome(404, "no subscription for this callback")
     if subscription.state in ("unsubscribing", "unsubscribed", "denied"):
