@@ -318,7 +318,6 @@ def main() -> int:
     from pipeline.errors import WirewatchError
     from pipeline.flows import cycle
     from pipeline.models import FeedSpec
-    from pipeline.websub import subscriptions as subs
     sys.path.insert(0, str(ROOT / "tests"))  # tests/localhub.py
     from localhub import LocalHub
     from pipeline.websub.receiver import RunningReceiver
@@ -351,7 +350,7 @@ def main() -> int:
             settings = settings.with_(public_base_url=receiver.base_url)
             with store.connect(settings) as conn:
                 (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=site.feed_url)])
-                subs.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
+                store.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
                 conn.commit()
             maintain_subscriptions(settings)
             hub.wait_for(lambda h: bool(h.subscribers_of(site.feed_url)))

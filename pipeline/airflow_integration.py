@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError, DatabaseUnavailable, MigrationError, one_line
+from pipeline.errors import ConfigError, MigrationError, one_line
 
 WAREHOUSE_CONN_ID = "wirewatch_warehouse"
 NEW_ARTICLES_URI = "wirewatch://warehouse/articles"
@@ -64,7 +64,7 @@ def conninfo(*, host: str | None, login: str | None, password: str | None, schem
     `dsn` (how `make run` passes the embedded server's unix-socket URL) is the base the
     fields are laid over.
     """
-    from psycopg.conninfo import make_conninfo
+    from pipeline.store.database import conninfo_from
 
     ignored = _postgres_hook_class().ignored_extra_options
     extra = dict(extra or {})
@@ -73,11 +73,8 @@ def conninfo(*, host: str | None, login: str | None, password: str | None, schem
     for key, value in (("host", host), ("user", login), ("password", password), ("dbname", schema), ("port", port)):
         if value not in (None, ""):
             keywords[key] = value
-    try:
-        return make_conninfo(base, **{k: _libpq_value(v) for k, v in keywords.items()})
-    except Exception as exc:  # psycopg.ProgrammingError: an extra that is not a libpq keyword
-        raise ConfigError(f"Airflow Connection '{WAREHOUSE_CONN_ID}' does not make a PostgreSQL URL: "
-                          f"{one_line(exc)}; fix its fields or extras") from None
+    return conninfo_from(base, {k: _libpq_value(v) for k, v in keywords.items()},
+                         name=f"Airflow Connection '{WAREHOUSE_CONN_ID}'", fix="fix its fields or extras")
 
 
 def _libpq_value(value: Any) -> Any:
@@ -102,16 +99,10 @@ def warehouse_url_in_task(conn_id: str = WAREHOUSE_CONN_ID) -> str:
 
 def check_reachable(url: str, conn_id: str = WAREHOUSE_CONN_ID) -> None:
     """Connect once; `DatabaseUnavailable` naming the Connection when the server does not answer."""
-    import psycopg
+    from pipeline.store.database import check_connection
 
-    from pipeline.store.database import describe_server
-
-    try:
-        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
-            conn.execute("select 1")
-    except psycopg.Error as exc:
-        raise DatabaseUnavailable(f"Airflow Connection '{conn_id}' ({describe_server(url)}) is unreachable: "
-                                  f"{one_line(exc)}; fix the Connection or start the server") from None
+    check_connection(url, timeout_s=CONNECT_TIMEOUT_S, name=f"Airflow Connection '{conn_id}'",
+                     fix="fix the Connection or start the server")
 
 
 def task_settings(conn_id: str = WAREHOUSE_CONN_ID):

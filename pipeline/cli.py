@@ -568,10 +568,9 @@ def websub_list(json_lines: Json = False) -> None:
 
     from pipeline import store
     from pipeline.models import as_dict
-    from pipeline.websub.subscriptions import list_subscriptions
 
     with store.connect(_settings()) as conn:
-        rows = list_subscriptions(conn)
+        rows = store.list_subscriptions(conn)
     if json_lines:
         for s in rows:
             _emit(as_dict(s))

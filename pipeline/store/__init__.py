@@ -4,6 +4,7 @@
     migrations  apply `sql/NNN_*.sql` once each, in order, checksummed
     loader      articles with entities and events, a batch per transaction; raw pages
     feeds       feeds and their polling state; queueing article URLs
+    websub      WebSub subscriptions: requests, verifications, push counters; feeds' hubs
     queue       the entries queue: claims with a lease, retries, dead letters
     runs        pipeline runs and the fetch log
     statements  every SQL statement the above run
@@ -11,11 +12,16 @@
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
 
+from psycopg import Connection
+
 from pipeline.store.database import (
     PGDATA_DIR,
+    check_connection,
     connect,
+    conninfo_from,
     database_url,
     describe_server,
+    ping,
     start_embedded,
     stop_embedded,
 )
@@ -57,11 +63,29 @@ from pipeline.store.queue import (
     settle_entry,
     worker_id,
 )
+from pipeline.store.websub import (
+    HubFeed,
+    Subscription,
+    count_push,
+    count_refused_push,
+    defer_feed_polling,
+    hub_feeds_to_subscribe,
+    leased_subscriptions,
+    list_subscriptions,
+    record_subscription_error,
+    record_verified,
+    set_feed_hub,
+    set_subscription_state,
+    subscription_by_callback,
+    subscriptions_to_cancel,
+    upsert_subscription,
+)
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
 from pipeline.store.runs import abandon_dead_runs, finish_run, get_run, log_fetches, start_run
 
 __all__ = [
+    "Connection",
     "abandon_dead_runs",
     "PGDATA_DIR",
     "SQL_DIR",
@@ -73,7 +97,10 @@ __all__ = [
     "RunRow",
     "add_entries",
     "add_feed_entries",
+    "check_connection",
     "connect",
+    "conninfo_from",
+    "ping",
     "content_hash",
     "database_url",
     "defer_feed",
@@ -108,6 +135,21 @@ __all__ = [
     "record_feed_polls",
     "remove_feed",
     "record_fingerprint",
+    "HubFeed",
+    "Subscription",
+    "count_push",
+    "count_refused_push",
+    "defer_feed_polling",
+    "hub_feeds_to_subscribe",
+    "leased_subscriptions",
+    "list_subscriptions",
+    "record_subscription_error",
+    "record_verified",
+    "set_feed_hub",
+    "set_subscription_state",
+    "subscription_by_callback",
+    "subscriptions_to_cancel",
+    "upsert_subscription",
     "replace_analysis",
     "save_item_digests",
     "start_embedded",

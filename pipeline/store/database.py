@@ -24,7 +24,7 @@ import os
 import signal
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, DatabaseError, DatabaseTimeout, DatabaseUnavailable, LoadError
+from pipeline.errors import ConfigError, DatabaseError, DatabaseTimeout, DatabaseUnavailable, LoadError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ EMBEDDED_DATABASE = "wirewatch"
 PGDATA_DIR = "pgdata"
 APPLICATION_NAME = "wirewatch"
 EMBEDDED_START_ATTEMPTS = 4
+
+_PING = "select 1"
 
 
 class WarehouseConnection(psycopg.Connection):
@@ -69,7 +71,8 @@ def database_url(settings: Settings) -> str:
     return start_embedded(Path(settings.home) / PGDATA_DIR)
 
 
-def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = "ingest") -> psycopg.Connection:
+def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = "ingest",
+            lock_timeout_s: float | None = None, statement_timeout_s: float | None = None) -> psycopg.Connection:
     """An open connection (a context manager) to the warehouse, in UTC, autocommit off.
 
     `target` is a `Settings` (embedded server started if needed) or a connection URL
@@ -78,10 +81,17 @@ def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = 
     long, a lock waited for too long and a transaction left idle too long are cut by
     PostgreSQL, so a stuck statement or a peer holding a lock cannot hang a task.
     `ingest` (the default) is short; `export` (view refreshes, reports, migrations) is long.
+    `lock_timeout_s` and `statement_timeout_s` replace the purpose's lock and statement
+    limits for this connection's session (the WebSub receiver answers a hub within them).
     """
     settings = target if isinstance(target, Settings) else Settings()
     url = database_url(target) if isinstance(target, Settings) else target
-    limits = " ".join(f"-c {name}={ms}" for name, ms in settings.db_timeouts(purpose).items())
+    timeouts = settings.db_timeouts(purpose)
+    if statement_timeout_s is not None:
+        timeouts["statement_timeout"] = int(statement_timeout_s * 1000)
+    if lock_timeout_s is not None:
+        timeouts["lock_timeout"] = int(lock_timeout_s * 1000)
+    limits = " ".join(f"-c {name}={ms}" for name, ms in timeouts.items())
     try:
         return WarehouseConnection.connect(
             url,
@@ -100,6 +110,39 @@ def connect(target: Settings | str, *, autocommit: bool = False, purpose: str = 
             f"invalid database URL for {describe_server(url)}: {_first_line(exc)}; "
             "fix WIREWATCH_DATABASE_URL"
         ) from None
+
+
+def check_connection(url: str, *, timeout_s: int = CONNECT_TIMEOUT_S, name: str = "PostgreSQL",
+                     fix: str = "is PostgreSQL running? set WIREWATCH_DATABASE_URL") -> None:
+    """Connect once and run a trivial query; `DatabaseUnavailable` when the server does not answer.
+
+    The message reads "<name> (<server>) is unreachable: <reason>; <fix>", so a caller that
+    knows the URL by another name (an Airflow Connection) says so, with its own fix.
+    """
+    try:
+        with psycopg.connect(url, connect_timeout=timeout_s) as conn:
+            conn.execute(_PING)
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(f"{name} ({describe_server(url)}) is unreachable: {one_line(exc)}; {fix}") from None
+
+
+def ping(conn: psycopg.Connection) -> None:
+    """Run a trivial query on `conn`: the server still answers, or one of our database errors says why."""
+    with translate_errors("checking that the warehouse answers"):
+        conn.execute(_PING)
+
+
+def conninfo_from(base: str, keywords: Mapping[str, Any], *, name: str = "the database URL",
+                  fix: str = "fix WIREWATCH_DATABASE_URL") -> str:
+    """A libpq conninfo: `base` (a URL or conninfo, or empty) with libpq `keywords` laid over it.
+
+    A keyword libpq does not know, or a `base` it cannot parse, is a `ConfigError` reading
+    "<name> does not make a PostgreSQL URL: <reason>; <fix>".
+    """
+    try:
+        return make_conninfo(base, **keywords)
+    except psycopg.Error as exc:
+        raise ConfigError(f"{name} does not make a PostgreSQL URL: {one_line(exc)}; {fix}") from None
 
 
 def describe_server(url: str) -> str:

@@ -4,7 +4,7 @@
     signatures     X-Hub-Signature HMACs of pushed bodies
     intent         verification of intent: confirm only what we asked for
     leases         when a subscription ends and when to renew it
-    subscriptions  the `websub_subscriptions` table
+    subscriptions  what a request, a verification and a push record (statements: `pipeline.store.websub`)
     subscriber     subscribe, unsubscribe, renew (requests to the hub)
     receiver       the callback web app: verifications and pushes
     notify         the Redis wake-up message for the `push_ingest` DAG

@@ -38,7 +38,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import psycopg
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -80,7 +79,7 @@ class Outcome:
 def handle_verification(settings: Settings, callback_id: str, params: Mapping[str, str]) -> Outcome:
     """Answer a hub's verification of intent, recording a confirmed one."""
     with _connection(settings) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
         decision = check_intent(params, topic_url=subscription.topic_url if subscription else None,
                                 state=subscription.state if subscription else None)
         if not decision.confirmed:
@@ -100,7 +99,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
 
     received_at = datetime.now(timezone.utc)
     with _connection(settings, lock_timeout_s=lock_timeout_s) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
         if subscription is None:
             return Outcome(404, "no subscription for this callback")
         if subscription.state in ("unsubscribing", "unsubscribed", "denied"):
@@ -109,7 +108,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
             method = verify_signature(subscription.secret, body, _header(headers, SIGNATURE_HEADER))
             feed = parse_feed(body, subscription.topic_url, headers=dict(headers))
         except (SignatureError, MalformedFeed) as exc:
-            subs.record_refused(conn, subscription, str(exc))
+            store.count_refused_push(conn, subscription.subscription_id, str(exc))
             conn.commit()
             log.warning("push to %s refused: %s", subscription.topic_url, exc)
             return Outcome(403 if isinstance(exc, SignatureError) else 400, str(exc))
@@ -126,7 +125,7 @@ def handle_push(settings: Settings, callback_id: str, body: bytes, headers: Mapp
 def check_callback(settings: Settings, callback_id: str) -> Outcome | None:
     """The answer for a push to `callback_id` when it can be given before reading the body, else None."""
     with _connection(settings) as conn:
-        subscription = subs.get_by_callback(conn, callback_id)
+        subscription = store.subscription_by_callback(conn, callback_id)
     if subscription is None:
         return Outcome(404, "no subscription for this callback")
     if subscription.state in ("unsubscribing", "unsubscribed", "denied"):
@@ -227,16 +226,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8081) -> None
 
 
 @contextlib.contextmanager
-def _connection(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[psycopg.Connection]:
+def _connection(settings: Settings, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[store.Connection]:
     """A warehouse connection with timeouts, so a hung database turns into a 503, not a hung hub.
 
     Whatever the driver raises while it is in use (a `BEGIN` or `COMMIT` on a connection the
     server terminated, say) becomes one of our database errors, so the hub gets a 503, never a 500.
     """
-    with store.database.translate_errors("answering the hub"), store.connect(settings) as conn:
-        conn.execute(f"set lock_timeout = {int(lock_timeout_s * 1000)}")
-        conn.execute(f"set statement_timeout = {int(STATEMENT_TIMEOUT_S * 1000)}")
-        conn.commit()
+    with store.database.translate_errors("answering the hub"), \
+            store.connect(settings, lock_timeout_s=lock_timeout_s, statement_timeout_s=STATEMENT_TIMEOUT_S) as conn:
         yield conn
 
 
@@ -276,7 +273,7 @@ def _declared_length(value: str | None) -> int | None:
 
 def _check_database(settings: Settings) -> Outcome:
     with _connection(settings) as conn:
-        conn.execute("select 1")
+        store.ping(conn)
     return Outcome(200, "ok")
 
 

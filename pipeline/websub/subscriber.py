@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import httpx
-import psycopg
 
 from pipeline import store
 from pipeline.config import Settings
@@ -29,10 +28,10 @@ from pipeline.errors import ConfigError, FetchError, HubError, MalformedFeed, We
 from pipeline.http.connections import AddressPolicy, AddressRefused
 from pipeline.http.fetch import Fetcher
 from pipeline.models import FeedSpec
+from pipeline.store import Subscription
 from pipeline.websub import subscriptions as subs
 from pipeline.websub.discovery import discover_hub
 from pipeline.websub.leases import DEFAULT_LEASE_SECONDS
-from pipeline.websub.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def request_hub(settings: Settings, client: httpx.Client, subscription: Subscrip
     return response.status_code
 
 
-def subscribe(settings: Settings, conn: psycopg.Connection, client: httpx.Client, feed_id: int | None,
+def subscribe(settings: Settings, conn: store.Connection, client: httpx.Client, feed_id: int | None,
               hub_url: str, topic_url: str, *, lease_seconds: int | None = DEFAULT_LEASE_SECONDS) -> Subscription:
     """Ask `hub_url` to push `topic_url`; also renews an active subscription. Commits.
 
@@ -94,23 +93,23 @@ def subscribe(settings: Settings, conn: psycopg.Connection, client: httpx.Client
         request_hub(settings, client, subscription, "subscribe", lease_seconds=lease_seconds)
     except WebSubError as exc:
         if subscription.state == "active":
-            subs.record_error(conn, subscription.subscription_id, str(exc))
+            store.record_subscription_error(conn, subscription.subscription_id, str(exc))
         else:
-            subs.set_state(conn, subscription.subscription_id, "failed", error=str(exc))
+            store.set_subscription_state(conn, subscription.subscription_id, "failed", error=str(exc))
         conn.commit()
         raise
     return subscription
 
 
-def unsubscribe(settings: Settings, conn: psycopg.Connection, client: httpx.Client,
+def unsubscribe(settings: Settings, conn: store.Connection, client: httpx.Client,
                 subscription: Subscription) -> None:
     """Ask the hub to stop pushing; the row becomes `unsubscribed` when the hub verifies. Commits."""
-    subs.set_state(conn, subscription.subscription_id, "unsubscribing", requested=True)
+    store.set_subscription_state(conn, subscription.subscription_id, "unsubscribing", requested=True)
     conn.commit()
     try:
         request_hub(settings, client, subscription, "unsubscribe")
     except WebSubError as exc:
-        subs.record_error(conn, subscription.subscription_id, str(exc))
+        store.record_subscription_error(conn, subscription.subscription_id, str(exc))
         conn.commit()
         raise
 
@@ -131,10 +130,10 @@ def maintain_subscriptions(settings: Settings, *, now: datetime | None = None,
         for subscription in subs.due_for_renewal(conn, now):
             _count(counts, "renewed", lambda s=subscription: subscribe(
                 settings, conn, http, s.feed_id, s.hub_url, s.topic_url))
-        for feed_id, hub_url, topic_url in subs.feeds_to_subscribe(conn, now):
-            _count(counts, "subscribed", lambda f=feed_id, h=hub_url, t=topic_url: subscribe(
-                settings, conn, http, f, h, t))
-        for subscription in subs.subscriptions_to_cancel(conn):
+        for feed in subs.feeds_to_subscribe(conn, now):
+            _count(counts, "subscribed", lambda f=feed: subscribe(
+                settings, conn, http, f.feed_id, f.hub_url, f.topic_url))
+        for subscription in store.subscriptions_to_cancel(conn):
             _count(counts, "unsubscribed", lambda s=subscription: unsubscribe(settings, conn, http, s))
         conn.commit()
     log.info("websub maintenance: %s", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to do")
@@ -159,7 +158,7 @@ def subscribe_feed(settings: Settings, feed_url: str, *, client: httpx.Client | 
         if links is None:
             raise WebSubError(f"{feed_url} names no WebSub hub (no rel=hub link in its headers or document); "
                               "it stays on polling")
-        subs.set_feed_hub(conn, feed_id, links.hub_url, links.topic_url)
+        store.set_feed_hub(conn, feed_id, links.hub_url, links.topic_url)
         conn.commit()
         with _client(settings, client) as http:
             return subscribe(settings, conn, http, feed_id, links.hub_url, links.topic_url)
@@ -169,7 +168,7 @@ def unsubscribe_feed(settings: Settings, feed_url: str, *, client: httpx.Client 
     """Unsubscribe every live subscription of the feed at `feed_url`; how many requests were sent."""
     with store.connect(settings) as conn, _client(settings, client) as http:
         feed_ids = {f.feed_id for f in store.list_feeds(conn) if f.url == feed_url}
-        live = [s for s in subs.list_subscriptions(conn, ("subscribing", "active"))
+        live = [s for s in store.list_subscriptions(conn, ("subscribing", "active"))
                 if s.feed_id in feed_ids or s.topic_url == feed_url]
         if not live:
             raise WebSubError(f"no live subscription for {feed_url}; list them with `wirewatch websub list`")

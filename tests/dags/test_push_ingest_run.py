@@ -14,7 +14,6 @@ import redis
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
-from pipeline.websub import subscriptions as subs
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.subscriber import maintain_subscriptions
 
@@ -51,7 +50,7 @@ def test_push_ingest_dag_drains_pushed_entries_into_articles(dagbag, warehouse, 
         settings = settings.with_(public_base_url=receiver.base_url)
         with store.connect(settings) as conn:
             (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=site.feed_url)])
-            subs.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
+            store.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
             conn.commit()
         assert maintain_subscriptions(settings) == {"subscribed": 1}
         assert hub.wait_for(lambda h: bool(h.subscribers_of(site.feed_url)))

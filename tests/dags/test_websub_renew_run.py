@@ -7,7 +7,6 @@ import pytest
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
-from pipeline.websub import subscriptions as subs
 from pipeline.websub.receiver import RunningReceiver
 
 from localhub import LocalHub
@@ -18,9 +17,9 @@ TOPIC = "https://news.example/world.atom"
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of these tests' own
 
 
-def _subscription(url: str) -> subs.Subscription:
+def _subscription(url: str) -> store.Subscription:
     with store.connect(url) as conn:
-        (row,) = subs.list_subscriptions(conn)
+        (row,) = store.list_subscriptions(conn)
     return row
 
 
@@ -33,7 +32,7 @@ def test_websub_renew_dag_subscribes_then_renews_a_lease(dagbag, warehouse, task
         monkeypatch.setenv("WIREWATCH_REDIS_URL", REDIS_URL)
         with store.connect(warehouse) as conn:
             (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=TOPIC)])
-            subs.set_feed_hub(conn, feed_id, hub.url, TOPIC)
+            store.set_feed_hub(conn, feed_id, hub.url, TOPIC)
             conn.commit()
 
         first_run = dag.test()

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import store
 from pipeline.config import Settings
-from pipeline.errors import DatabaseUnavailable
+from pipeline.errors import ConfigError, DatabaseUnavailable
 
 
 def test_store_unreachable_server_is_one_line_error():
@@ -38,6 +38,32 @@ def test_store_configured_url_is_used_as_is(database_url):
     with store.connect(settings) as conn:
         assert conn.execute("show timezone").fetchone()[0] == "UTC"
         assert conn.autocommit is False
+
+
+def test_store_connect_timeouts_replace_the_purposes_for_the_session(database_url):
+    with store.connect(database_url, lock_timeout_s=0.5, statement_timeout_s=20.0) as conn:
+        assert conn.execute("show lock_timeout").fetchone()[0] == "500ms"
+        assert conn.execute("show statement_timeout").fetchone()[0] == "20s"
+        store.ping(conn)
+
+
+def test_store_check_connection_names_the_server_and_the_fix(database_url):
+    store.check_connection(database_url)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        store.check_connection("postgresql://postgres:secret@127.0.0.1:1/nowhere", timeout_s=2,
+                               name="the test server", fix="start it")
+    message = str(caught.value)
+    assert message.startswith("the test server (127.0.0.1:1 (database nowhere)) is unreachable: ")
+    assert message.endswith("; start it") and "\n" not in message and "secret" not in message
+
+
+def test_store_conninfo_from_lays_keywords_over_the_base():
+    url = store.conninfo_from("postgresql://u@db.example/wh", {"port": 6543, "sslmode": "disable"})
+    assert store.describe_server(url) == "db.example:6543 (database wh)" and "sslmode=disable" in url
+    with pytest.raises(ConfigError) as caught:
+        store.conninfo_from("", {"no_such_keyword": "1"}, name="the test URL", fix="fix it")
+    assert str(caught.value).startswith("the test URL does not make a PostgreSQL URL: ")
+    assert str(caught.value).endswith("; fix it")
 
 
 REUSE_SCRIPT = """

@@ -18,7 +18,6 @@ import redis
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
-from pipeline.websub import subscriptions as subs
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.subscriber import maintain_subscriptions
 
@@ -60,7 +59,7 @@ def test_websub_push_becomes_warehouse_rows_through_airflow(migrated_url, tmp_pa
         settings = settings.with_(public_base_url=receiver.base_url)
         with store.connect(settings) as conn:
             (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=site.feed_url)])
-            subs.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
+            store.set_feed_hub(conn, feed_id, hub.url, site.feed_url)
             conn.commit()
         assert maintain_subscriptions(settings) == {"subscribed": 1}
         assert hub.wait_for(lambda h: bool(h.subscribers_of(site.feed_url)))

@@ -25,7 +25,6 @@ import redis
 from pipeline import store
 from pipeline.config import Settings
 from pipeline.models import FeedSpec
-from pipeline.websub import subscriptions as subs
 from pipeline.websub.receiver import RunningReceiver
 from pipeline.websub.signatures import sign_body
 from pipeline.websub.subscriber import maintain_subscriptions, unsubscribe_feed
@@ -74,16 +73,16 @@ def subscribed(settings, receiver, hub):
     settings = settings.with_(public_base_url=receiver.base_url)
     with store.connect(settings) as conn:
         (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=TOPIC)])
-        subs.set_feed_hub(conn, feed_id, hub.url, TOPIC)
+        store.set_feed_hub(conn, feed_id, hub.url, TOPIC)
         conn.commit()
     assert maintain_subscriptions(settings) == {"subscribed": 1}
     assert hub.wait_for(lambda h: len(h.subscribers_of(TOPIC)) == 1)
     return settings, feed_id
 
 
-def _subscription(settings) -> subs.Subscription:
+def _subscription(settings) -> store.Subscription:
     with store.connect(settings) as conn:
-        (row,) = subs.list_subscriptions(conn)
+        (row,) = store.list_subscriptions(conn)
     return row
 
 
@@ -246,7 +245,7 @@ def test_websub_lease_is_renewed_before_it_ends(settings, receiver):
         settings = settings.with_(public_base_url=receiver.base_url)
         with store.connect(settings) as conn:
             (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=TOPIC)])
-            subs.set_feed_hub(conn, feed_id, hub.url, TOPIC)
+            store.set_feed_hub(conn, feed_id, hub.url, TOPIC)
             conn.commit()
         maintain_subscriptions(settings)
         assert hub.wait_for(lambda h: len(h.verifications) == 1)
@@ -273,7 +272,7 @@ def test_websub_hub_refusal_marks_the_subscription_failed(settings, receiver, ht
     settings = settings.with_(public_base_url=receiver.base_url)
     with store.connect(settings) as conn:
         (feed_id,) = store.upsert_feeds(conn, [FeedSpec(url=TOPIC)])
-        subs.set_feed_hub(conn, feed_id, httpserver.url_for("/hub"), TOPIC)
+        store.set_feed_hub(conn, feed_id, httpserver.url_for("/hub"), TOPIC)
         conn.commit()
     assert maintain_subscriptions(settings) == {"subscribed_failed": 1}
     row = _subscription(settings)

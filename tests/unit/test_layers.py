@@ -2,7 +2,8 @@
 
 Nothing in `pipeline/` imports Airflow but `pipeline/airflow_integration.py`; extraction
 (`pipeline/extract/`) and analysis (`pipeline/nlp/`) import nothing of the store, not
-even through another module.
+even through another module. SQL is the store's: the modules whose statements have moved
+to `pipeline/store/` neither import psycopg nor run a statement themselves.
 """
 
 from __future__ import annotations
@@ -63,3 +64,18 @@ def test_layers_extraction_and_analysis_import_nothing_of_the_store(layer):
     reached = {name: sorted(m for m in _reached(name) if m.startswith("pipeline.store") or m == "psycopg")
                for name in modules}
     assert {name: found for name, found in reached.items() if found} == {}
+
+
+#: modules whose SQL lives in `pipeline/store/` (issue #16: in the end, all of `pipeline/` but the store)
+SQL_FREE = ["pipeline.websub", "pipeline.airflow_integration"]
+
+
+@pytest.mark.parametrize("layer", SQL_FREE)
+def test_layers_sql_is_the_stores(layer):
+    modules = [name for name in MODULES if name == layer or name.startswith(layer + ".")]
+    assert modules
+    psycopg_importers = sorted(name for name in modules
+                               if any(imported.split(".")[0] == "psycopg" for imported in _imports(MODULES[name])))
+    executors = sorted(name for name in modules for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8")))
+                       if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany", "cursor"))
+    assert (psycopg_importers, executors) == ([], [])
