@@ -5,11 +5,13 @@
     loader      articles with entities and events, a batch per transaction; raw pages
     feeds       feeds and their polling state; queueing article URLs
     queue       the entries queue: claims with a lease, retries, dead letters
-    runs        pipeline runs and the fetch log
+    runs        pipeline runs and the fetch log; what a run loaded, for its report
     statements  every SQL statement the above run
 
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
+
+from psycopg import Connection
 
 from pipeline.store.database import (
     PGDATA_DIR,
@@ -59,9 +61,21 @@ from pipeline.store.queue import (
 )
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
-from pipeline.store.runs import abandon_dead_runs, finish_run, get_run, log_fetches, start_run
+from pipeline.store.runs import (
+    EventExample,
+    EventTypeCount,
+    abandon_dead_runs,
+    finish_run,
+    get_run,
+    latest_run_id,
+    log_fetches,
+    run_event_counts,
+    run_event_examples,
+    start_run,
+)
 
 __all__ = [
+    "Connection",
     "abandon_dead_runs",
     "PGDATA_DIR",
     "SQL_DIR",
@@ -115,4 +129,9 @@ __all__ = [
     "stop_embedded",
     "store_raw_page",
     "upsert_feeds",
+    "EventExample",
+    "EventTypeCount",
+    "latest_run_id",
+    "run_event_counts",
+    "run_event_examples",
 ]
