@@ -5,6 +5,7 @@
     loader      articles with entities and events, a batch per transaction; raw pages
     feeds       feeds and their polling state; queueing article URLs
     queue       the entries queue: claims with a lease, retries, dead letters
+    backfill    backfill progress: a row per source and day, with the cursor to resume from
     runs        pipeline runs and the fetch log; what a run loaded, for its report
     statements  every SQL statement the above run
 
@@ -20,6 +21,13 @@ from pipeline.store.database import (
     describe_server,
     start_embedded,
     stop_embedded,
+)
+from pipeline.store.backfill import (
+    BackfillProgress,
+    backfill_progress,
+    begin_backfill_day,
+    finish_backfill_day,
+    save_backfill_cursor,
 )
 from pipeline.store.feeds import (
     add_entries,
@@ -54,6 +62,7 @@ from pipeline.store.queue import (
     claim_entries,
     get_entries,
     list_entries,
+    pending_entry_ids,
     ready_entries,
     requeue_entries,
     settle_entry,
@@ -134,4 +143,10 @@ __all__ = [
     "latest_run_id",
     "run_event_counts",
     "run_event_examples",
+    "BackfillProgress",
+    "backfill_progress",
+    "begin_backfill_day",
+    "finish_backfill_day",
+    "save_backfill_cursor",
+    "pending_entry_ids",
 ]

@@ -529,6 +529,10 @@ order by updated_at desc, entry_id desc
 limit %(limit)s
 """
 
+SELECT_PENDING_BY_URL_HASH = """
+select entry_id from entries where url_hash = any(%s) and state = 'pending' order by entry_id
+"""
+
 SELECT_KNOWN_ARTICLE_HASHES = """
 select url_hash from article_urls where url_hash = any(%(hashes)s)
 union
