@@ -5,6 +5,7 @@
     loader      articles with entities and events, a batch per transaction; raw pages
     feeds       feeds and their polling state; queueing article URLs
     queue       the entries queue: claims with a lease, retries, dead letters
+    articles    stored articles read back for reprocessing; their extraction replaced
     backfill    backfill progress: a row per source and day, with the cursor to resume from
     runs        pipeline runs and the fetch log; what a run loaded, for its report
     statements  every SQL statement the above run
@@ -21,6 +22,14 @@ from pipeline.store.database import (
     describe_server,
     start_embedded,
     stop_embedded,
+)
+from pipeline.store.articles import (
+    StoredArticle,
+    get_stored_articles,
+    mark_extracted,
+    replace_extraction,
+    stale_analyses,
+    stale_extractions,
 )
 from pipeline.store.backfill import (
     BackfillProgress,
@@ -149,4 +158,10 @@ __all__ = [
     "finish_backfill_day",
     "save_backfill_cursor",
     "pending_entry_ids",
+    "StoredArticle",
+    "get_stored_articles",
+    "mark_extracted",
+    "replace_extraction",
+    "stale_analyses",
+    "stale_extractions",
 ]
