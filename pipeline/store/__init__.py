@@ -2,7 +2,8 @@
 
     database    where the warehouse is (a configured server or the embedded one), connect
     migrations  apply `sql/NNN_*.sql` once each, in order, checksummed
-    loader      articles with entities and events, a batch per transaction; raw pages
+    loader      articles with entities and events, a batch per transaction
+    raw_pages   raw pages one at a time: kept in the warehouse, or listed when kept on disk
     feeds       feeds and their polling state; queueing article URLs
     queue       the entries queue: claims with a lease, retries, dead letters
     articles    stored articles read back for reprocessing; their extraction replaced
@@ -59,13 +60,12 @@ from pipeline.store.feeds import (
 from pipeline.store.loader import (
     content_hash,
     load_articles,
-    load_raw_page,
     link_duplicate,
     mark_not_analysed,
     record_fingerprint,
     replace_analysis,
-    store_raw_page,
 )
+from pipeline.store.raw_pages import StoredRawPage, get_raw_page, record_raw_page_on_disk, store_raw_page
 from pipeline.store.queue import (
     backoff,
     claim_entries,
@@ -124,7 +124,6 @@ __all__ = [
     "link_duplicate",
     "list_feeds",
     "load_articles",
-    "load_raw_page",
     "log_fetches",
     "mark_not_analysed",
     "migrate",
@@ -164,4 +163,7 @@ __all__ = [
     "replace_extraction",
     "stale_analyses",
     "stale_extractions",
+    "StoredRawPage",
+    "get_raw_page",
+    "record_raw_page_on_disk",
 ]

@@ -340,16 +340,6 @@ update articles set analyzed_at = null, analyzer_version = null, not_analysed = 
 where article_id = any(%s)
 """
 
-# --- raw pages --------------------------------------------------------------------------------
-
-INSERT_RAW_PAGE = """
-insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
-values (%s, %s, %s, %s, %s)
-on conflict (content_hash) do nothing
-"""
-
-SELECT_RAW_PAGE = "select body from raw_pages where content_hash = %s"
-
 # --- near-duplicates (pipeline.dedup) ---------------------------------------------------------
 
 SET_SIMHASH = "update articles set simhash = %(simhash)s where article_id = %(article_id)s returning article_id"
