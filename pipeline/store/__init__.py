@@ -9,7 +9,9 @@
     articles    stored articles read back for reprocessing; their extraction replaced
     backfill    backfill progress: a row per source and day, with the cursor to resume from
     runs        pipeline runs and the fetch log; what a run loaded, for its report
-    statements  every SQL statement the above run
+    dashboards  the dashboards' materialized views, listed in dependency order, refreshed
+    statements  the statements of migrations, loader, feeds, queue and runs' bookkeeping
+                (the other modules keep theirs beside the functions that run them)
 
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
@@ -39,6 +41,7 @@ from pipeline.store.backfill import (
     finish_backfill_day,
     save_backfill_cursor,
 )
+from pipeline.store.dashboards import MaterializedView, list_materialized_views, refresh_materialized_view
 from pipeline.store.feeds import (
     add_entries,
     add_feed_entries,
@@ -166,4 +169,7 @@ __all__ = [
     "StoredRawPage",
     "get_raw_page",
     "record_raw_page_on_disk",
+    "MaterializedView",
+    "list_materialized_views",
+    "refresh_materialized_view",
 ]
