@@ -56,6 +56,7 @@ from pipeline.store.feeds import (
     list_feeds,
     record_feed_poll,
     record_feed_polls,
+    relax_poll_commits,
     remove_feed,
     save_item_digests,
     upsert_feeds,
@@ -172,4 +173,5 @@ __all__ = [
     "MaterializedView",
     "list_materialized_views",
     "refresh_materialized_view",
+    "relax_poll_commits",
 ]

@@ -444,6 +444,9 @@ order by f.feed_id
 
 SELECT_FEED_BY_URL = "select feed_id from feeds where url = %s"
 
+# For this session only: a commit returns before its WAL reaches the disk.
+ASYNCHRONOUS_COMMIT = "set synchronous_commit = off"
+
 SELECT_ITEM_DIGESTS = "select feed_id, digests from feed_item_digests where feed_id = any(%s)"
 
 UPSERT_ITEM_DIGESTS = """
