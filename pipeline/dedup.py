@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import psycopg
 from datasketch import MinHash
 
 from pipeline import store
@@ -103,7 +102,7 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).bit_count()
 
 
-def link_near_duplicates(conn: psycopg.Connection, articles: Iterable[tuple[int, str]], *,
+def link_near_duplicates(conn: store.Connection, articles: Iterable[tuple[int, str]], *,
                          threshold: float = THRESHOLD) -> dict[int, int]:
     """Fingerprint new articles and link each near-duplicate to the first copy stored.
 

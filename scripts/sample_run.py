@@ -84,7 +84,7 @@ def main() -> int:
         print("running the feed_monitor DAG through Airflow (dags test)…", flush=True)
         airflow(env, "dags", "test", "feed_monitor", "-c", json.dumps({"force": True}))
     with store.connect(settings) as conn:
-        run_id = report.latest_run_id(conn)
+        run_id = store.latest_run_id(conn)
         print(report.run_report(conn, run_id) if run_id else "no run was recorded")
     return 0
 

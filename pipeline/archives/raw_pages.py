@@ -22,23 +22,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
+from pipeline import store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, DatabaseError
-from pipeline.store.database import translate_errors
 
 log = logging.getLogger(__name__)
 
 GZIP_LEVEL = 6
-
-_INSERT_DIR_PAGE = """
-insert into raw_pages (content_hash, body, content_type, encoding, original_bytes, stored_in)
-values (%s, null, %s, %s, %s, 'dir')
-on conflict (content_hash) do nothing
-"""
-_SELECT_PAGE = "select stored_in, body, content_type from raw_pages where content_hash = %s"
-_LINK_ARTICLE = "update articles set raw_page_hash = %s where article_id = %s and raw_page_hash is null"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +52,7 @@ class RawPageStore:
         """What `ArticleBundle.raw` should carry: the body when the loader is to store it."""
         return raw if self.kind == "database" else None
 
-    def keep(self, conn: psycopg.Connection, article_id: int, raw: bytes, content_type: str | None,
+    def keep(self, conn: store.Connection, article_id: int, raw: bytes, content_type: str | None,
              encoding: str | None) -> str | None:
         """After loading: keep `raw` on disk and link the article to it (dir stores only)."""
         if self.kind != "dir":
@@ -74,24 +64,21 @@ class RawPageStore:
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
                 handle.write(gzip.compress(raw, GZIP_LEVEL))
             os.replace(handle.name, path)
-        with translate_errors("recording a raw page kept on disk"):
-            conn.execute(_INSERT_DIR_PAGE, (key, content_type, encoding, len(raw)))
-            conn.execute(_LINK_ARTICLE, (key, article_id))
+        store.record_raw_page_on_disk(conn, key, article_id, content_type=content_type, encoding=encoding,
+                                      original_bytes=len(raw))
         return key
 
-    def read(self, conn: psycopg.Connection, key: str) -> RawPage | None:
+    def read(self, conn: store.Connection, key: str) -> RawPage | None:
         """The raw page under `key`, decompressed, with its Content-Type; None when it was not kept."""
-        with translate_errors("reading a raw page"):
-            row = conn.execute(_SELECT_PAGE, (key,)).fetchone()
+        row = store.get_raw_page(conn, key)
         if row is None:
             return None
-        stored_in, body, content_type = row
-        if stored_in == "database":
-            return RawPage(gzip.decompress(body), content_type)
+        if row.body is not None:
+            return RawPage(row.body, row.content_type)
         if self.root is None:
             raise DatabaseError(f"raw page {key} is kept on disk; set WIREWATCH_RAW_STORE=dir:/path to read it")
         try:
-            return RawPage(gzip.decompress(self.path_of(key).read_bytes()), content_type)
+            return RawPage(gzip.decompress(self.path_of(key).read_bytes()), row.content_type)
         except FileNotFoundError:
             log.warning("raw page %s is listed but %s is missing", key, self.path_of(key))
             return None

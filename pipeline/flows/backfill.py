@@ -38,9 +38,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.types.json import Jsonb
-
 from pipeline import store
 from pipeline.archives.paged_feeds import walk_feed_pages
 from pipeline.archives.raw_pages import RawPageStore
@@ -66,40 +63,6 @@ ENTRY_SOURCES = {"sitemap": "sitemap", "feed": "feed_archive"}
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.wet.gz")
 # CC-NEWS-20240302091500-00123.warc.gz: the time the file was started
 _FILE_TIMESTAMP = re.compile(r"(?<!\d)(\d{14})(?!\d)")
-
-_BEGIN_DAY = """
-insert into backfill_progress as bp (source, day, kind, run_id)
-values (%(source)s, %(day)s, %(kind)s, %(run_id)s)
-on conflict (source, day) do update
-   set attempts = bp.attempts + case when bp.state = 'done' and not %(force)s then 0 else 1 end,
-       state = case when bp.state = 'done' and not %(force)s then 'done' else 'running' end,
-       finished_at = case when bp.state = 'done' and not %(force)s then bp.finished_at end,
-       cursor = case when %(force)s then '{}'::jsonb else bp.cursor end,
-       run_id = %(run_id)s, last_error = null, updated_at = now()
-returning state, cursor, (xmax = 0) as created
-"""
-_SAVE_CURSOR = """
-update backfill_progress
-   set cursor = %(cursor)s, counts = (
-         select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) from (
-           select k, sum(v)::bigint as v from (
-             select key as k, value::bigint as v from jsonb_each_text(counts)
-             union all
-             select key, value::bigint from jsonb_each_text(%(counts)s)
-           ) as both_counts group by k
-         ) as summed),
-       updated_at = now()
- where source = %(source)s and day = %(day)s
-"""
-_FINISH_DAY = """
-update backfill_progress
-   set state = %(state)s, last_error = %(error)s, updated_at = now(),
-       finished_at = case when %(state)s = 'done' then now() end
- where source = %(source)s and day = %(day)s
-"""
-_PENDING_OF = """
-select entry_id from entries where url_hash = any(%s) and state = 'pending' order by entry_id
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +187,7 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
         _backfill_warc(settings, source, day, day, options, analyzer, run_id, progress, result)
         return result.to_dict()
     with store.connect(settings) as conn:
-        state, _cursor = _begin_day(conn, source, day, run_id, options.force)
+        state, _cursor = store.begin_backfill_day(conn, source.location, day, source.kind, run_id, options.force)
         conn.commit()
     if state == "done":
         log.info("backfill %s %s: already done", source.location, day)
@@ -236,12 +199,12 @@ def backfill_day(settings: Settings, source: BackfillSource, day: date, *,
     except Exception as exc:  # recorded on the day's row (any error: a bug too), then raised to the caller
         if not isinstance(exc, DatabaseError):
             with store.connect(settings) as conn:
-                _finish_day(conn, source, day, "failed", describe(exc))
+                store.finish_backfill_day(conn, source.location, day, "failed", describe(exc))
                 conn.commit()
         log.warning("backfill %s %s failed: %s", source.location, day, describe(exc))
         raise
     with store.connect(settings) as conn:
-        _finish_day(conn, source, day, "done", None)
+        store.finish_backfill_day(conn, source.location, day, "done", None)
         conn.commit()
     result.counts["days_done"] += 1
     log.info("backfill %s %s: done (%s)", source.location, day, format_counts(result.counts))
@@ -322,7 +285,7 @@ class _Day:
 class _WarcWindow:
     """One walk over the WARC files of a window; `days` holds every day met, begun once."""
 
-    def __init__(self, conn: psycopg.Connection, settings: Settings, source: BackfillSource, first: date,
+    def __init__(self, conn: store.Connection, settings: Settings, source: BackfillSource, first: date,
                  last: date, options: BackfillOptions, analyzer, run_id: int | None,
                  progress: ProgressCallback | None, result: StepResult) -> None:
         self.conn, self.settings, self.source, self.options = conn, settings, source, options
@@ -349,7 +312,7 @@ class _WarcWindow:
         for day in sorted(self.days):
             state = self.days[day]
             if not state.done_before:
-                _finish_day(self.conn, self.source, day, "done", None)
+                store.finish_backfill_day(self.conn, self.source.location, day, "done", None)
                 self.conn.commit()
                 self.result.counts["days_done"] += 1
                 log.info("backfill %s %s: done", self.source.location, day)
@@ -359,7 +322,7 @@ class _WarcWindow:
         self.conn.rollback()
         for day, state in sorted(self.days.items()):
             if not state.done_before:
-                _finish_day(self.conn, self.source, day, "failed", error)
+                store.finish_backfill_day(self.conn, self.source.location, day, "failed", error)
                 self.result.counts["days_failed"] += 1
         self.conn.commit()
 
@@ -426,7 +389,8 @@ class _WarcWindow:
     def _day(self, day: date) -> _Day:
         state = self.days.get(day)
         if state is None:
-            status, cursor = _begin_day(self.conn, self.source, day, self.run_id, self.options.force)
+            status, cursor = store.begin_backfill_day(self.conn, self.source.location, day, self.source.kind,
+                                                      self.run_id, self.options.force)
             self.conn.commit()
             state = _Day(day, status == "done", dict(cursor.get("files", {})), list(cursor.get("finished", [])))
             if state.done_before:
@@ -442,7 +406,7 @@ class _WarcWindow:
                             max_bytes=self.settings.max_body_bytes)
 
 
-def _commit_pages(conn: psycopg.Connection, settings: Settings, source: BackfillSource, day: date,
+def _commit_pages(conn: store.Connection, settings: Settings, source: BackfillSource, day: date,
                   batch: Sequence[ArchivedPage], analyzer, raw_store: RawPageStore, run_id: int | None,
                   result: StepResult, cursor: dict[str, Any], options: BackfillOptions,
                   read_counts: Counter[str]) -> None:
@@ -456,7 +420,7 @@ def _commit_pages(conn: psycopg.Connection, settings: Settings, source: Backfill
         with translate_errors(f"loading a backfill batch of {source.location}"), conn.transaction():
             stages.load_bundles(conn, [bundle for bundle, _page in bundles], [page for _b, page in bundles],
                                 raw_store, step, run_id=run_id)
-            _save_cursor(conn, source, day, cursor, step)
+            store.save_backfill_cursor(conn, source.location, day, cursor, step.counts)
         conn.commit()
     if whole.failed:  # the batch was refused: each record alone, so one bad record fails alone
         conn.rollback()
@@ -467,20 +431,14 @@ def _commit_pages(conn: psycopg.Connection, settings: Settings, source: Backfill
                 step.counts["pages_failed"] += 1
                 step.errors.append({"url": page.url, "stage": "load", "error": unit.reason})
         with translate_errors(f"saving the backfill cursor of {source.location}"), conn.transaction():
-            _save_cursor(conn, source, day, cursor, step)
+            store.save_backfill_cursor(conn, source.location, day, cursor, step.counts)
         conn.commit()
     result.counts.update(step.counts)
     result.timings.update(step.timings)
     result.errors.extend(step.errors)
 
 
-def _save_cursor(conn: psycopg.Connection, source: BackfillSource, day: date, cursor: dict[str, Any],
-                 step: StepResult) -> None:
-    conn.execute(_SAVE_CURSOR, {"cursor": Jsonb(cursor), "counts": Jsonb(dict(step.counts)),
-                                "source": source.location, "day": day})
-
-
-def build_bundles(conn: psycopg.Connection, pages: Sequence[Page], analyzer, raw_store: RawPageStore,
+def build_bundles(conn: store.Connection, pages: Sequence[Page], analyzer, raw_store: RawPageStore,
                   result: StepResult, *, settings: Settings | None = None,
                   languages: tuple[str, ...] = ()) -> list[tuple[ArticleBundle, Page]]:
     """Pages already in hand to bundles ready to load, through the live path's stages.
@@ -522,8 +480,7 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
         pairs = [(entry, url_hash(canonicalize_url(entry.link))) for entry in entries]
         with store.connect(settings) as conn:
             result.counts["entries_new"] += store.add_entries(conn, None, pairs, source=ENTRY_SOURCES[source.kind])
-            with translate_errors("selecting backfill entries"):
-                pending = [row[0] for row in conn.execute(_PENDING_OF, ([key for _e, key in pairs],))]
+            pending = store.pending_entry_ids(conn, [key for _e, key in pairs])
             conn.commit()
         result.counts["urls_listed"] += len(pairs)
         report = Progress(day=day, done=0, total=len(pending), unit="entries", counts=result.counts)
@@ -535,9 +492,8 @@ def _backfill_urls(settings: Settings, source: BackfillSource, day: date, option
             result.timings.update(merged.timings)
             result.errors.extend(merged.errors)
             with store.connect(settings) as conn:
-                conn.execute(_SAVE_CURSOR, {"cursor": Jsonb({"entries_left": len(pending) - report.done - len(batch)}),
-                                            "counts": Jsonb(dict(merged.counts)), "source": source.location,
-                                            "day": day})
+                store.save_backfill_cursor(conn, source.location, day,
+                                           {"entries_left": len(pending) - report.done - len(batch)}, merged.counts)
                 conn.commit()
             if progress is not None:
                 report.done += len(batch)
@@ -568,29 +524,3 @@ def _walk(fetcher: Fetcher, source: BackfillSource, start: datetime, end: dateti
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     return start, start + timedelta(days=1)
-
-
-def _begin_day(conn: psycopg.Connection, source: BackfillSource, day: date, run_id: int | None,
-               force: bool) -> tuple[str, dict[str, Any]]:
-    with translate_errors(f"starting the backfill of {source.location} for {day}"):
-        state, cursor, _created = conn.execute(_BEGIN_DAY, {"source": source.location, "day": day,
-                                                            "kind": source.kind, "run_id": run_id,
-                                                            "force": force}).fetchone()
-    return state, cursor or {}
-
-
-def _finish_day(conn: psycopg.Connection, source: BackfillSource, day: date, state: str,
-                error: str | None) -> None:
-    with translate_errors(f"recording the backfill of {source.location} for {day}"):
-        conn.execute(_FINISH_DAY, {"state": state, "error": error, "source": source.location, "day": day})
-
-
-def progress_rows(conn: psycopg.Connection, source: str | None = None) -> list[dict[str, Any]]:
-    """The `backfill_progress` rows (of one source), by source and day: for reports and tests."""
-    query = "select source, day, kind, state, cursor, counts, attempts, last_error from backfill_progress"
-    params: tuple[Any, ...] = ()
-    if source is not None:
-        query += " where source = %s"
-        params = (source,)
-    with translate_errors("reading backfill progress"), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        return cur.execute(query + " order by source, day", params).fetchall()

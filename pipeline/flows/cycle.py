@@ -106,9 +106,7 @@ def poll_feed_batches(settings: Settings, batches: Sequence[Sequence[int]], run_
     """
     polls = [_BatchPoll() for _ in batches]
     with store.connect(settings) as conn, _fetcher(settings, fetcher) as client:
-        # Poll bookkeeping need not wait for the disk: a crash loses at most the last few
-        # polls' records, whole (state and entries commit together), and they are redone.
-        conn.execute("set synchronous_commit = off")
+        store.relax_poll_commits(conn)  # a crash loses at most the last few polls' records, redone
         requests = []
         for number, (poll, feed_ids) in enumerate(zip(polls, batches, strict=True)):
             poll.feeds = {feed.feed_id: feed for feed in store.list_feeds(conn, feed_ids)}

@@ -7,66 +7,13 @@ the articles the run loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from psycopg import Connection
-from psycopg.rows import class_row, dict_row
-
-_RUN = """
-select run_id, kind, status, started_at, finished_at, counts, errors
-from pipeline_runs
-where run_id = %(run_id)s
-"""
-
-_LATEST_RUN = """
-select run_id from pipeline_runs where kind = %(kind)s and status <> 'running'
-order by run_id desc limit 1
-"""
-
-_EVENTS_BY_TYPE = """
-select ev.type, count(*) as n
-from events as ev
-join articles as a on a.article_id = ev.article_id
-where a.first_run_id = %(run_id)s
-group by ev.type
-order by n desc, ev.type
-"""
-
-_EXAMPLES = """
-select distinct on (ev.type)
-    ev.type, ev.mode, ev.actor1_canonical, ev.actor2_canonical, loc.name as place,
-    loc.country, ev.event_date, ev.fatalities, ev.sentence, ev.confidence, a.title
-from events as ev
-join articles as a on a.article_id = ev.article_id
-left join locations as loc on loc.location_id = ev.location_id
-where a.first_run_id = %(run_id)s
-order by ev.type, (ev.actor1_canonical is not null and ev.actor2_canonical is not null
-                   and ev.location_id is not null) desc, ev.confidence desc
-"""
+from pipeline import store
+from pipeline.store import RunRow
 
 
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    run_id: int
-    kind: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    counts: dict[str, Any]
-    errors: list[dict[str, str]] | None
-
-
-def latest_run_id(conn: Connection, kind: str = "cycle") -> int | None:
-    row = conn.execute(_LATEST_RUN, {"kind": kind}).fetchone()
-    return row[0] if row else None
-
-
-def run_report(conn: Connection, run_id: int, *, examples: int = 3) -> str:
+def run_report(conn: store.Connection, run_id: int, *, examples: int = 3) -> str:
     """A few lines: feeds polled, articles new and duplicate, entities, events by type, examples."""
-    with conn.cursor(row_factory=class_row(RunRow)) as cur:
-        run = cur.execute(_RUN, {"run_id": run_id}).fetchone()
+    run = store.get_run(conn, run_id)
     if run is None:
         return f"run {run_id}: no such run"
     c = run.counts
@@ -79,26 +26,25 @@ def run_report(conn: Connection, run_id: int, *, examples: int = 3) -> str:
         + (f"; {c['not_analysed_language']} not analysed (language)" if c.get("not_analysed_language") else ""),
         f"entities: {c.get('entities', 0)}",
     ]
-    with conn.cursor(row_factory=dict_row) as cur:
-        by_type = cur.execute(_EVENTS_BY_TYPE, {"run_id": run_id}).fetchall()
-        rows = cur.execute(_EXAMPLES, {"run_id": run_id}).fetchall()
-    total = sum(r["n"] for r in by_type)
-    lines.append(f"events:   {total}" + (": " + ", ".join(f"{r['type']} {r['n']}" for r in by_type) if by_type else ""))
+    by_type = store.run_event_counts(conn, run_id)
+    rows = store.run_event_examples(conn, run_id)
+    total = sum(r.n for r in by_type)
+    lines.append(f"events:   {total}" + (": " + ", ".join(f"{r.type} {r.n}" for r in by_type) if by_type else ""))
     for error in (run.errors or [])[:5]:
         lines.append(f"skipped:  {error.get('url')} ({error.get('stage')}): {error.get('error')}")
     if not c.get("articles_new"):
         lines.append("nothing new: every article in these feeds is already in the warehouse")
-    rows.sort(key=lambda r: (r["actor1_canonical"] is None, r["actor2_canonical"] is None,
-                             r["place"] is None, -(r["confidence"] or 0)))
+    rows.sort(key=lambda r: (r.actor1_canonical is None, r.actor2_canonical is None,
+                             r.place is None, -(r.confidence or 0)))
     if rows[:examples]:
         lines.append("examples:")
     for r in rows[:examples]:
-        who = f"{r['actor1_canonical'] or '?'} -> {r['actor2_canonical'] or '?'}"
-        where = f" in {r['place']}" + (f" ({r['country']})" if r["country"] else "") if r["place"] else ""
-        killed = f", {r['fatalities']} killed" if r["fatalities"] else ""
-        mode = f" ({r['mode']})" if r["mode"] else ""
-        lines.append(f"  {r['type']}{mode}: {who}{where}, {r['event_date'] or 'date unknown'}{killed}")
-        lines.append(f"    \"{_clip(r['sentence'], 160)}\"")
+        who = f"{r.actor1_canonical or '?'} -> {r.actor2_canonical or '?'}"
+        where = f" in {r.place}" + (f" ({r.country})" if r.country else "") if r.place else ""
+        killed = f", {r.fatalities} killed" if r.fatalities else ""
+        mode = f" ({r.mode})" if r.mode else ""
+        lines.append(f"  {r.type}{mode}: {who}{where}, {r.event_date or 'date unknown'}{killed}")
+        lines.append(f"    \"{_clip(r.sentence, 160)}\"")
     return "\n".join(lines)
 
 

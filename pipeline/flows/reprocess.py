@@ -24,13 +24,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
-
-import psycopg
-from psycopg import errors as pg_errors
-from psycopg.rows import class_row
 
 from pipeline import store
 from pipeline.archives.raw_pages import RawPageStore
@@ -41,56 +36,11 @@ from pipeline.flows.isolation import isolated
 from pipeline.flows.runs import chunk, get_analyzer, recorded_run
 from pipeline.flows.stages import StepResult, analyze_gated
 from pipeline.models import Article
-from pipeline.store.database import translate_errors
+from pipeline.store import StoredArticle
 
 log = logging.getLogger(__name__)
 
 STAGES = ("extract", "analyze")
-
-_STALE_IDS = {
-    "extract": """
-        select article_id from articles
-         where coalesce(published_at, fetched_at, extracted_at) >= %(since)s
-           and extractor_version <> %(version)s
-         order by article_id limit %(limit)s
-    """,
-    "analyze": """
-        select article_id from articles
-         where coalesce(published_at, fetched_at, extracted_at) >= %(since)s
-           and analyzer_version is distinct from %(version)s
-           and (not_analysed is null or language = any(%(languages)s))
-         order by article_id limit %(limit)s
-    """,
-}
-_SELECT_ARTICLES = """
-select article_id, url, text, published_at, dateline, raw_page_hash, extractor_version, analyzer_version,
-       language
-  from articles where article_id = any(%s) order by article_id
-"""
-_UPDATE_EXTRACTION = """
-update articles
-   set text = %(text)s, content_hash = %(content_hash)s, title = %(title)s, author = %(author)s,
-       published_at = coalesce(%(published_at)s, published_at), language = %(language)s,
-       source_agency = %(source_agency)s, dateline = %(dateline)s, sitename = %(sitename)s,
-       extractor = %(extractor)s, extractor_version = %(extractor_version)s, extracted_at = now()
- where article_id = %(article_id)s
-"""
-_MARK_EXTRACTED = "update articles set extractor_version = %s, extracted_at = now() where article_id = %s"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredArticle:
-    """The columns of an `articles` row that reprocessing reads."""
-
-    article_id: int
-    url: str
-    text: str
-    published_at: datetime | None
-    dateline: str | None
-    raw_page_hash: str | None
-    extractor_version: str
-    analyzer_version: str | None
-    language: str | None = None
 
 
 def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_version: str | None = None,
@@ -103,10 +53,12 @@ def stale_batches(settings: Settings, stage: str, since: date, *, analyzer_versi
     version = EXTRACTOR_VERSION if stage == "extract" else analyzer_version
     if version is None:
         raise ConfigError("reprocessing the analyze stage needs the current analyzer version")
-    with store.connect(settings) as conn, translate_errors(f"selecting articles to re-{stage}"):
-        ids = [row[0] for row in conn.execute(_STALE_IDS[stage], {"since": since, "version": version,
-                                                                   "limit": limit,
-                                                                   "languages": list(settings.language_models)})]
+    with store.connect(settings) as conn:
+        if stage == "extract":
+            ids = store.stale_extractions(conn, version, since=since, limit=limit)
+        else:
+            ids = store.stale_analyses(conn, version, since=since, languages=list(settings.language_models),
+                                       limit=limit)
     return chunk(ids, size or settings.batch_size)
 
 
@@ -152,9 +104,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
     analyzer = analyzer or get_analyzer(settings)
     result = StepResult()
     with store.connect(settings) as conn:
-        with translate_errors("reading articles to reprocess"), \
-                conn.cursor(row_factory=class_row(StoredArticle)) as cur:
-            articles = cur.execute(_SELECT_ARTICLES, (list(article_ids),)).fetchall()
+        articles = store.get_stored_articles(conn, article_ids)
         with conn.transaction():
             extracted: dict[int, Article] = {}
             if stage == "extract":
@@ -172,7 +122,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
     return result.to_dict()
 
 
-def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequence[StoredArticle],
+def _reextract(conn: store.Connection, raw_store: RawPageStore, articles: Sequence[StoredArticle],
                result: StepResult) -> dict[int, Article]:
     """Extract stale articles again from their raw pages; the new extraction of those whose text changed.
 
@@ -204,7 +154,7 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
             result.errors.append({"url": stored.url, "stage": "extract", "error": unit.reason})
             continue
         if article.text == stored.text:
-            conn.execute(_MARK_EXTRACTED, (EXTRACTOR_VERSION, stored.article_id))
+            store.mark_extracted(conn, stored.article_id, EXTRACTOR_VERSION)
             result.counts["extracted_unchanged"] += 1
             continue
         changed[stored.article_id] = article
@@ -212,7 +162,7 @@ def _reextract(conn: psycopg.Connection, raw_store: RawPageStore, articles: Sequ
     return changed
 
 
-def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
+def _reanalyze(conn: store.Connection, settings: Settings, analyzer,
                items: Sequence[tuple[int, str, Any, str | None, str | None]], result: StepResult,
                extracted: dict[int, Article]) -> None:
     """Analyse `items` and replace each article's analysis (and its text, when `extracted` has a
@@ -231,10 +181,9 @@ def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
             # article is still stale, so the next reprocessing tries it again.
             continue
         if article_id in extracted:
-            try:
-                with conn.transaction():
-                    conn.execute(_UPDATE_EXTRACTION, _extraction_params(article_id, extracted[article_id]))
-            except pg_errors.UniqueViolation:
+            article = extracted[article_id]
+            if not store.replace_extraction(conn, article_id, article, published_at=_timestamp(article.published_at),
+                                            extractor_version=EXTRACTOR_VERSION):
                 result.counts["skipped_same_text_as_another"] += 1
                 log.warning("article %s: its new text equals another stored article's; left as it was", article_id)
                 continue
@@ -247,15 +196,6 @@ def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
         result.counts["entities"] += len(analysis.entities)
         result.counts["events"] += len(analysis.events)
     result.timings["load_s"] += time.perf_counter() - started
-
-
-def _extraction_params(article_id: int, article: Article) -> dict[str, Any]:
-    return {
-        "article_id": article_id, "text": article.text, "content_hash": store.content_hash(article.text),
-        "title": article.title, "author": article.author, "published_at": _timestamp(article.published_at),
-        "language": article.language, "source_agency": article.source_agency, "dateline": article.dateline,
-        "sitename": article.sitename, "extractor": article.extractor, "extractor_version": EXTRACTOR_VERSION,
-    }
 
 
 def _timestamp(value: str | None) -> datetime | None:

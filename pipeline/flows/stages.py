@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 
 from pipeline import dedup, store
 from pipeline.archives.raw_pages import RawPageStore
@@ -174,7 +173,7 @@ def make_bundle(page: Page, article: Article, analysis: Analysis, analyzer_versi
     )
 
 
-def load_bundles(conn: psycopg.Connection, bundles: Sequence[ArticleBundle], pages: Sequence[Page],
+def load_bundles(conn: store.Connection, bundles: Sequence[ArticleBundle], pages: Sequence[Page],
                  raw_store: RawPageStore, result: StepResult, *, run_id: int | None = None) -> list:
     """Load a batch, keep raw pages kept outside the database, link near-duplicates, count.
 

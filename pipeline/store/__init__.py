@@ -2,12 +2,17 @@
 
     database    where the warehouse is (a configured server or the embedded one), connect
     migrations  apply `sql/NNN_*.sql` once each, in order, checksummed
-    loader      articles with entities and events, a batch per transaction; raw pages
+    loader      articles with entities and events, a batch per transaction
+    raw_pages   raw pages one at a time: kept in the warehouse, or listed when kept on disk
     feeds       feeds and their polling state; queueing article URLs
     websub      WebSub subscriptions: requests, verifications, push counters; feeds' hubs
     queue       the entries queue: claims with a lease, retries, dead letters
-    runs        pipeline runs and the fetch log
-    statements  every SQL statement the above run
+    articles    stored articles read back for reprocessing; their extraction replaced
+    backfill    backfill progress: a row per source and day, with the cursor to resume from
+    runs        pipeline runs and the fetch log; what a run loaded, for its report
+    dashboards  the dashboards' materialized views, listed in dependency order, refreshed
+    statements  the statements of migrations, loader, feeds, queue and runs' bookkeeping
+                (the other modules keep theirs beside the functions that run them)
 
 Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
 """
@@ -25,6 +30,22 @@ from pipeline.store.database import (
     start_embedded,
     stop_embedded,
 )
+from pipeline.store.articles import (
+    StoredArticle,
+    get_stored_articles,
+    mark_extracted,
+    replace_extraction,
+    stale_analyses,
+    stale_extractions,
+)
+from pipeline.store.backfill import (
+    BackfillProgress,
+    backfill_progress,
+    begin_backfill_day,
+    finish_backfill_day,
+    save_backfill_cursor,
+)
+from pipeline.store.dashboards import MaterializedView, list_materialized_views, refresh_materialized_view
 from pipeline.store.feeds import (
     add_entries,
     add_feed_entries,
@@ -39,6 +60,7 @@ from pipeline.store.feeds import (
     list_feeds,
     record_feed_poll,
     record_feed_polls,
+    relax_poll_commits,
     remove_feed,
     save_item_digests,
     upsert_feeds,
@@ -46,18 +68,18 @@ from pipeline.store.feeds import (
 from pipeline.store.loader import (
     content_hash,
     load_articles,
-    load_raw_page,
     link_duplicate,
     mark_not_analysed,
     record_fingerprint,
     replace_analysis,
-    store_raw_page,
 )
+from pipeline.store.raw_pages import StoredRawPage, get_raw_page, record_raw_page_on_disk, store_raw_page
 from pipeline.store.queue import (
     backoff,
     claim_entries,
     get_entries,
     list_entries,
+    pending_entry_ids,
     ready_entries,
     requeue_entries,
     settle_entry,
@@ -82,7 +104,18 @@ from pipeline.store.websub import (
 )
 from pipeline.store.migrations import SQL_DIR, find_migrations, migrate, pending_migrations
 from pipeline.store.rows import EntryRow, FeedPoll, FeedState, FetchLogRow, LoadOutcome, RunRow
-from pipeline.store.runs import abandon_dead_runs, finish_run, get_run, log_fetches, start_run
+from pipeline.store.runs import (
+    EventExample,
+    EventTypeCount,
+    abandon_dead_runs,
+    finish_run,
+    get_run,
+    latest_run_id,
+    log_fetches,
+    run_event_counts,
+    run_event_examples,
+    start_run,
+)
 
 __all__ = [
     "Connection",
@@ -119,7 +152,6 @@ __all__ = [
     "link_duplicate",
     "list_feeds",
     "load_articles",
-    "load_raw_page",
     "log_fetches",
     "mark_not_analysed",
     "migrate",
@@ -157,4 +189,28 @@ __all__ = [
     "stop_embedded",
     "store_raw_page",
     "upsert_feeds",
+    "EventExample",
+    "EventTypeCount",
+    "latest_run_id",
+    "run_event_counts",
+    "run_event_examples",
+    "BackfillProgress",
+    "backfill_progress",
+    "begin_backfill_day",
+    "finish_backfill_day",
+    "save_backfill_cursor",
+    "pending_entry_ids",
+    "StoredArticle",
+    "get_stored_articles",
+    "mark_extracted",
+    "replace_extraction",
+    "stale_analyses",
+    "stale_extractions",
+    "StoredRawPage",
+    "get_raw_page",
+    "record_raw_page_on_disk",
+    "MaterializedView",
+    "list_materialized_views",
+    "refresh_materialized_view",
+    "relax_poll_commits",
 ]

@@ -82,6 +82,14 @@ def record_feed_polls(conn: psycopg.Connection, polls: Sequence[FeedPoll]) -> No
         cur.executemany(q.RECORD_FEED_POLL, params)
 
 
+def relax_poll_commits(conn: psycopg.Connection) -> None:
+    """Let this connection's commits return before they reach the disk: poll bookkeeping need
+    not wait for it, since a crash loses at most the last few polls' records, whole (a feed's
+    state and its entries commit together), and those polls are redone."""
+    with translate_errors("turning off synchronous commit"):
+        conn.execute(q.ASYNCHRONOUS_COMMIT)
+
+
 def item_digests(conn: psycopg.Connection, feed_ids: Sequence[int]) -> dict[int, bytes]:
     """The item fingerprints stored for these feeds (`pipeline.feeds.items`), by feed id."""
     with translate_errors("reading feed item digests"):

@@ -152,22 +152,6 @@ def link_duplicate(conn: psycopg.Connection, article_id: int, first_copy: int) -
         conn.execute(q.SET_DUPLICATE_OF, {"article_id": article_id, "first_copy": first_copy})
 
 
-def store_raw_page(conn: psycopg.Connection, content: bytes, content_type: str | None = None,
-                   encoding: str | None = None) -> str:
-    """Keep a raw page gzip-compressed, once per distinct body; its sha256 (hex) key."""
-    key = hashlib.sha256(content).hexdigest()
-    with translate_errors("storing a raw page"), conn.transaction():
-        conn.execute(q.INSERT_RAW_PAGE, (key, gzip.compress(content, GZIP_LEVEL), content_type, encoding, len(content)))
-    return key
-
-
-def load_raw_page(conn: psycopg.Connection, key: str) -> bytes | None:
-    """The raw page stored under `key`, decompressed; None when no page has that hash."""
-    with translate_errors("reading a raw page"):
-        row = conn.execute(q.SELECT_RAW_PAGE, (key,)).fetchone()
-    return None if row is None else gzip.decompress(row[0])
-
-
 # --- staging ------------------------------------------------------------------------------
 
 

@@ -61,6 +61,12 @@ def get_entries(conn: psycopg.Connection, ids: Sequence[int]) -> list[EntryRow]:
         return cur.execute(q.SELECT_ENTRIES_BY_ID, (list(ids),)).fetchall()
 
 
+def pending_entry_ids(conn: psycopg.Connection, url_hashes: Sequence[str]) -> list[int]:
+    """The ids of the pending entries among those with these URL hashes, by id."""
+    with translate_errors("selecting pending entries"):
+        return [int(row[0]) for row in conn.execute(q.SELECT_PENDING_BY_URL_HASH, (list(url_hashes),))]
+
+
 def claim_entries(conn: psycopg.Connection, worker: str, *, limit: int, lease_s: float,
                   ids: Sequence[int] | None = None) -> list[EntryRow]:
     """Claim up to `limit` ready entries (only among `ids` when given) for `worker`, oldest due first.

@@ -1,4 +1,5 @@
-"""Pipeline runs and the fetch log: what ran, what it counted, every HTTP request it made."""
+"""Pipeline runs and the fetch log: what ran, what it counted, every HTTP request it made,
+and the events of the articles a run loaded (its report)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Any
 
 import psycopg
@@ -95,3 +97,80 @@ def log_fetches(conn: psycopg.Connection, rows: Iterable[FetchLogRow]) -> int:
             for value in values:
                 copy.write_row(value)
     return len(values)
+
+
+# --- what a run loaded (the report `make run` prints) ---------------------------------------
+
+_SELECT_LATEST_RUN = """
+select run_id from pipeline_runs where kind = %(kind)s and status <> 'running'
+order by run_id desc limit 1
+"""
+
+# one row per event type among the articles the run loaded first
+_SELECT_EVENTS_BY_TYPE = """
+select ev.type, count(*) as n
+from events as ev
+join articles as a on a.article_id = ev.article_id
+where a.first_run_id = %(run_id)s
+group by ev.type
+order by n desc, ev.type
+"""
+
+# one row per event type: its most complete, most confident event among the run's articles
+_SELECT_EVENT_EXAMPLES = """
+select distinct on (ev.type)
+    ev.type, ev.mode, ev.actor1_canonical, ev.actor2_canonical, loc.name as place,
+    loc.country, ev.event_date, ev.fatalities, ev.sentence, ev.confidence, a.title
+from events as ev
+join articles as a on a.article_id = ev.article_id
+left join locations as loc on loc.location_id = ev.location_id
+where a.first_run_id = %(run_id)s
+order by ev.type, (ev.actor1_canonical is not null and ev.actor2_canonical is not null
+                   and ev.location_id is not null) desc, ev.confidence desc
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeCount:
+    """How many events of one type the articles a run loaded hold."""
+
+    type: str
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventExample:
+    """One event of a run's articles, with its place and its article's title, to show."""
+
+    type: str
+    mode: str | None
+    actor1_canonical: str | None
+    actor2_canonical: str | None
+    place: str | None
+    country: str | None
+    event_date: date | None
+    fatalities: int | None
+    sentence: str
+    confidence: float
+    title: str | None
+
+
+def latest_run_id(conn: psycopg.Connection, kind: str = "cycle") -> int | None:
+    """The id of the last finished run of `kind`, or None when none has finished."""
+    with translate_errors(f"finding the latest {kind} run"):
+        row = conn.execute(_SELECT_LATEST_RUN, {"kind": kind}).fetchone()
+    return row[0] if row else None
+
+
+def run_event_counts(conn: psycopg.Connection, run_id: int) -> list[EventTypeCount]:
+    """Events per type among the articles run `run_id` loaded first, most frequent first."""
+    with translate_errors(f"counting the events of run {run_id}"), \
+            conn.cursor(row_factory=class_row(EventTypeCount)) as cur:
+        return cur.execute(_SELECT_EVENTS_BY_TYPE, {"run_id": run_id}).fetchall()
+
+
+def run_event_examples(conn: psycopg.Connection, run_id: int) -> list[EventExample]:
+    """One example event per type among the articles run `run_id` loaded first, by type."""
+    with translate_errors(f"reading example events of run {run_id}"), \
+            conn.cursor(row_factory=class_row(EventExample)) as cur:
+        return cur.execute(_SELECT_EVENT_EXAMPLES, {"run_id": run_id}).fetchall()

@@ -340,16 +340,6 @@ update articles set analyzed_at = null, analyzer_version = null, not_analysed = 
 where article_id = any(%s)
 """
 
-# --- raw pages --------------------------------------------------------------------------------
-
-INSERT_RAW_PAGE = """
-insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
-values (%s, %s, %s, %s, %s)
-on conflict (content_hash) do nothing
-"""
-
-SELECT_RAW_PAGE = "select body from raw_pages where content_hash = %s"
-
 # --- near-duplicates (pipeline.dedup) ---------------------------------------------------------
 
 SET_SIMHASH = "update articles set simhash = %(simhash)s where article_id = %(article_id)s returning article_id"
@@ -454,6 +444,9 @@ order by f.feed_id
 
 SELECT_FEED_BY_URL = "select feed_id from feeds where url = %s"
 
+# For this session only: a commit returns before its WAL reaches the disk.
+ASYNCHRONOUS_COMMIT = "set synchronous_commit = off"
+
 SELECT_ITEM_DIGESTS = "select feed_id, digests from feed_item_digests where feed_id = any(%s)"
 
 UPSERT_ITEM_DIGESTS = """
@@ -527,6 +520,10 @@ select * from entries
 where (%(state)s::text is null or state = %(state)s)
 order by updated_at desc, entry_id desc
 limit %(limit)s
+"""
+
+SELECT_PENDING_BY_URL_HASH = """
+select entry_id from entries where url_hash = any(%s) and state = 'pending' order by entry_id
 """
 
 SELECT_KNOWN_ARTICLE_HASHES = """

@@ -41,7 +41,7 @@ def _scalar(settings, query, *params):
 
 def _progress(settings, source):
     with store.connect(settings) as conn:
-        return {row["day"]: row for row in backfill.progress_rows(conn, source)}
+        return {row.day: row for row in store.backfill_progress(conn, source)}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_backfill_warc_loads_each_day_once(settings, analyzer, tmp_path):
     assert _scalar(settings, "select count(*) from raw_pages where stored_in = 'database'") == 3
     assert _scalar(settings, "select count(*) from articles where raw_page_hash is null") == 0
     rows = _progress(settings, str(path))
-    assert [rows[d]["state"] for d in sorted(rows)] == ["done", "done", "done"]
+    assert [rows[d].state for d in sorted(rows)] == ["done", "done", "done"]
     run = _scalar(settings, "select kind || ':' || status from pipeline_runs where run_id = %s", summary["run_id"])
     assert run == "backfill:ok"
 
@@ -116,8 +116,8 @@ def test_backfill_killed_midway_resumes_and_loads_every_record_once(settings, an
         backfill.backfill_range(settings, source, day, day, analyzer=analyzer, progress=killed_after_two_batches)
     assert _scalar(settings, "select count(*) from articles") == 6  # two batches of three committed
     interrupted = _progress(settings, str(path))[day]
-    assert interrupted["state"] == "running"
-    assert interrupted["cursor"]["files"][str(path)] > 0
+    assert interrupted.state == "running"
+    assert interrupted.cursor["files"][str(path)] > 0
     assert _scalar(settings, "select status from pipeline_runs order by run_id desc limit 1") == "failed"
 
     resumed = backfill.backfill_range(settings, source, day, day, analyzer=analyzer)
@@ -127,7 +127,7 @@ def test_backfill_killed_midway_resumes_and_loads_every_record_once(settings, an
     assert _scalar(settings, "select count(distinct url) from articles") == 10
     assert sorted(r[0] for r in _rows(settings, "select url from articles")) == sorted(r.url for r in records)
     row = _progress(settings, str(path))[day]
-    assert row["state"] == "done" and row["attempts"] == 2
+    assert row.state == "done" and row.attempts == 2
 
 
 def _rows(settings, query):
@@ -248,7 +248,7 @@ def test_backfill_process_killed_with_sigkill_resumes_exactly_once(settings, ana
         child.wait(30)
     stored = _scalar(settings, "select count(*) from articles")
     assert 4 <= stored < 24, "the backfill was not stopped mid-way"
-    assert _progress(settings, str(path))[date(2024, 3, 2)]["state"] == "running"
+    assert _progress(settings, str(path))[date(2024, 3, 2)].state == "running"
 
     resumed = backfill.backfill_range(settings, parse_source(str(path)), date(2024, 3, 2), date(2024, 3, 2),
                                       analyzer=analyzer)
@@ -334,7 +334,7 @@ def test_backfill_wide_window_interrupted_resumes_and_loads_nothing_twice(settin
     assert _scalar(settings, "select count(*) from articles") == 6
     assert _scalar(settings, "select count(*) from warc_indexes") == 0  # a pass cut short indexes nothing
     rows = _progress(settings, str(path))
-    assert {day: row["state"] for day, row in rows.items()} == {date(2024, 3, 2): "running",
+    assert {day: row.state for day, row in rows.items()} == {date(2024, 3, 2): "running",
                                                                 date(2024, 3, 5): "running"}
 
     resumed = backfill.backfill_range(settings, source, date(2000, 1, 1), date(2030, 1, 1), analyzer=analyzer)
@@ -343,4 +343,4 @@ def test_backfill_wide_window_interrupted_resumes_and_loads_nothing_twice(settin
     assert resumed["counts"].get("articles_duplicate", 0) == 0  # nothing loaded before was read into a batch
     assert resumed["counts"]["days_done"] == 2
     assert sorted(r[0] for r in _rows(settings, "select url from articles")) == sorted(r.url for r in records)
-    assert all(row["state"] == "done" and row["attempts"] == 2 for row in _progress(settings, str(path)).values())
+    assert all(row.state == "done" and row.attempts == 2 for row in _progress(settings, str(path)).values())

@@ -40,7 +40,7 @@ def test_store_load_new_article_with_analysis(db, make_bundle, hash_url, table_c
                      "content_hash, first_run_id from articles").fetchone()
     assert row[0] == hash_url("https://news.example/a") and row[1] == "https://news.example/a"
     assert row[2].isoformat() == "2024-03-03T10:00:00+00:00" and row[3] == "analyzer-1"
-    assert store.load_raw_page(db, row[4]) == bundle.raw
+    assert store.get_raw_page(db, row[4]).body == bundle.raw
     assert row[5] == store.content_hash(sample_text) and row[6] == run_id
     event = db.execute("select e.type, e.fatalities, e.event_date::text, l.name, e.supporting, e.model_version "
                        "from events e join locations l using (location_id) where e.seq = 0").fetchone()
@@ -154,5 +154,5 @@ def test_store_raw_page_roundtrip(db):
     assert store.store_raw_page(db, body, "text/html", "utf-8") == key
     stored, original = db.execute("select octet_length(body), original_bytes from raw_pages").fetchone()
     assert original == len(body) and stored < len(body) / 10
-    assert store.load_raw_page(db, key) == body
-    assert store.load_raw_page(db, "0" * 64) is None
+    assert store.get_raw_page(db, key) == store.StoredRawPage("database", body, "text/html")
+    assert store.get_raw_page(db, "0" * 64) is None

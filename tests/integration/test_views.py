@@ -147,7 +147,7 @@ def test_views_lag_and_runs_agree_with_tables(conn):
 
 def test_dashboards_refresh_views_concurrently_picks_up_new_rows(loaded_url):
     with store.connect(loaded_url) as conn:
-        views = dashboards.list_materialized_views(conn)
+        views = store.list_materialized_views(conn)
         assert {v.name for v in views} == MATERIALIZED
         assert all(v.populated and v.has_unique_index for v in views)
         before = _one(conn, "select sum(events) from dash_events_daily")
