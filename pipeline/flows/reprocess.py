@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -160,7 +160,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
             if stage == "extract":
                 extracted = _reextract(conn, RawPageStore(settings), articles, result)
                 to_analyze = [(a.article_id, extracted[a.article_id].text,
-                               _timestamp(extracted[a.article_id].published_at) or a.published_at,
+                               extracted[a.article_id].published_at or a.published_at,
                                extracted[a.article_id].dateline, extracted[a.article_id].language)
                               for a in articles if a.article_id in extracted]
             else:
@@ -252,20 +252,10 @@ def _reanalyze(conn: psycopg.Connection, settings: Settings, analyzer,
 def _extraction_params(article_id: int, article: Article) -> dict[str, Any]:
     return {
         "article_id": article_id, "text": article.text, "content_hash": store.content_hash(article.text),
-        "title": article.title, "author": article.author, "published_at": _timestamp(article.published_at),
+        "title": article.title, "author": article.author, "published_at": article.published_at,
         "language": article.language, "source_agency": article.source_agency, "dateline": article.dateline,
         "sitename": article.sitename, "extractor": article.extractor, "extractor_version": EXTRACTOR_VERSION,
     }
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _check_stage(stage: str) -> None:

@@ -32,7 +32,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -54,7 +54,7 @@ Row = Mapping[str, Any]
 #: fields stored under their own name in `stage_articles` and `stage_events`
 _BUNDLE_COLUMNS = ("entry_id", "url", "url_hash", "canonical_url", "canonical_url_hash", "extractor_version",
                    "fetched_at", "analyzer_version")
-_ARTICLE_COLUMNS = ("title", "author", "language", "source_agency", "dateline", "sitename", "text", "extractor")
+_ARTICLE_COLUMNS = ("title", "author", "published_at", "language", "source_agency", "dateline", "sitename", "text", "extractor")
 _EVENT_COLUMNS = ("type", "mode", "trigger", "location_source", "date_text", "date_precision", "date_source",
                   "fatalities", "sentence", "confidence")
 _ACTOR_COLUMNS = tuple(f.name for f in dataclasses.fields(Actor))
@@ -69,7 +69,6 @@ class _Staged:
     first_ord: int
     dup_reason: str | None
     bundle: ArticleBundle
-    published_at: datetime | None
     content_hash: str
     run_id: int | None
 
@@ -197,10 +196,13 @@ def _stage(bundles: Sequence[ArticleBundle], run_id: int | None) -> list[_Staged
         first_ord = first[hit] if hit else ord_
         for key in keys:
             first.setdefault(key, first_ord)
+        published = bundle.article.published_at
+        if published is not None and published.tzinfo is None:  # would be read in the session's time zone
+            raise LoadError(f"cannot load article {bundle.url}: published_at {published.isoformat()} has no time "
+                            "zone; read dates with pipeline.dates.parse_timestamp")
         staged.append(_Staged(
             ord=ord_, first_ord=first_ord, dup_reason=hit[0] if hit else None, bundle=bundle,
-            published_at=_parse_timestamp(bundle.article.published_at, bundle.url), content_hash=text_hash,
-            run_id=run_id,
+            content_hash=text_hash, run_id=run_id,
         ))
     return staged
 
@@ -291,7 +293,7 @@ def _article_row(s: _Staged) -> Row:
     return {
         **{name: getattr(b, name) for name in _BUNDLE_COLUMNS},
         **{name: getattr(a, name) for name in _ARTICLE_COLUMNS},
-        "ord": s.ord, "first_ord": s.first_ord, "dup_reason": s.dup_reason, "published_at": s.published_at,
+        "ord": s.ord, "first_ord": s.first_ord, "dup_reason": s.dup_reason,
         "content_hash": s.content_hash, "raw_page_hash": hashlib.sha256(b.raw).hexdigest() if b.raw is not None else None,
         "model_version": b.analysis.model_version, "run_id": s.run_id, "article_id": None, "is_new": False,
     }
@@ -320,18 +322,6 @@ def _event_row(ord_: int, seq: int, e: Event, name: str) -> Row:
 def _prefixed(prefix: str, record: Any, names: Sequence[str]) -> Row:
     """`{prefix}_{name}` for each field name of `record` (None throughout when there is no record)."""
     return {f"{prefix}_{name}": getattr(record, name) if record is not None else None for name in names}
-
-
-def _parse_timestamp(value: str | None, url: str) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware datetime (UTC when no offset is given)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise LoadError(f"cannot load article {url}: published_at {value!r} is not ISO 8601; "
-                        "fix the extractor's date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _parse_event_date(value: str | None, name: str) -> date | None:
