@@ -189,7 +189,7 @@ def child_stages(warc: Path, day: date, database_url: str) -> dict:
     for batch in runs.chunk(list(range(len(extracted))), settings.batch_size):
         items = [extracted[i] for i in batch]
         analyses.extend(stages.analyze_articles(
-            analyzer, [(a.text, a.published_at or p.fetched_at.isoformat(), a.dateline) for p, a in items],
+            analyzer, [(a.text, a.published_at or p.fetched_at, a.dateline) for p, a in items],
             [p.url for p, _a in items], stages.StepResult()))
     timings["analyze_s"], cpu["analyze_s"] = time.perf_counter() - began, time.process_time() - cpu_began
 

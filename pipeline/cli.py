@@ -195,15 +195,12 @@ def _analyze_jsonl(settings: Settings, content: bytes):
 
 
 def _check_date(value: str) -> None:
-    from datetime import date, datetime
+    from pipeline.dates import read_timestamp
 
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not an ISO 8601 date", param_hint="--published-at") from None
+        read_timestamp(value)
+    except InputError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 date", param_hint="--published-at") from None
 
 
 # --- the cycle ----------------------------------------------------------------------------

@@ -108,7 +108,9 @@ class Article:
     canonical_url: str | None
     title: str | None
     author: str | None
-    published_at: str | None
+    # aware (a time without an offset was taken as UTC, a date alone as its midnight);
+    # `pipeline.dates.parse_timestamp` reads it where the page's text enters
+    published_at: datetime | None
     language: str | None
     text: str
     extractor: str

@@ -69,7 +69,7 @@ def make_bundle(url: str, *, text: str = TEXT, canonical_url: str | None = None,
                 analysis: Analysis | None = None, raw: bytes | None = None, **article: Any) -> ArticleBundle:
     """A valid bundle of `url`, by default the wire report `TEXT` with its analysis."""
     canonical = canonical_url or url
-    fields = {"title": "Syrian troops shell rebels", "author": "AFP", "published_at": "2024-03-03T10:00:00+00:00",
+    fields = {"title": "Syrian troops shell rebels", "author": "AFP", "published_at": datetime(2024, 3, 3, 10, 0, tzinfo=timezone.utc),
               "language": "en", "source_agency": "AFP", "dateline": "BEIRUT", "sitename": "Example News"}
     fields.update(article)
     return ArticleBundle(

@@ -93,7 +93,7 @@ def trafilatura_eval(keys: set[str] | None = None) -> Iterator[CorpusDocument]:
         except WirewatchError as exc:
             logger.info("traf:%s not an article: %s", key, exc)
             continue
-        published = (article.published_at or "")[:10] or None
+        published = article.published_at.date().isoformat() if article.published_at else None
         yield CorpusDocument(f"traf:{key}", article.text, published, "trafilatura-eval")
 
 

@@ -18,11 +18,12 @@ import logging
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from lxml import etree
 
 from pipeline.archives.walk import in_window, walk_links
+from pipeline.dates import parse_timestamp
 from pipeline.errors import ArchiveError, FetchError, one_line
 from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import Page
@@ -156,19 +157,8 @@ def _child_text(element: etree._Element, name: str) -> str | None:
 
 
 def _parse_date(value: str | None) -> datetime | None:
-    """A W3C datetime (`2024-03-02`, `2024-03-02T09:00Z`, `2024-03`, `2024`) in UTC."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    if len(text) == 4 and text.isdigit():
-        text += "-01-01"
-    elif len(text) == 7 and text[4] == "-":
-        text += "-01"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    """A W3C datetime (`2024-03-02`, `2024-03-02T09:00Z`, `2024-03`, `2024`); naive is UTC, unreadable logged."""
+    return parse_timestamp(value, source="sitemap date")
 
 
 def _gunzip(content: bytes, url: str, max_bytes: int) -> bytes:

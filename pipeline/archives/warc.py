@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.dates import parse_timestamp
 from pipeline.errors import ArchiveError
 from pipeline.http.charsets import decode_text
 from pipeline.models import Page
@@ -593,13 +594,7 @@ def _dechunk(body: bytes) -> bytes:
 
 
 def _parse_warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return parse_timestamp(value, source="WARC-Date")
 
 
 def _language_code(value: str | None) -> str | None:

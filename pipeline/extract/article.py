@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
@@ -18,6 +16,7 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
 from pipeline.config import Settings
+from pipeline.dates import parse_timestamp
 from pipeline.errors import NotAnArticle
 from pipeline.extract.agency import normalise_agency, split_attribution
 from pipeline.http.charsets import decode_text
@@ -41,8 +40,6 @@ logger = logging.getLogger(__name__)
 # Bump whenever the text or metadata produced for the same page may change: stored
 # articles with an older version are candidates for reprocessing.
 EXTRACTOR_VERSION = "wirewatch-extract/5"  # 5: one WHATWG decoder for every path (transport charset on WARC and raw pages)
-_ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # How many leading paragraphs may hold a copy of the headline.
 HEADLINE_WINDOW = 4
 #: a claimed canonical URL longer than this is cut (it is only kept to be shown)
@@ -96,7 +93,7 @@ def extract_article(html: str | bytes, url: str | None = None, *, content_type: 
         claimed_canonical_url=claimed,
         title=meta.title,
         author=meta.author,
-        published_at=_iso_date(meta.published_at),
+        published_at=parse_timestamp(meta.published_at, source=f"{url or 'the page'}: publication date"),
         language=detect_language(body_text, meta.html_lang),
         text=body_text,
         extractor=f"{EXTRACTOR_VERSION} ({body.method}; trafilatura {trafilatura.__version__})",
@@ -196,29 +193,3 @@ def _canonical_and_claim(declared: str | None, url: str | None) -> tuple[str | N
 def _is_home_page(url: str) -> bool:
     parts = urlsplit(url)
     return parts.path in ("", "/") and not parts.query
-
-
-def _iso_date(value: str | None) -> str | None:
-    """An ISO 8601 date or date-time for the date strings publishers write, else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if _ISO_DATE.fullmatch(value):
-        return value  # a date without a time stays a date, not midnight
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y"):
-        try:
-            return datetime.strptime(value, fmt).date().isoformat()
-        except ValueError:
-            continue
-    if _ISO_PREFIX.match(value):
-        return value[:10]
-    logger.debug("unreadable publication date %r", value)
-    return None

@@ -33,7 +33,8 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
-from pipeline.errors import MalformedFeed, one_line
+from pipeline.dates import read_timestamp
+from pipeline.errors import InputError, MalformedFeed, one_line
 from pipeline.http.charsets import decode_text
 from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
@@ -342,14 +343,12 @@ def _linkless(feed_url: str, link: str, title: str | None, entry_id: str | None)
 
 
 def _iso_datetime(value: str | None) -> datetime | None:
-    """RFC 3339 as JSON Feed requires; naive times are taken as UTC."""
-    if not value:
-        return None
+    """RFC 3339 as JSON Feed requires (`read_timestamp`: naive is UTC), else whatever dateparser reads."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return _parse_date_text(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        parsed = read_timestamp(value)
+    except InputError:
+        return _parse_date_text(value or "")
+    return parsed.astimezone(UTC) if parsed else None
 
 
 def _tidy_lines(text: str | None) -> str | None:

@@ -453,7 +453,7 @@ def build_bundles(conn: store.Connection, pages: Sequence[Page], analyzer, raw_s
     extracted = stages.extract_pages(fresh, result, settings=settings, languages=languages)
     analyses = stages.analyze_gated(
         analyzer, settings or Settings(), [article.language for _i, article in extracted],
-        [(article.text, article.published_at or fresh[i].fetched_at.isoformat(), article.dateline)
+        [(article.text, article.published_at or fresh[i].fetched_at, article.dateline)
          for i, article in extracted],
         [fresh[i].url for i, _article in extracted], result)
     return [(stages.make_bundle(fresh[i], article, analysis, analyzer.version, raw_store), fresh[i])

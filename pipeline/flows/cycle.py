@@ -183,7 +183,7 @@ def process_entry_batch(settings: Settings, entry_ids: Sequence[int], run_id: in
         items = [(fetched[i][0], fetched[i][1], article) for i, article in extracted]
         analyses = stages.analyze_gated(
             analyzer, settings, [article.language for _entry, _page, article in items],
-            [(article.text, article.published_at or _iso(entry.published_at), article.dateline)
+            [(article.text, article.published_at or entry.published_at, article.dateline)
              for entry, _page, article in items],
             [page.final_url for _entry, page, _article in items], result)
         loadable = []
@@ -519,7 +519,3 @@ def _fetch_page(batch: Claim, fetcher: Fetcher, entry, run_id: int | None) -> Pa
         elapsed_ms=int(elapsed * 1000))])
     batch.conn.commit()
     return page
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

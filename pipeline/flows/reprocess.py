@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from pipeline import store
@@ -110,7 +110,7 @@ def reprocess_batch(settings: Settings, stage: str, article_ids: Sequence[int], 
             if stage == "extract":
                 extracted = _reextract(conn, RawPageStore(settings), articles, result)
                 to_analyze = [(a.article_id, extracted[a.article_id].text,
-                               _timestamp(extracted[a.article_id].published_at) or a.published_at,
+                               extracted[a.article_id].published_at or a.published_at,
                                extracted[a.article_id].dateline, extracted[a.article_id].language)
                               for a in articles if a.article_id in extracted]
             else:
@@ -182,7 +182,7 @@ def _reanalyze(conn: store.Connection, settings: Settings, analyzer,
             continue
         if article_id in extracted:
             article = extracted[article_id]
-            if not store.replace_extraction(conn, article_id, article, published_at=_timestamp(article.published_at),
+            if not store.replace_extraction(conn, article_id, article,
                                             extractor_version=EXTRACTOR_VERSION):
                 result.counts["skipped_same_text_as_another"] += 1
                 log.warning("article %s: its new text equals another stored article's; left as it was", article_id)
@@ -198,14 +198,6 @@ def _reanalyze(conn: store.Connection, settings: Settings, analyzer,
     result.timings["load_s"] += time.perf_counter() - started
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _check_stage(stage: str) -> None:

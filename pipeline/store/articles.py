@@ -90,12 +90,12 @@ def get_stored_articles(conn: psycopg.Connection, article_ids: Sequence[int]) ->
 
 
 def replace_extraction(conn: psycopg.Connection, article_id: int, article: Article, *,
-                       published_at: datetime | None, extractor_version: str) -> bool:
+                       extractor_version: str) -> bool:
     """Replace a stored article's text and metadata with a new extraction's, in a savepoint of
     the caller's transaction; False (nothing changed) when the new text is another article's."""
     params = {
         "article_id": article_id, "text": article.text, "content_hash": content_hash(article.text),
-        "title": article.title, "author": article.author, "published_at": published_at,
+        "title": article.title, "author": article.author, "published_at": article.published_at,
         "language": article.language, "source_agency": article.source_agency, "dateline": article.dateline,
         "sitename": article.sitename, "extractor": article.extractor, "extractor_version": extractor_version,
     }

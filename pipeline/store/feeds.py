@@ -158,8 +158,9 @@ def add_feed_entries(conn: psycopg.Connection, feeds: Sequence[tuple[int | None,
 
     A URL already queued (by any feed: its canonical hash is unique) is not new.
     """
-    params = [(feed_id, source, entry.link, url_hash, entry.title, entry.summary, entry.entry_id,
-               entry.published_at) for feed_id, entries in feeds for entry, url_hash in entries]
+    params = [{"feed_id": feed_id, "source": source, "url": entry.link, "url_hash": url_hash, "title": entry.title,
+               "summary": entry.summary, "guid": entry.entry_id, "published_at": entry.published_at}
+              for feed_id, entries in feeds for entry, url_hash in entries]
     if not params:
         return [0] * len(feeds)
     inserted: list[bool] = []

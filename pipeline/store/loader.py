@@ -3,7 +3,10 @@
 A batch is COPYed into temp staging tables, then moved into the real tables with
 set-based `insert … select … on conflict` statements, so a batch of 32 articles with
 their entities and events costs a handful of round trips. Loading is idempotent:
-loading the same batch again changes no row.
+loading the same batch again changes no row. Every staging row is a mapping from column
+name to value, put in COPY order by name (`in_column_order`), and the inserts pair each
+target column with its source by name (`statements.ARTICLE_VALUES`, `EVENT_VALUES`), so
+no value can slip into the column beside its own.
 
 Duplicates are recognised, not stored twice: an article whose canonical URL (or
 fetched URL) is already known is the same article again; one whose text hashes the
@@ -27,15 +30,16 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row, dict_row
 
 from pipeline.errors import LoadError
-from pipeline.models import Analysis, ArticleBundle
+from pipeline.models import Actor, Analysis, ArticleBundle, Event
 from pipeline.store import statements as q
 from pipeline.store.database import translate_errors
 from pipeline.store.rows import LoadOutcome
@@ -44,6 +48,17 @@ log = logging.getLogger(__name__)
 
 GZIP_LEVEL = 6
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+#: a staging row: column name -> value (see `statements.STAGE_TABLES`)
+Row = Mapping[str, Any]
+#: fields stored under their own name in `stage_articles` and `stage_events`
+_BUNDLE_COLUMNS = ("entry_id", "url", "url_hash", "canonical_url", "canonical_url_hash", "extractor_version",
+                   "fetched_at", "analyzer_version")
+_ARTICLE_COLUMNS = ("title", "author", "published_at", "language", "source_agency", "dateline", "sitename", "text", "extractor")
+_EVENT_COLUMNS = ("type", "mode", "trigger", "location_source", "date_text", "date_precision", "date_source",
+                  "fatalities", "sentence", "confidence")
+_ACTOR_COLUMNS = tuple(f.name for f in dataclasses.fields(Actor))
+_LOCATION_COLUMNS = ("geonameid", "name", "admin1", "country", "lat", "lon", "precision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +69,6 @@ class _Staged:
     first_ord: int
     dup_reason: str | None
     bundle: ArticleBundle
-    published_at: datetime | None
     content_hash: str
     run_id: int | None
 
@@ -95,20 +109,20 @@ def replace_analysis(conn: psycopg.Connection, article_id: int, analysis: Analys
     try:
         with translate_errors(f"replacing the analysis of article {article_id}", keep_integrity=True), \
                 conn.transaction():
-            row = conn.execute(q.LOCK_ARTICLE, (article_id,)).fetchone()  # one reprocess at a time; loads linking URLs to it go on
-            if row is None:
+            with conn.cursor(row_factory=dict_row) as cur:  # one reprocess at a time; loads linking URLs to it go on
+                stored = cur.execute(q.LOCK_ARTICLE, (article_id,)).fetchone()
+            if stored is None:
                 raise LoadError(f"article {article_id} does not exist; nothing to reprocess")
-            url, canonical_url, url_hash, text_hash = row
             old_locations = [r[0] for r in conn.execute(q.DELETE_EVENTS, (article_id,)) if r[0] is not None]
             conn.execute(q.DELETE_MENTIONS, (article_id,))
             conn.execute(q.DELETE_ENTITIES, (article_id,))
             conn.execute(q.CREATE_STAGING)
             stage_row = dict.fromkeys(q.STAGE_ARTICLE_COLUMNS)
-            stage_row.update(ord=0, first_ord=0, url=url, url_hash=url_hash, canonical_url=canonical_url,
-                             canonical_url_hash=url_hash, content_hash=text_hash, article_id=article_id,
-                             is_new=True, analyzer_version=analyzer_version,
-                             model_version=analysis.model_version)
-            _copy(conn, "stage_articles", q.STAGE_ARTICLE_COLUMNS, [tuple(stage_row.values())])
+            stage_row.update(ord=0, first_ord=0, url=stored["url"], url_hash=stored["url_hash"],
+                             canonical_url=stored["canonical_url"], canonical_url_hash=stored["url_hash"],
+                             content_hash=stored["content_hash"], article_id=article_id, is_new=True,
+                             analyzer_version=analyzer_version, model_version=analysis.model_version)
+            _copy(conn, "stage_articles", [stage_row])
             _insert_analyses(conn, [(0, analysis, f"article {article_id}")])
             if old_locations:  # wait for loads in flight: one may be about to use a place
                 conn.execute(q.ADVISORY_XACT_LOCK, (q.LOCATIONS_LOCK_KEY,))
@@ -166,10 +180,13 @@ def _stage(bundles: Sequence[ArticleBundle], run_id: int | None) -> list[_Staged
         first_ord = first[hit] if hit else ord_
         for key in keys:
             first.setdefault(key, first_ord)
+        published = bundle.article.published_at
+        if published is not None and published.tzinfo is None:  # would be read in the session's time zone
+            raise LoadError(f"cannot load article {bundle.url}: published_at {published.isoformat()} has no time "
+                            "zone; read dates with pipeline.dates.parse_timestamp")
         staged.append(_Staged(
             ord=ord_, first_ord=first_ord, dup_reason=hit[0] if hit else None, bundle=bundle,
-            published_at=_parse_timestamp(bundle.article.published_at, bundle.url), content_hash=text_hash,
-            run_id=run_id,
+            content_hash=text_hash, run_id=run_id,
         ))
     return staged
 
@@ -180,7 +197,7 @@ def _load(conn: psycopg.Connection, staged: Sequence[_Staged]) -> list[LoadOutco
     conn.execute(q.LOCK_ARTICLE_KEYS, {"seed": q.LOAD_LOCK_KEY, "keys": keys})
     conn.execute(q.ADVISORY_XACT_LOCK_SHARED, (q.LOCATIONS_LOCK_KEY,))
     conn.execute(q.CREATE_STAGING)
-    _copy(conn, "stage_articles", q.STAGE_ARTICLE_COLUMNS, [_article_row(s) for s in staged])
+    _copy(conn, "stage_articles", [_article_row(s) for s in staged])
     conn.execute(q.RESOLVE_BY_URL)
     conn.execute(q.RESOLVE_BY_CONTENT)
 
@@ -189,10 +206,9 @@ def _load(conn: psycopg.Connection, staged: Sequence[_Staged]) -> list[LoadOutco
     for s in staged:
         if s.ord in unresolved and s.bundle.raw is not None:
             key = hashlib.sha256(s.bundle.raw).hexdigest()
-            raw_rows[key] = (key, gzip.compress(s.bundle.raw, GZIP_LEVEL), s.bundle.content_type,
-                             s.bundle.encoding, len(s.bundle.raw))
+            raw_rows[key] = raw_page_row(key, s.bundle.raw, s.bundle.content_type, s.bundle.encoding)
     if raw_rows:
-        _copy(conn, "stage_raw_pages", q.STAGE_RAW_COLUMNS, raw_rows.values())
+        _copy(conn, "stage_raw_pages", raw_rows.values())
         conn.execute(q.INSERT_RAW_PAGES)
 
     conn.execute(q.INSERT_ARTICLES)
@@ -209,81 +225,88 @@ def _load(conn: psycopg.Connection, staged: Sequence[_Staged]) -> list[LoadOutco
                             for ord_ in new])
     conn.execute(q.UPDATE_LOADED_ENTRIES)
 
-    return [
-        LoadOutcome(entry_id=entry_id, url=url, article_id=article_id, duplicate=duplicate,
-                    reason=reason if duplicate else None)
-        for _ord, entry_id, url, article_id, duplicate, reason in conn.execute(q.SELECT_OUTCOMES)
-    ]
+    with conn.cursor(row_factory=class_row(LoadOutcome)) as cur:
+        return cur.execute(q.SELECT_OUTCOMES).fetchall()
 
 
 def _insert_analyses(conn: psycopg.Connection, analyses: Sequence[tuple[int, Analysis, str]]) -> None:
     """Entities, mentions, places and events of staged articles: (ord in stage_articles, analysis, name)."""
-    entity_rows: list[tuple[Any, ...]] = []
-    mention_rows: list[tuple[Any, ...]] = []
-    event_rows: list[tuple[Any, ...]] = []
+    entity_rows: list[Row] = []
+    mention_rows: list[Row] = []
+    event_rows: list[Row] = []
     for ord_, analysis, name in analyses:
         counts: dict[tuple[str, str], int] = {}
         for entity in analysis.entities:
             key = (entity.label, entity.canonical)
             counts[key] = counts.get(key, 0) + 1
-            mention_rows.append((ord_, entity.start, entity.end, entity.text, entity.label, entity.canonical))
-        entity_rows.extend((ord_, seq, label, canonical, n) for seq, ((label, canonical), n) in enumerate(counts.items()))
+            mention_rows.append({"ord": ord_, "start_char": entity.start, "end_char": entity.end,
+                                 "text": entity.text, "label": entity.label, "canonical": entity.canonical})
+        entity_rows.extend({"ord": ord_, "seq": seq, "label": label, "canonical": canonical, "mentions": n}
+                           for seq, ((label, canonical), n) in enumerate(counts.items()))
         event_rows.extend(_event_row(ord_, seq, event, name) for seq, event in enumerate(analysis.events))
     if entity_rows:
-        _copy(conn, "stage_entities", q.STAGE_ENTITY_COLUMNS, entity_rows)
-        _copy(conn, "stage_mentions", q.STAGE_MENTION_COLUMNS, mention_rows)
+        _copy(conn, "stage_entities", entity_rows)
+        _copy(conn, "stage_mentions", mention_rows)
         conn.execute(q.INSERT_ENTITIES)
         conn.execute(q.INSERT_MENTIONS)
     if event_rows:
-        _copy(conn, "stage_events", q.STAGE_EVENT_COLUMNS, event_rows)
+        _copy(conn, "stage_events", event_rows)
         conn.execute(q.INSERT_LOCATIONS)
         conn.execute(q.INSERT_EVENTS)
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(conn: psycopg.Connection, table: str, rows: Iterable[Row]) -> None:
+    """COPY `rows` into a staging table, each value sent to the column its key names."""
+    columns = tuple(q.STAGE_TABLES[table])
     with conn.cursor() as cur, cur.copy(q.copy_into(table, columns)) as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row(in_column_order(row, columns, table))
 
 
-def _article_row(s: _Staged) -> tuple[Any, ...]:
+def in_column_order(row: Row, columns: Sequence[str], table: str) -> list[Any]:
+    """`row`'s values in the order of `columns`; a name in one and not the other is a bug, raised here."""
+    if row.keys() != set(columns):
+        raise TypeError(f"a row for {table} does not name its columns: missing {sorted(set(columns) - row.keys())}, "
+                        f"unknown {sorted(row.keys() - set(columns))}")
+    return [row[name] for name in columns]
+
+
+def _article_row(s: _Staged) -> Row:
+    """One `stage_articles` row: the bundle's and the article's fields under their own names."""
     b, a = s.bundle, s.bundle.article
-    raw_hash = hashlib.sha256(b.raw).hexdigest() if b.raw is not None else None
-    return (
-        s.ord, s.first_ord, s.dup_reason, b.entry_id, b.url, b.url_hash, b.canonical_url,
-        b.canonical_url_hash, a.title, a.author, s.published_at, a.language, a.source_agency,
-        a.dateline, a.sitename, a.text, s.content_hash, a.extractor, b.extractor_version,
-        raw_hash, b.fetched_at, b.analyzer_version, b.analysis.model_version, s.run_id, None, False,
-    )
+    return {
+        **{name: getattr(b, name) for name in _BUNDLE_COLUMNS},
+        **{name: getattr(a, name) for name in _ARTICLE_COLUMNS},
+        "ord": s.ord, "first_ord": s.first_ord, "dup_reason": s.dup_reason,
+        "content_hash": s.content_hash, "raw_page_hash": hashlib.sha256(b.raw).hexdigest() if b.raw is not None else None,
+        "model_version": b.analysis.model_version, "run_id": s.run_id, "article_id": None, "is_new": False,
+    }
 
 
-def _event_row(ord_: int, seq: int, e: Any, name: str) -> tuple[Any, ...]:
+def raw_page_row(key: str, content: bytes, content_type: str | None, encoding: str | None) -> Row:
+    """One `raw_pages` row by column name: the body gzip-compressed, its size as fetched."""
+    return {"content_hash": key, "body": gzip.compress(content, GZIP_LEVEL), "content_type": content_type,
+            "encoding": encoding, "original_bytes": len(content)}
+
+
+def _event_row(ord_: int, seq: int, e: Event, name: str) -> Row:
+    """One `stage_events` row: the event's fields by name, its actors and place under their prefixes."""
     loc = e.location
-    a1, a2, sp = e.actor1, e.actor2, e.speaker
-    return (
-        ord_, seq, e.type, e.mode, e.trigger,
-        a1.text if a1 else None, a1.canonical if a1 else None, a1.type if a1 else None, a1.country if a1 else None,
-        a2.text if a2 else None, a2.canonical if a2 else None, a2.type if a2 else None, a2.country if a2 else None,
-        loc.geonameid if loc else None, loc.name if loc else None, loc.admin1 if loc else None,
-        loc.country if loc else None, loc.lat if loc else None, loc.lon if loc else None,
-        loc.precision if loc else None, loc.text if loc else None, e.location_source,
-        _parse_event_date(e.date, name), e.date_text, e.date_precision, e.date_source,
-        e.fatalities, e.sentence, e.start, e.end, json.dumps([list(span) for span in e.supporting]),
-        e.confidence,
-        sp.text if sp else None, sp.canonical if sp else None, sp.type if sp else None, sp.country if sp else None,
-    )
+    return {
+        **{column: getattr(e, column) for column in _EVENT_COLUMNS},
+        **_prefixed("actor1", e.actor1, _ACTOR_COLUMNS),
+        **_prefixed("actor2", e.actor2, _ACTOR_COLUMNS),
+        **_prefixed("speaker", e.speaker, _ACTOR_COLUMNS),
+        **_prefixed("loc", loc, _LOCATION_COLUMNS),
+        "ord": ord_, "seq": seq, "location_text": loc.text if loc else None,
+        "event_date": _parse_event_date(e.date, name), "sent_start": e.start, "sent_end": e.end,
+        "supporting": json.dumps([list(span) for span in e.supporting]),
+    }
 
 
-def _parse_timestamp(value: str | None, url: str) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware datetime (UTC when no offset is given)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise LoadError(f"cannot load article {url}: published_at {value!r} is not ISO 8601; "
-                        "fix the extractor's date") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+def _prefixed(prefix: str, record: Any, names: Sequence[str]) -> Row:
+    """`{prefix}_{name}` for each field name of `record` (None throughout when there is no record)."""
+    return {f"{prefix}_{name}": getattr(record, name) if record is not None else None for name in names}
 
 
 def _parse_event_date(value: str | None, name: str) -> date | None:

@@ -13,13 +13,10 @@ import psycopg
 from psycopg.rows import class_row
 
 from pipeline.store.database import translate_errors
-from pipeline.store.loader import GZIP_LEVEL
+from pipeline.store import statements as q
+from pipeline.store.loader import raw_page_row
 
-_INSERT_RAW_PAGE = """
-insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
-values (%s, %s, %s, %s, %s)
-on conflict (content_hash) do nothing
-"""
+_INSERT_RAW_PAGE = q.insert_row("raw_pages", q.RAW_PAGE_COLUMNS, "on conflict (content_hash) do nothing")
 _INSERT_DIR_PAGE = """
 insert into raw_pages (content_hash, body, content_type, encoding, original_bytes, stored_in)
 values (%s, null, %s, %s, %s, 'dir')
@@ -43,7 +40,7 @@ def store_raw_page(conn: psycopg.Connection, content: bytes, content_type: str |
     """Keep a raw page gzip-compressed, once per distinct body; its sha256 (hex) key."""
     key = hashlib.sha256(content).hexdigest()
     with translate_errors("storing a raw page"), conn.transaction():
-        conn.execute(_INSERT_RAW_PAGE, (key, gzip.compress(content, GZIP_LEVEL), content_type, encoding, len(content)))
+        conn.execute(_INSERT_RAW_PAGE, raw_page_row(key, content, content_type, encoding))
     return key
 
 

@@ -88,7 +88,8 @@ def get_run(conn: psycopg.Connection, run_id: int) -> RunRow | None:
 def log_fetches(conn: psycopg.Connection, rows: Iterable[FetchLogRow]) -> int:
     """Append HTTP fetches to `fetch_log` (one COPY); how many were written."""
     now = datetime.now(timezone.utc)
-    values = [(r.run_id, r.feed_id, r.url, r.kind, r.status, r.error, r.bytes, r.elapsed_ms, r.fetched_at or now)
+    # each value taken from the field of its column's name
+    values = [[getattr(r, name) if name != "fetched_at" else r.fetched_at or now for name in q.FETCH_LOG_COLUMNS]
               for r in rows]
     if not values:
         return 0

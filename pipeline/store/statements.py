@@ -44,118 +44,120 @@ INSERT_MIGRATION = "insert into schema_migrations (version, name, checksum) valu
 
 # --- staging tables for one load --------------------------------------------------------------
 
-# Temp tables live until the end of the load's transaction. `if not exists` + truncate lets
-# the error probe reuse them across savepoints.
-CREATE_STAGING = """
-create temp table if not exists stage_articles (
-    ord                 integer primary key,
-    first_ord           integer not null,
-    dup_reason          text,
-    entry_id            bigint,
-    url                 text not null,
-    url_hash            text not null,
-    canonical_url       text not null,
-    canonical_url_hash  text not null,
-    title               text,
-    author              text,
-    published_at        timestamptz,
-    language            text,
-    source_agency       text,
-    dateline            text,
-    sitename            text,
-    text                text,
-    content_hash        text not null,
-    extractor           text,
-    extractor_version   text,
-    raw_page_hash       text,
-    fetched_at          timestamptz,
-    analyzer_version    text not null,
-    model_version       text not null,
-    run_id              bigint,
-    article_id          bigint,
-    is_new              boolean not null default false
-) on commit drop;
-create temp table if not exists stage_raw_pages (
-    content_hash    text primary key,
-    body            bytea not null,
-    content_type    text,
-    encoding        text,
-    original_bytes  integer not null
-) on commit drop;
-create temp table if not exists stage_entities (
-    ord        integer not null,
-    seq        integer not null,
-    label      text,
-    canonical  text,
-    mentions   integer
-) on commit drop;
-create temp table if not exists stage_mentions (
-    ord         integer not null,
-    start_char  integer,
-    end_char    integer,
-    text        text,
-    label       text,
-    canonical   text
-) on commit drop;
-create temp table if not exists stage_events (
-    ord               integer not null,
-    seq               integer not null,
-    type              text,
-    mode              text,
-    trigger           text,
-    actor1_text       text,
-    actor1_canonical  text,
-    actor1_type       text,
-    actor1_country    text,
-    actor2_text       text,
-    actor2_canonical  text,
-    actor2_type       text,
-    actor2_country    text,
-    loc_geonameid     integer,
-    loc_name          text,
-    loc_admin1        text,
-    loc_country       text,
-    loc_lat           double precision,
-    loc_lon           double precision,
-    loc_precision     text,
-    location_text     text,
-    location_source   text,
-    event_date        date,
-    date_text         text,
-    date_precision    text,
-    date_source       text,
-    fatalities        integer,
-    sentence          text,
-    sent_start        integer,
-    sent_end          integer,
-    supporting        jsonb,
-    confidence        real,
-    speaker_text      text,
-    speaker_canonical text,
-    speaker_type      text,
-    speaker_country   text
-) on commit drop;
-truncate stage_articles, stage_raw_pages, stage_entities, stage_mentions, stage_events
-"""
+# Each staging table as column -> type. The DDL, the COPY column lists and the loader's rows
+# (mappings keyed by these names) all come from here, so a value cannot land in the column
+# beside its own. Temp tables live until the end of the load's transaction; `if not exists`
+# + truncate lets the error probe reuse them across savepoints.
+STAGE_TABLES: dict[str, dict[str, str]] = {
+    "stage_articles": {
+        "ord": "integer primary key",
+        "first_ord": "integer not null",
+        "dup_reason": "text",
+        "entry_id": "bigint",
+        "url": "text not null",
+        "url_hash": "text not null",
+        "canonical_url": "text not null",
+        "canonical_url_hash": "text not null",
+        "title": "text",
+        "author": "text",
+        "published_at": "timestamptz",
+        "language": "text",
+        "source_agency": "text",
+        "dateline": "text",
+        "sitename": "text",
+        "text": "text",
+        "content_hash": "text not null",
+        "extractor": "text",
+        "extractor_version": "text",
+        "raw_page_hash": "text",
+        "fetched_at": "timestamptz",
+        "analyzer_version": "text not null",
+        "model_version": "text not null",
+        "run_id": "bigint",
+        "article_id": "bigint",
+        "is_new": "boolean not null default false",
+    },
+    "stage_raw_pages": {
+        "content_hash": "text primary key",
+        "body": "bytea not null",
+        "content_type": "text",
+        "encoding": "text",
+        "original_bytes": "integer not null",
+    },
+    "stage_entities": {
+        "ord": "integer not null",
+        "seq": "integer not null",
+        "label": "text",
+        "canonical": "text",
+        "mentions": "integer",
+    },
+    "stage_mentions": {
+        "ord": "integer not null",
+        "start_char": "integer",
+        "end_char": "integer",
+        "text": "text",
+        "label": "text",
+        "canonical": "text",
+    },
+    "stage_events": {
+        "ord": "integer not null",
+        "seq": "integer not null",
+        "type": "text",
+        "mode": "text",
+        "trigger": "text",
+        "actor1_text": "text",
+        "actor1_canonical": "text",
+        "actor1_type": "text",
+        "actor1_country": "text",
+        "actor2_text": "text",
+        "actor2_canonical": "text",
+        "actor2_type": "text",
+        "actor2_country": "text",
+        "loc_geonameid": "integer",
+        "loc_name": "text",
+        "loc_admin1": "text",
+        "loc_country": "text",
+        "loc_lat": "double precision",
+        "loc_lon": "double precision",
+        "loc_precision": "text",
+        "location_text": "text",
+        "location_source": "text",
+        "event_date": "date",
+        "date_text": "text",
+        "date_precision": "text",
+        "date_source": "text",
+        "fatalities": "integer",
+        "sentence": "text",
+        "sent_start": "integer",
+        "sent_end": "integer",
+        "supporting": "jsonb",
+        "confidence": "real",
+        "speaker_text": "text",
+        "speaker_canonical": "text",
+        "speaker_type": "text",
+        "speaker_country": "text",
+    },
+}
 
-STAGE_ARTICLE_COLUMNS = (
-    "ord", "first_ord", "dup_reason", "entry_id", "url", "url_hash", "canonical_url",
-    "canonical_url_hash", "title", "author", "published_at", "language", "source_agency",
-    "dateline", "sitename", "text", "content_hash", "extractor", "extractor_version",
-    "raw_page_hash", "fetched_at", "analyzer_version", "model_version", "run_id", "article_id", "is_new",
-)
-STAGE_RAW_COLUMNS = ("content_hash", "body", "content_type", "encoding", "original_bytes")
-STAGE_ENTITY_COLUMNS = ("ord", "seq", "label", "canonical", "mentions")
-STAGE_MENTION_COLUMNS = ("ord", "start_char", "end_char", "text", "label", "canonical")
-STAGE_EVENT_COLUMNS = (
-    "ord", "seq", "type", "mode", "trigger",
-    "actor1_text", "actor1_canonical", "actor1_type", "actor1_country",
-    "actor2_text", "actor2_canonical", "actor2_type", "actor2_country",
-    "loc_geonameid", "loc_name", "loc_admin1", "loc_country", "loc_lat", "loc_lon", "loc_precision",
-    "location_text", "location_source", "event_date", "date_text", "date_precision", "date_source",
-    "fatalities", "sentence", "sent_start", "sent_end", "supporting", "confidence",
-    "speaker_text", "speaker_canonical", "speaker_type", "speaker_country",
-)
+STAGE_ARTICLE_COLUMNS = tuple(STAGE_TABLES["stage_articles"])
+STAGE_RAW_COLUMNS = tuple(STAGE_TABLES["stage_raw_pages"])
+STAGE_ENTITY_COLUMNS = tuple(STAGE_TABLES["stage_entities"])
+STAGE_MENTION_COLUMNS = tuple(STAGE_TABLES["stage_mentions"])
+STAGE_EVENT_COLUMNS = tuple(STAGE_TABLES["stage_events"])
+
+
+def _create_temp(table: str, columns: dict[str, str]) -> sql.Composed:
+    return sql.SQL("create temp table if not exists {} ({}) on commit drop").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+                           for name, kind in columns.items()),
+    )
+
+
+CREATE_STAGING = sql.SQL(";\n").join([
+    *(_create_temp(table, columns) for table, columns in STAGE_TABLES.items()),
+    sql.SQL("truncate {}").format(sql.SQL(", ").join(map(sql.Identifier, STAGE_TABLES))),
+])
 
 
 def copy_into(table: str, columns: tuple[str, ...]) -> sql.Composed:
@@ -163,6 +165,29 @@ def copy_into(table: str, columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL("copy {} ({}) from stdin").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+
+
+def _source(expr: str) -> sql.Composable:
+    """`alias.column` as quoted identifiers; a call such as `now()` as written."""
+    return sql.SQL(expr) if expr.endswith("()") else sql.Identifier(*expr.split("."))
+
+
+def _insert_select(table: str, values: dict[str, str], rest: str) -> sql.Composed:
+    """`insert into <table> (<columns>) select <sources> <rest>`: each column beside its source by name."""
+    return sql.SQL("insert into {} ({}) select {} ").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(map(_source, values.values())),
+    ) + sql.SQL(rest)
+
+
+def insert_row(table: str, columns: tuple[str, ...], conflict: str = "") -> sql.Composed:
+    """`insert into <table> (<columns>) values (%(column)s, ...)`: parameters are passed by column name."""
+    return sql.SQL("insert into {} ({}) values ({}) ").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(map(sql.Placeholder, columns)),
+    ) + sql.SQL(conflict)
 
 
 # --- loading articles -----------------------------------------------------------------------
@@ -190,22 +215,26 @@ where s.ord = s.first_ord and s.article_id is null and a.content_hash = s.conten
 
 SELECT_UNRESOLVED = "select ord from stage_articles where ord = first_ord and article_id is null order by ord"
 
-INSERT_RAW_PAGES = """
-insert into raw_pages (content_hash, body, content_type, encoding, original_bytes)
-select content_hash, body, content_type, encoding, original_bytes from stage_raw_pages
-on conflict (content_hash) do nothing
-"""
+#: `raw_pages` columns, as a load and `store_raw_page` write them
+RAW_PAGE_COLUMNS = ("content_hash", "body", "content_type", "encoding", "original_bytes")
 
-INSERT_ARTICLES = """
-with inserted as (
-    insert into articles (
-        url, canonical_url, url_hash, title, author, published_at, language, source_agency,
-        dateline, sitename, text, content_hash, extractor, extractor_version, raw_page_hash,
-        fetched_at, analyzed_at, analyzer_version, first_run_id)
-    select s.url, s.canonical_url, s.canonical_url_hash, s.title, s.author, s.published_at,
-           s.language, s.source_agency, s.dateline, s.sitename, s.text, s.content_hash,
-           s.extractor, s.extractor_version, s.raw_page_hash, s.fetched_at, now(), s.analyzer_version,
-           s.run_id
+INSERT_RAW_PAGES = _insert_select(
+    "raw_pages", {name: f"r.{name}" for name in RAW_PAGE_COLUMNS},
+    "from stage_raw_pages r on conflict (content_hash) do nothing",
+)
+
+#: `articles` column -> its value in `stage_articles s` (the article is keyed by its canonical URL)
+ARTICLE_VALUES = {
+    **{name: f"s.{name}" for name in (
+        "url", "canonical_url", "title", "author", "published_at", "language", "source_agency", "dateline",
+        "sitename", "text", "content_hash", "extractor", "extractor_version", "raw_page_hash", "fetched_at",
+        "analyzer_version")},
+    "url_hash": "s.canonical_url_hash",
+    "analyzed_at": "now()",
+    "first_run_id": "s.run_id",
+}
+
+INSERT_ARTICLES = sql.SQL("with inserted as (") + _insert_select("articles", ARTICLE_VALUES, """
     from stage_articles s
     where s.ord = s.first_ord and s.article_id is null
     order by s.ord
@@ -216,7 +245,7 @@ update stage_articles s
 set article_id = i.article_id, is_new = true
 from inserted i
 where s.ord = s.first_ord and s.canonical_url_hash = i.url_hash
-"""
+""")
 
 # Later occurrences in the batch point where their first occurrence ended up.
 RESOLVE_IN_BATCH = """
@@ -268,22 +297,16 @@ on conflict ((coalesce(geonameid, -1)), name, (coalesce(admin1, '')), (coalesce(
 do nothing
 """
 
-INSERT_EVENTS = """
-insert into events (
-    article_id, seq, type, mode, trigger,
-    actor1_text, actor1_canonical, actor1_type, actor1_country,
-    actor2_text, actor2_canonical, actor2_type, actor2_country,
-    location_id, location_text, location_source, event_date, date_text, date_precision,
-    date_source, fatalities, sentence, sent_start, sent_end, supporting, confidence,
-    speaker_text, speaker_canonical, speaker_type, speaker_country,
-    analyzer_version, model_version)
-select s.article_id, e.seq, e.type, e.mode, e.trigger,
-       e.actor1_text, e.actor1_canonical, e.actor1_type, e.actor1_country,
-       e.actor2_text, e.actor2_canonical, e.actor2_type, e.actor2_country,
-       l.location_id, e.location_text, e.location_source, e.event_date, e.date_text, e.date_precision,
-       e.date_source, e.fatalities, e.sentence, e.sent_start, e.sent_end, e.supporting, e.confidence,
-       e.speaker_text, e.speaker_canonical, e.speaker_type, e.speaker_country,
-       s.analyzer_version, s.model_version
+#: `events` column -> its value: staged event `e` (same name), its article `s`, its place `l`
+EVENT_VALUES = {
+    "article_id": "s.article_id",
+    **{name: f"e.{name}" for name in STAGE_EVENT_COLUMNS if name != "ord" and not name.startswith("loc_")},
+    "location_id": "l.location_id",
+    "analyzer_version": "s.analyzer_version",
+    "model_version": "s.model_version",
+}
+
+INSERT_EVENTS = _insert_select("events", EVENT_VALUES, """
 from stage_events e
 join stage_articles s on s.ord = e.ord
 left join locations l
@@ -293,7 +316,7 @@ left join locations l
       and coalesce(l.country, '') = coalesce(e.loc_country, '')
       and l.precision = e.loc_precision
 order by e.ord, e.seq
-"""
+""")
 
 # An entry already final with the same article is left as it is, so reloading changes nothing.
 UPDATE_LOADED_ENTRIES = """
@@ -307,13 +330,15 @@ where e.entry_id = s.entry_id
   and (e.state not in ('done', 'duplicate') or e.article_id is distinct from s.article_id)
 """
 
+#: read into `rows.LoadOutcome` by column name
 SELECT_OUTCOMES = """
-select ord, entry_id, url, article_id, not is_new as duplicate, dup_reason
+select entry_id, url, article_id, not is_new as duplicate, case when is_new then null else dup_reason end as reason
 from stage_articles order by ord
 """
 
 # --- reprocessing -----------------------------------------------------------------------------
 
+#: read as a mapping (the stored keys of an article being reanalysed)
 LOCK_ARTICLE = """
 select url, canonical_url, url_hash, content_hash from articles where article_id = %s for no key update
 """
@@ -457,12 +482,10 @@ on conflict (feed_id) do update set digests = excluded.digests, updated_at = now
 
 # --- entries (the queue) --------------------------------------------------------------------
 
-INSERT_ENTRY = """
-insert into entries (feed_id, source, url, url_hash, title, summary, guid, published_at)
-values (%s, %s, %s, %s, %s, %s, %s, %s)
-on conflict (url_hash) do nothing
-returning entry_id
-"""
+#: `entries` columns a queued URL writes, passed by name
+ENTRY_COLUMNS = ("feed_id", "source", "url", "url_hash", "title", "summary", "guid", "published_at")
+
+INSERT_ENTRY = insert_row("entries", ENTRY_COLUMNS, "on conflict (url_hash) do nothing returning entry_id")
 
 #: an entry a worker may take now: pending and due, or claimed by a worker whose lease ran out
 _READY = """(e.state = 'pending' and e.next_attempt_at <= now())

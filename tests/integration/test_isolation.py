@@ -167,9 +167,6 @@ def test_isolation_each_error_disposes_of_its_entry_as_its_class_says(migrated_u
     fail at once and are not claimed again."""
     from pytest_httpserver import HTTPServer
 
-    from pipeline.http.urls import canonicalize_url, url_hash
-    from pipeline.models import FeedEntry
-
     httpserver = HTTPServer(threaded=True)  # the slow answer must not hold up the others
     httpserver.start()
     try:

@@ -9,7 +9,7 @@ OTHER_TEXT = "Floods closed the coastal road on Tuesday, officials said, and sch
 
 
 def _article(text: str) -> Article:
-    return Article(url=None, canonical_url=None, title="New title", author=None, published_at=None,
+    return Article(url=None, canonical_url=None, title="New title", author=None,
                    language="en", text=text, extractor="trafilatura")
 
 
@@ -17,12 +17,12 @@ def test_store_replace_extraction_refuses_another_articles_text(db, make_bundle,
     first, second = store.load_articles(db, [make_bundle("https://news.example/a"),
                                              make_bundle("https://news.example/b", text=OTHER_TEXT)])
 
-    assert not store.replace_extraction(db, second.article_id, _article(sample_text), published_at=None,
+    assert not store.replace_extraction(db, second.article_id, _article(sample_text),
                                         extractor_version="x-2")
     [kept] = store.get_stored_articles(db, [second.article_id])
     assert kept.text == OTHER_TEXT and kept.extractor_version != "x-2"
 
-    assert store.replace_extraction(db, second.article_id, _article(OTHER_TEXT + " More."), published_at=None,
+    assert store.replace_extraction(db, second.article_id, _article(OTHER_TEXT + " More."),
                                     extractor_version="x-2")
     [changed] = store.get_stored_articles(db, [second.article_id])
     assert changed.text == OTHER_TEXT + " More." and changed.extractor_version == "x-2"

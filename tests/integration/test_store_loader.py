@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 import pytest
 
@@ -117,9 +118,9 @@ def test_store_constraint_violation_rolls_back_batch(db, make_bundle, analysis_f
     assert [o.duplicate for o in store.load_articles(db, [good])] == [False]  # connection still usable
 
 
-def test_store_bad_date_is_load_error(db, make_bundle):
-    with pytest.raises(LoadError, match=r"https://news.example/x: published_at 'last Tuesday' is not ISO 8601"):
-        store.load_articles(db, [make_bundle("https://news.example/x", published_at="last Tuesday")])
+def test_store_naive_date_is_load_error(db, make_bundle):
+    with pytest.raises(LoadError, match=r"https://news.example/x: published_at 2024-03-03T10:00:00 has no time zone"):
+        store.load_articles(db, [make_bundle("https://news.example/x", published_at=datetime(2024, 3, 3, 10))])
     assert db.execute("select count(*) from articles").fetchone()[0] == 0
 
 

@@ -75,7 +75,7 @@ def _load(conn, settings: Settings, articles: dict[str, tuple[str, Analysis]]) -
         page = Page(url=url, final_url=url, status=200, content=html, text=html.decode(), encoding="utf-8",
                     content_type="text/html", fetched_at=fetched)
         article = Article(url=url, canonical_url=url, title="Car bomb kills 12 in Deir Ezzor", author=None,
-                          published_at="2017-11-04T14:00:00+00:00", language="en", text=text,
+                          published_at=datetime(2017, 11, 4, 14, 0, tzinfo=timezone.utc), language="en", text=text,
                           extractor="trafilatura 2.3.1", sitename=url.split("/")[2])
         pages.append(page)
         bundles.append(stages.make_bundle(page, article, analysis, "hand-written-analyzer", raw_store))

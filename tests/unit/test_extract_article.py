@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,8 @@ def test_extract_article_metadata_prefers_json_ld_then_opengraph() -> None:
     article = extract_article(load("article.html"), URL)
     assert article.title == "Floods cut off valley towns as river bursts its banks"  # JSON-LD, not og:title
     assert article.author == "Amina Rahman; Tomas Berg"  # JSON-LD, not <meta name=author>
-    assert article.published_at == "2023-03-14T09:30:00+01:00"  # JSON-LD, not article:published_time
+    assert article.published_at == datetime(2023, 3, 14, 9, 30, tzinfo=timezone(timedelta(hours=1)))  # JSON-LD
+    assert article.published_at.utcoffset() == timedelta(hours=1)  # the publisher's offset is kept
     assert article.canonical_url == "https://news.example.org/world/2023/03/14/floods-cut-off-valley-towns"
     assert article.sitename == "The Daily Example"
     assert article.language == "en"
@@ -45,7 +47,7 @@ def test_extract_article_falls_back_to_opengraph_and_reads_dateline() -> None:
     article = extract_article(load("dateline.html"), "https://wire.example.com/x")
     assert article.title == "Ceasefire talks resume in Cairo"
     assert article.author == "Karim Haddad"
-    assert article.published_at == "2024-05-06T14:20:00+00:00"
+    assert article.published_at == datetime(2024, 5, 6, 14, 20, tzinfo=UTC)
     assert article.canonical_url == "https://wire.example.com/world/ceasefire-talks-resume"  # og:url
     assert article.source_agency == "Reuters"
     assert article.dateline == "Beirut"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_extract_article_reads_json_ld_body_of_script_rendered_page() -> None:
     assert article.text.startswith("The city council approved a new tram line on Monday")
     assert "450 million euros" in article.text
     assert "Photo:" not in article.text and "rendered by script" not in article.text
-    assert article.published_at == "2024-03-01"  # a date stays a date
+    assert article.published_at == datetime(2024, 3, 1, tzinfo=UTC)  # a date alone is its midnight, UTC
 
 
 def test_extract_article_canonical_url_drops_tracking_parameters() -> None:
