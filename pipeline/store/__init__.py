@@ -14,7 +14,9 @@
     statements  the statements of migrations, loader, feeds, queue and runs' bookkeeping
                 (the other modules keep theirs beside the functions that run them)
 
-Callers pass a `psycopg.Connection` from `connect()`; nothing here reads the environment.
+No module outside this package runs SQL or imports psycopg (`tests/unit/test_layers.py`): callers
+pass the `Connection` that `connect()` returns (re-exported here for their annotations);
+nothing here reads the environment.
 """
 
 from psycopg import Connection

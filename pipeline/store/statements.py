@@ -1,4 +1,5 @@
-"""Every SQL statement the store runs, in one place, with bound parameters only.
+"""The statements of the migrations, loader, feeds, queue and runs' bookkeeping, with bound
+parameters only (the store's smaller modules keep theirs beside the functions that run them).
 
 Schema lives in `sql/0*.sql`; these are the statements that read and write it.
 Identifiers that vary (table lists) are composed with `psycopg.sql`, never by string
