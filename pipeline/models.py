@@ -7,8 +7,11 @@ Every record is a frozen dataclass: a stage takes one in and gives a new one out
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -217,3 +220,33 @@ class ArticleBundle:
     content_type: str | None = None
     encoding: str | None = None
     fetched_at: datetime | None = None
+
+
+# --- archives: a WARC file and the day index a backfill draws on its first pass --------------
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """A file as it is now: absolute path, size, modification time (ns)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str | Path) -> FileIdentity:
+        resolved = Path(path).resolve()
+        stat = os.stat(resolved)
+        return cls(path=str(resolved), size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class WarcDayIndex:
+    """One file's units by capture day (offsets ascending), and how many records the pass read."""
+
+    file: FileIdentity
+    records: int
+    days: Mapping[date, tuple[int, ...]]
+
+    def offsets_between(self, first: date, last: date) -> dict[date, tuple[int, ...]]:
+        """The days of [`first`, `last`] that hold records, each with its units' offsets."""
+        return {day: offsets for day, offsets in sorted(self.days.items()) if first <= day <= last}

@@ -43,7 +43,8 @@ from pipeline.archives.paged_feeds import walk_feed_pages
 from pipeline.archives.raw_pages import RawPageStore
 from pipeline.archives.sitemaps import walk_sitemaps
 from pipeline.archives.warc import ArchivedPage, RecordFilter, WarcReader, expand_warc_paths
-from pipeline.archives.warc_index import FileIdentity, IndexBuilder, WarcDayIndex
+from pipeline.archives.warc_index import IndexBuilder
+from pipeline.models import FileIdentity, WarcDayIndex
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, DatabaseError, describe
 from pipeline.flows import cycle, stages

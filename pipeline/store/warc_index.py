@@ -7,7 +7,7 @@ from datetime import date
 
 import psycopg
 
-from pipeline.archives.warc_index import FileIdentity, WarcDayIndex
+from pipeline.models import FileIdentity, WarcDayIndex
 from pipeline.store.database import translate_errors
 
 _SELECT_INDEX = """

@@ -232,7 +232,8 @@ def test_warc_gz_records_larger_than_the_read_buffer(tmp_path):
 def test_warc_on_dated_maps_each_day_to_the_units_holding_it(sample):
     from datetime import date
 
-    from pipeline.archives.warc_index import FileIdentity, IndexBuilder
+    from pipeline.archives.warc_index import IndexBuilder
+    from pipeline.models import FileIdentity
 
     path, offsets, _gz = sample
     builder = IndexBuilder(FileIdentity.of(path))

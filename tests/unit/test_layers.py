@@ -79,3 +79,12 @@ def test_layers_sql_is_the_stores(layer):
     executors = sorted(name for name in modules for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8")))
                        if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany"))
     assert (psycopg_importers, executors) == ([], [])
+
+
+def test_layers_the_store_reaches_only_the_data_model():
+    """The store reads and writes the records of `models`; it knows no stage that makes them."""
+    allowed = {"pipeline", "pipeline.store", "pipeline.models", "pipeline.errors", "pipeline.config"}
+    reached = {name: sorted(m for m in _reached(name) if m.startswith("pipeline") and m not in allowed
+                            and not m.startswith("pipeline.store."))
+               for name in MODULES if name.startswith("pipeline.store")}
+    assert {name: found for name, found in reached.items() if found} == {}
