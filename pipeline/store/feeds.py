@@ -52,28 +52,12 @@ def due_feeds(conn: psycopg.Connection, now: datetime, limit: int) -> list[FeedS
         return cur.execute(q.SELECT_DUE_FEEDS, (now, limit)).fetchall()
 
 
-def record_feed_poll(conn: psycopg.Connection, feed_id: int, *, status: int | None, etag: str | None,
-                     last_modified: str | None, body_hash: str | None, error: str | None, new_items: int,
-                     next_poll_at: datetime, poll_interval_s: int, polled_at: datetime,
-                     title: str | None = None, site_url: str | None = None, hub_url: str | None = None,
-                     self_url: str | None = None) -> None:
-    """Record one poll: a success (`error` None) resets the error count, a failure adds one.
-
-    Validators and metadata given as None keep their stored values.
-    """
-    params = {"feed_id": feed_id, "status": status, "etag": etag, "last_modified": last_modified,
-              "body_hash": body_hash, "error": error, "new_items": new_items, "next_poll_at": next_poll_at,
-              "poll_interval_s": poll_interval_s, "polled_at": polled_at, "title": title,
-              "site_url": site_url, "hub_url": hub_url, "self_url": self_url}
-    with translate_errors(f"recording the poll of feed {feed_id}"), conn.transaction():
-        _one(conn.execute(q.RECORD_FEED_POLL, params).fetchone(), "recording a poll", f"feed {feed_id}")
-
-
 def record_feed_polls(conn: psycopg.Connection, polls: Sequence[FeedPoll]) -> None:
     """Record a batch of polls in one transaction and one round trip (pipelined executemany).
 
-    Same rules as `record_feed_poll`; a poll cycle records its unchanged feeds this way,
-    so that a 304 costs a share of one statement batch rather than a transaction.
+    A success (`error` None) resets a feed's error count, a failure adds one; validators and
+    metadata given as None keep their stored values. A 304 costs a share of one statement
+    batch rather than a transaction.
     """
     if not polls:
         return

@@ -26,24 +26,28 @@ def test_store_upsert_feeds_keeps_ids_and_refreshes_titles(db):
         c for (c,) in db.execute("select column_name from information_schema.columns where table_name = 'feeds'")}
 
 
+def _record_poll(db, feed_id: int, **outcome) -> None:
+    store.record_feed_polls(db, [store.FeedPoll(feed_id, **outcome)])
+
+
 def test_store_due_feeds_and_poll_bookkeeping(db):
     [a, b] = store.upsert_feeds(db, [FeedSpec("https://a.example/feed"), FeedSpec("https://b.example/feed")])
     now = datetime.now(timezone.utc)  # new feeds are due at once
-    store.record_feed_poll(db, a, status=200, etag='"v1"', last_modified=None, body_hash="h1", error=None,
+    _record_poll(db, a, status=200, etag='"v1"', last_modified=None, body_hash="h1", error=None,
                            new_items=3, next_poll_at=now + timedelta(minutes=15), poll_interval_s=900, polled_at=now)
 
     assert [f.feed_id for f in store.due_feeds(db, now, 10)] == [b]
     assert [f.feed_id for f in store.due_feeds(db, now + timedelta(hours=1), 10)] == [b, a]
 
     for attempt in (1, 2):
-        store.record_feed_poll(db, a, status=None, etag=None, last_modified=None, body_hash=None,
+        _record_poll(db, a, status=None, etag=None, last_modified=None, body_hash=None,
                                error="connection refused", new_items=0, next_poll_at=now, poll_interval_s=1800,
                                polled_at=now + timedelta(minutes=attempt))
     [feed] = store.list_feeds(db, [a])
     assert (feed.consecutive_errors, feed.last_error, feed.etag, feed.body_hash) == (2, "connection refused", '"v1"', "h1")
     assert (feed.items_seen, feed.last_new_item_at, feed.poll_interval_s) == (3, now, 1800)
 
-    store.record_feed_poll(db, a, status=304, etag=None, last_modified=None, body_hash=None, error=None,
+    _record_poll(db, a, status=304, etag=None, last_modified=None, body_hash=None, error=None,
                            new_items=0, next_poll_at=now, poll_interval_s=900, polled_at=now)
     assert store.list_feeds(db, [a])[0].consecutive_errors == 0
 
