@@ -9,7 +9,7 @@ OTHER_TEXT = "Floods closed the coastal road on Tuesday, officials said, and sch
 
 
 def _article(text: str) -> Article:
-    return Article(url=None, canonical_url=None, title="New title", author=None,
+    return Article(url=None, canonical_url=None, title="New title", author=None, published_at=None,
                    language="en", text=text, extractor="trafilatura")
 
 
