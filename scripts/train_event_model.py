@@ -45,7 +45,7 @@ from benchmarks.docevents.scoring import SystemEvent, match_corpus, sentences_ma
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dates import to_date  # noqa: E402
 from pipeline.nlp.analyzer import find_dateline  # noqa: E402
-from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel  # noqa: E402
+from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel, model_digest  # noqa: E402
 from pipeline.nlp.events import EventReader  # noqa: E402
 from pipeline.nlp.geo import default_gazetteer  # noqa: E402
 from pipeline.nlp.model import load_pipeline  # noqa: E402
@@ -337,7 +337,9 @@ def main() -> int:
     fitted = emitted([(model.scores(e.features, e.vector), e) for e in coded], temperature)
     in_sample = match_corpus([e for e in fitted if e.confidence >= threshold], gold, ids)
     data_version = hashlib.sha256(ANNOTATIONS.read_bytes()).hexdigest()[:10]
-    model.version = f"events-{data_version}"
+    # the version names what the gate computes (weights, calibration, threshold), so a change of
+    # data, of the rules' lexicon or of a setting that refits it changes `analyzer_version`
+    model.version = f"events-{model_digest(model)}"
     model.meta = {
         "trained_by": "scripts/train_event_model.py (make train-events)",
         "data": f"benchmarks/docevents/annotations.jsonl sha256 {data_version}: train and dev splits "

@@ -17,6 +17,7 @@ standard (CC BY-SA 4.0, Open Event Data Alliance), that file is CC BY-SA 4.0 too
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,6 +212,12 @@ class EventModel:
                    dense_mean=data.get("dense_mean"), dense_scale=data.get("dense_scale"),
                    temperature=data.get("temperature", 1.0), threshold=data.get("threshold", 0.5),
                    version=data.get("version", "unknown"), meta=data.get("meta"))
+
+
+def model_digest(model: EventModel) -> str:
+    """Ten hex digits of the sha256 of what the model computes: everything but its version and meta."""
+    data = {k: v for k, v in model.to_json().items() if k not in ("version", "meta")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:10]
 
 
 @cache

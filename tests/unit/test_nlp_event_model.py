@@ -16,6 +16,7 @@ from pipeline.nlp.event_model import (
     TriggerCandidate,
     default_model,
     document_features,
+    model_digest,
     sentence_features,
 )
 
@@ -91,3 +92,12 @@ def test_nlp_event_model_shipped_model_is_complete():
     assert 0 < model.threshold < 1 and model.temperature > 0
     assert "CC BY-SA" in model.meta["licence"] and "annotations.jsonl" in model.meta["data"]
     assert model.version.startswith("events-")
+
+
+def test_nlp_event_model_version_names_what_it_computes():
+    shipped = default_model()
+    assert shipped.version == f"events-{model_digest(shipped)}"  # the artefact is the one trained
+    changed = _model(threshold=0.6)
+    assert model_digest(changed) != model_digest(_model(threshold=0.5))
+    changed.meta, changed.version = {"note": "meta and version are not what it computes"}, "other"
+    assert model_digest(changed) == model_digest(_model(threshold=0.6))
