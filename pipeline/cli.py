@@ -312,17 +312,22 @@ def feeds_list(json_lines: Json = False) -> None:
     Console(width=200).print(table)
 
 
-@feeds_app.command("enable")
-def feeds_enable(feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")]) -> None:
-    """Poll disabled feeds again from the next cycle, their error count cleared."""
+def _act_on_feeds(feeds: list[str], done: str, act) -> None:
+    """Resolve every feed reference first (one unknown fails them all), act on each, commit once."""
     from pipeline import store
 
     with store.connect(_settings()) as conn:
         ids = [store.find_feed(conn, ref) for ref in feeds]
         for feed_id in ids:
-            store.enable_feed(conn, feed_id)
+            act(store, conn, feed_id)
         conn.commit()
-    print(f"{len(ids)} feed(s) enabled: " + ", ".join(map(str, ids)))
+    print(f"{len(ids)} feed(s) {done}: " + ", ".join(map(str, ids)))
+
+
+@feeds_app.command("enable")
+def feeds_enable(feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")]) -> None:
+    """Poll disabled feeds again from the next cycle, their error count cleared."""
+    _act_on_feeds(feeds, "enabled", lambda store, conn, feed_id: store.enable_feed(conn, feed_id))
 
 
 @feeds_app.command("disable")
@@ -331,27 +336,13 @@ def feeds_disable(
     reason: Annotated[str, typer.Option("--reason", help="Why, shown by `feeds list`.")] = "disabled by hand",
 ) -> None:
     """Stop polling feeds (kept, with their articles; `feeds enable` resumes them)."""
-    from pipeline import store
-
-    with store.connect(_settings()) as conn:
-        ids = [store.find_feed(conn, ref) for ref in feeds]
-        for feed_id in ids:
-            store.disable_feed(conn, feed_id, reason)
-        conn.commit()
-    print(f"{len(ids)} feed(s) disabled: " + ", ".join(map(str, ids)))
+    _act_on_feeds(feeds, "disabled", lambda store, conn, feed_id: store.disable_feed(conn, feed_id, reason))
 
 
 @feeds_app.command("remove")
 def feeds_remove(feeds: Annotated[list[str], typer.Argument(help="Feed ids or URLs (as `feeds list` shows them).")]) -> None:
     """Forget feeds; their articles and events stay in the warehouse, no longer linked to a feed."""
-    from pipeline import store
-
-    with store.connect(_settings()) as conn:
-        ids = [store.find_feed(conn, ref) for ref in feeds]
-        for feed_id in ids:
-            store.remove_feed(conn, feed_id)
-        conn.commit()
-    print(f"{len(ids)} feed(s) removed: " + ", ".join(map(str, ids)))
+    _act_on_feeds(feeds, "removed", lambda store, conn, feed_id: store.remove_feed(conn, feed_id))
 
 
 @entries_app.command("list")
