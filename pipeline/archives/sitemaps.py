@@ -25,6 +25,7 @@ from lxml import etree
 from pipeline.archives.walk import in_window, walk_links
 from pipeline.dates import parse_timestamp
 from pipeline.errors import ArchiveError, FetchError, one_line
+from pipeline.http.compression import InflatedTooLarge, inflate
 from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import Page
 
@@ -162,11 +163,9 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def _gunzip(content: bytes, url: str, max_bytes: int) -> bytes:
-    inflate = zlib.decompressobj(wbits=31)
     try:
-        out = inflate.decompress(content, max_bytes + 1)
+        return inflate(content, max_bytes)
     except zlib.error as exc:
         raise ArchiveError(f"{url}: gzipped sitemap is damaged ({exc}); check the file", source=url) from None
-    if len(out) > max_bytes:
-        raise ArchiveError(f"{url}: sitemap inflates to more than {max_bytes} bytes; split it", source=url)
-    return out
+    except InflatedTooLarge:
+        raise ArchiveError(f"{url}: sitemap inflates to more than {max_bytes} bytes; split it", source=url) from None

@@ -44,6 +44,7 @@ from typing import BinaryIO
 from pipeline.dates import parse_timestamp
 from pipeline.errors import ArchiveError
 from pipeline.http.charsets import decode_text
+from pipeline.http.compression import InflatedTooLarge, inflate
 from pipeline.models import Page
 
 try:
@@ -564,11 +565,10 @@ def _decode_body(body: bytes, http: dict[str, str], cap: int) -> bytes:
 
 
 def _inflate(body: bytes, wbits: int, cap: int) -> bytes:
-    inflate = zlib.decompressobj(wbits=wbits)
-    out = inflate.decompress(body, cap + 1)
-    if len(out) > cap:
-        raise _Skip("too_large")
-    return out
+    try:
+        return inflate(body, cap, wbits)
+    except InflatedTooLarge:
+        raise _Skip("too_large") from None
 
 
 def _dechunk(body: bytes) -> bytes:

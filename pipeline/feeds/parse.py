@@ -36,6 +36,7 @@ from lxml import html as lxml_html
 from pipeline.dates import read_timestamp
 from pipeline.errors import InputError, MalformedFeed, one_line
 from pipeline.http.charsets import decode_text
+from pipeline.http.compression import InflatedTooLarge, inflate
 from pipeline.http.urls import is_http_url, resolve_url
 from pipeline.models import FeedEntry, LinklessEntry, ParsedFeed
 
@@ -125,14 +126,12 @@ def _decompressed(content: bytes, url: str) -> bytes:
     """Feeds saved or served as .gz without Content-Encoding: recognised by the magic bytes."""
     if not content.startswith(b"\x1f\x8b"):
         return content
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     try:
-        data = inflater.decompress(content, MAX_FEED_BYTES + 1)
+        return inflate(content, MAX_FEED_BYTES)
     except zlib.error as exc:
         raise MalformedFeed(f"{url}: corrupt gzip data ({exc})", url=url) from None
-    if len(data) > MAX_FEED_BYTES:
-        raise MalformedFeed(f"{url}: gzip body decompresses past {MAX_FEED_BYTES} bytes; refused", url=url)
-    return data
+    except InflatedTooLarge:
+        raise MalformedFeed(f"{url}: gzip body decompresses past {MAX_FEED_BYTES} bytes; refused", url=url) from None
 
 
 def _prolog(content: bytes) -> bytes:
