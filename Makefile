@@ -9,7 +9,7 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 SUPERSET_PACKAGES := apache-superset==6.1.0 flask-caching==2.3.1 cachetools==8.0.2 rich==15.0.0 psycopg2-binary==2.9.13
 
-.PHONY: install chromium run test fuzz chaos bench bench-extraction bench-feeds bench-nlp bench-docevents train-events bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
+.PHONY: install chromium run test fuzz chaos bench bench-extraction bench-feeds bench-nlp bench-docevents bench-contrast train-events bench-backfill bench-backfill-throughput bench-latency bench-celery celery-test airflow dashboard clean
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ bench-nlp: install
 # Whole documents, locked test split, keyword baseline in the same run; floors in benchmarks/docevents_floors.json
 bench-docevents: install
 	$(BIN)/python benchmarks/docevents_bench.py
+
+# The codebook's hard cases as minimal pairs (benchmarks/contrast/, our own text): the locked test half
+bench-contrast: install
+	$(BIN)/python benchmarks/contrast_bench.py
 
 # The event gate (pipeline/data/event_model.json) from the coded corpus (train and dev splits) and
 # the PLOVER and PETRARCH2 sentences in ../shared/eval; prints cross-validated figures

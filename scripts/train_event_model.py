@@ -46,7 +46,7 @@ from pipeline.config import Settings  # noqa: E402
 from pipeline.dates import to_date  # noqa: E402
 from pipeline.nlp.analyzer import find_dateline  # noqa: E402
 from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel, model_digest  # noqa: E402
-from pipeline.nlp.events import EventReader  # noqa: E402
+from pipeline.nlp.events import SECOND_EVENT_DISCOUNT, EventReader  # noqa: E402
 from pipeline.nlp.geo import default_gazetteer  # noqa: E402
 from pipeline.nlp.model import load_pipeline  # noqa: E402
 
@@ -74,7 +74,12 @@ class Example:
     vector: np.ndarray
     labels: list[str] = field(default_factory=list)
     optional_only: bool = False
-    rule_type: str | None = None  # the rules' first event's type, which the reader prefers
+    rule_types: list[str] = field(default_factory=list)  # the rules' events' types, best first
+
+    @property
+    def rule_type(self) -> str | None:
+        """The rules' first event's type, which the reader prefers to the model's."""
+        return self.rule_types[0] if self.rule_types else None
 
 
 def _words(text: str) -> int:
@@ -90,12 +95,12 @@ def document_examples(nlp, reader: EventReader, docs, gold) -> list[Example]:
     for doc, (doc_id, published) in nlp.pipe(items, as_tuples=True, batch_size=16):
         events = by_doc.get(doc_id, [])
         dateline = find_dateline(doc.text, reader.gazetteer)
-        for sent, _cands, rules, features, vector in reader.sentences(doc, published, dateline):
+        for sent, _cands, rules, _excluded, features, vector in reader.sentences(doc, published, dateline):
             # a stray quote mark or a one-word fragment "contains" nothing worth a label
             matches = [g for g in events if _words(sent.text) >= 3 and sentences_match(sent.text, g.sentence)]
             firm = [g for g in matches if not g.optional]
             out.append(Example(doc_id, sent.text, features, vector, sorted({g.types[0] for g in firm}),
-                               bool(matches and not firm), rules[0].type if rules else None))
+                               bool(matches and not firm), [e.type for e in rules]))
     return out
 
 
@@ -106,10 +111,10 @@ def _typed_sentences(nlp, reader: EventReader, records: list[tuple[str, str, str
         sentences = list(reader.sentences(doc, to_date("2000-01-01"), None))
         if not sentences:
             continue
-        chosen = next((s for s in sentences if trigger and trigger in s[0].text.lower()), sentences[0])
+        chosen = next((s for s in sentences if trigger and trigger in s.sent.text.lower()), sentences[0])
         # a lone sentence says nothing of the document it came from
-        features = [f for f in chosen[3] if not f.startswith("doc_")]
-        out.append(Example(group, chosen[0].text, features, chosen[4], [etype]))
+        features = [f for f in chosen.features if not f.startswith("doc_")]
+        out.append(Example(group, chosen.sent.text, features, chosen.vector, [etype]))
     return out
 
 
@@ -239,6 +244,9 @@ def fit_temperature(scored) -> float:
 
 
 def emitted(scored, temperature: float) -> list[SystemEvent]:
+    """What `EventReader.read` emits for each scored sentence, at every threshold: the
+    rules' type (else the model's) at P(event), and the rules' second event of another
+    type at P(event) x SECOND_EVENT_DISCOUNT."""
     out = []
     for scores, e in scored:
         s = scores / temperature
@@ -246,6 +254,9 @@ def emitted(scored, temperature: float) -> list[SystemEvent]:
         p /= p.sum()
         etype = e.rule_type or CLASSES[1 + int(np.argmax(p[1:]))]
         out.append(SystemEvent(e.group, e.text, etype, float(1 - p[0])))
+        second = next((t for t in e.rule_types[1:] if t != etype), None)
+        if second is not None:
+            out.append(SystemEvent(e.group, e.text, second, float(1 - p[0]) * SECOND_EVENT_DISCOUNT))
     return out
 
 

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.dates import resolve_date
 from pipeline.models import Actor, Event, Location
-from pipeline.nlp import clauses, lexicon
+from pipeline.nlp import clauses, exclusions, lexicon
 from pipeline.nlp.actors import ActorMention, ActorReader
 from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
@@ -53,6 +54,8 @@ from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
 _DATELINE_KEY = "wirewatch_dateline_location"
+# the confidence of a sentence's second event, of the gate's probability for the sentence
+SECOND_EVENT_DISCOUNT = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,19 @@ class _Candidate:
         """Sort key: strong triggers first, but a trigger in a background clause
         ("after days of fighting", "unless the president agrees") loses to the main clause's."""
         return (-(self.priority - 2 * self.background), self.depth, self.token.i)
+
+
+class SentenceReading(NamedTuple):
+    """One sentence as the reader sees it: its trigger candidates (best first), the rules'
+    events, the triggers the codebook rules out (`exclusions.REASONS`, one a trigger), and
+    the model's features and vector."""
+
+    sent: Span
+    candidates: list[_Candidate]
+    rule_events: list[Event]
+    excluded: list[str]
+    features: list[str]
+    vector: np.ndarray | None
 
 
 class EventReader:
@@ -93,11 +109,14 @@ class EventReader:
         With a model, a sentence yields an event when the model judges that one is reported
         (probability at or above its threshold, that probability as `confidence`), of the
         rules' type, or the model's where the rules read none; without one, the rules' own
-        events."""
+        events. A sentence whose only triggers the codebook rules out ("killed in a crane
+        collapse") yields nothing either way: the model's type must not revive it."""
         events: list[Event] = []
-        for sent, candidates, rule_events, features, vector in self.sentences(doc, published, dateline):
+        for sent, candidates, rule_events, excluded, features, vector in self.sentences(doc, published, dateline):
             if self.model is None:
                 events.extend(rule_events)
+                continue
+            if excluded and not rule_events:
                 continue
             reported, ranked = self.model.judge(features, vector)
             if reported < self.model.threshold:
@@ -107,12 +126,15 @@ class EventReader:
             event = self._typed_event(sent, etype, candidates, rule_events, published, doc)
             if event is not None:
                 events.append(replace(event, confidence=round(reported, 3)))
+            # "condemned the attack and called for calm": a second act of another type in a
+            # coordinated clause is an event of its own, held a little less sure than the first
+            second = next((e for e in rule_events[1:] if e.type != etype), None)
+            if second is not None and reported * SECOND_EVENT_DISCOUNT >= self.model.threshold:
+                events.append(replace(second, confidence=round(reported * SECOND_EVENT_DISCOUNT, 3)))
         return merge_events(events)
 
-    def sentences(self, doc: Doc, published: date | None, dateline: str | None
-                  ) -> Iterator[tuple[Span, list[_Candidate], list[Event], list[str], np.ndarray | None]]:
-        """Per sentence: its trigger candidates (best first), the rules' events, and the
-        model's features and vector."""
+    def sentences(self, doc: Doc, published: date | None, dateline: str | None) -> Iterator[SentenceReading]:
+        """Each sentence as the rules read it, with the model's features and vector."""
         countries = tuple(doc._.countries or ())
         dateline_loc = self.gazetteer.geocode(dateline, countries) if dateline else None
         doc.user_data[_DATELINE_KEY] = dateline_loc
@@ -122,23 +144,35 @@ class EventReader:
         for sent in sents:
             if is_subheading(sent.text):
                 continue
-            candidates = self._candidates(sent)
-            read.append((sent, candidates, self._rule_events(sent, candidates, published, dateline_loc, countries)))
-        context = document_features(doc, [rules for _s, _c, rules in read], dateline_loc is not None)
-        for index, (sent, candidates, rule_events) in enumerate(read):
+            candidates, excluded = self._candidates(sent)
+            read.append((sent, candidates, excluded,
+                         self._rule_events(sent, candidates, published, dateline_loc, countries)))
+        context = document_features(doc, [rules for *_, rules in read], dateline_loc is not None)
+        for index, (sent, candidates, excluded, rule_events) in enumerate(read):
             triggers = [_as_trigger(c) for c in candidates]
             features = sentence_features(sent, triggers, rule_events, index) + context
-            yield sent, candidates, rule_events, features, sentence_vector(sent, triggers) if self.vectors else None
+            features += [f"excluded:{reason}" for reason in sorted(set(excluded))]
+            yield SentenceReading(sent, candidates, rule_events, excluded, features,
+                                  sentence_vector(sent, triggers) if self.vectors else None)
 
     def read_sentence(self, sent: Span, published: date | None, dateline_loc: Location | None,
                       countries: tuple[str, ...] = ()) -> list[Event]:
         """The events the rules read in one sentence (no model)."""
-        return self._rule_events(sent, self._candidates(sent), published, dateline_loc, countries)
+        return self._rule_events(sent, self._candidates(sent)[0], published, dateline_loc, countries)
 
-    def _candidates(self, sent: Span) -> list[_Candidate]:
-        candidates = [c for c in (self._candidate(t) for t in sent) if c is not None]
+    def _candidates(self, sent: Span) -> tuple[list[_Candidate], list[str]]:
+        """The sentence's trigger candidates, best first, and why the codebook rules out the others."""
+        candidates, excluded = [], []
+        for cand in (self._candidate(t) for t in sent):
+            if cand is None:
+                continue
+            reason = exclusions.excluded(cand.token, cand.type)
+            if reason is None:
+                candidates.append(cand)
+            else:
+                excluded.append(reason)
         candidates.sort(key=lambda c: c.rank)
-        return candidates
+        return candidates, excluded
 
     def _rule_events(self, sent: Span, candidates: list[_Candidate], published: date | None,
                      dateline_loc: Location | None, countries: tuple[str, ...]) -> list[Event]:
@@ -220,6 +254,10 @@ class EventReader:
             return None
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
+        if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
+                c.dep_ == "dobj" and not c.ent_type_ == "MONEY" for c in token.children):
+            # "rebels struck the army base": the walkout "strike" takes no object
+            return _Candidate(token, "ASSAULT", None, 3, clauses.depth_of(token), clauses.background_level(token))
         return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), clauses.background_level(token),
                           bool(trig.companions))
 

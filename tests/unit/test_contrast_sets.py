@@ -1,0 +1,42 @@
+"""The contrast sets of `benchmarks/contrast/` are well formed: every line parses, every
+type is one of the 18, each pair sits whole in one split, and each split holds sentences
+with and without events; the scorer counts a no-event sentence given an event as such."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from benchmarks.contrast_bench import load, score
+from benchmarks.docevents.scoring import GoldEvent, SystemEvent
+
+HERE = Path(__file__).resolve().parents[2] / "benchmarks" / "contrast"
+TYPES = {"AGREE", "AID", "ASSAULT", "COERCE", "CONCEDE", "CONSULT", "COOPERATE", "DEMAND", "DISAPPROVE",
+         "FIGHT", "INVESTIGATE", "MOBILIZE", "PROTEST", "REJECT", "RETREAT", "SANCTION", "SUPPORT", "THREATEN"}
+
+
+def test_contrast_sets_are_well_formed():
+    pairs: dict[str, set[str]] = {}
+    for split in ("dev", "test"):
+        items, gold = load(split)
+        assert len(items) >= 100
+        assert len({i["id"] for i in items}) == len(items)
+        for item in items:
+            pairs.setdefault(item["pair"], set()).add(split)
+            for event in item.get("events") or [item]:
+                assert set(event["types"]) <= TYPES, item["id"]
+        with_events = {g.doc for g in gold}
+        assert 0.25 < len(with_events) / len(items) < 0.75
+    assert all(len(splits) == 1 for splits in pairs.values())
+    assert Counter(len(s) for s in pairs.values()) == Counter({1: len(pairs)})
+
+
+def test_contrast_score_counts_invented_events():
+    items = [{"id": "a", "text": "Rebels shelled the town.", "types": ["FIGHT"]},
+             {"id": "b", "text": "A storm hit the town.", "types": []}]
+    gold = [GoldEvent("a", "Rebels shelled the town.", ("FIGHT",))]
+    perfect = score([SystemEvent("a", "Rebels shelled the town.", "FIGHT", 0.9)], items, gold)
+    noisy = score([SystemEvent("a", "Rebels shelled the town.", "FIGHT", 0.9),
+                   SystemEvent("b", "A storm hit the town.", "ASSAULT", 0.9)], items, gold)
+    assert perfect["f1"] == 1.0 and perfect["no_event_sentences_with_an_event"] == 0.0
+    assert noisy["precision"] == 0.5 and noisy["no_event_sentences_with_an_event"] == 1.0
