@@ -11,8 +11,9 @@ PETRARCH2 validation records (`events-petrarch2-unittest`, MIT; CAMEO codes mapp
 Every sentence of a coded document is an example: NONE where the coder coded nothing,
 else the coder's preferred type of each firm event in it; sentences whose only events are
 `optional` are left out. Five folds by document over train+dev give out-of-fold
-probabilities, on which the temperature (calibration of `confidence`) and the emission
-threshold are fitted; the shipped model is then fitted on all of train+dev.
+probabilities, on which the temperature, the emission threshold and the calibration of
+`confidence` (Platt scaling of P(event) to how often an emitted event is right, its type
+included) are fitted; the shipped model is then fitted on all of train+dev.
 
 Also prints a 5-fold cross-validated PLOVER type accuracy (folds by record). The trigger
 rules that make the features were written while reading those PLOVER sentences, so even
@@ -60,6 +61,7 @@ CLASSES = (NONE, *TYPES)
 RENAMED = {"REQUEST": "DEMAND", "ACCUSE": "DISAPPROVE"}
 PRECISION_TARGET = 0.85
 MIN_RECALL = 0.2
+CALIBRATION_FLOOR = 0.2  # the calibration is fitted on the out-of-fold events from here up
 FOLDS = 5
 log = logging.getLogger("train_event_model")
 
@@ -281,6 +283,51 @@ def choose_threshold(curve) -> float:
     return max((f(0.5, p, r), t) for t, p, r, _ in curve)[1]
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def fit_platt(outcomes: list[tuple[float, int]]) -> tuple[float, float]:
+    """(a, b) of P(right) = sigmoid(a + b * logit(p)) by maximum likelihood over (p, right) pairs."""
+    x = np.array([_logit(p) for p, _ in outcomes])
+    y = np.array([right for _, right in outcomes], dtype=float)
+
+    def nll(ab: np.ndarray) -> float:
+        z = ab[0] + ab[1] * x
+        return float(np.sum(np.logaddexp(0.0, z) - y * z))
+
+    a, b = optimize.minimize(nll, np.array([0.0, 1.0]), method="Nelder-Mead").x
+    return float(a), float(b)
+
+
+def calibration_outcomes(events: list[SystemEvent], gold, ids) -> list[tuple[SystemEvent, int]]:
+    """Each out-of-fold event above the curve's lowest threshold with whether it is right
+    (matched with a firm gold event) or wrong; those an optional gold event absorbs say neither."""
+    m = match_corpus([e for e in events if e.confidence >= CALIBRATION_FLOOR], gold, ids)
+    return [(e, 1) for e, _ in m.tp] + [(e, 0) for e in m.fp]
+
+
+def calibrated_bands(outcomes: list[tuple[SystemEvent, int]], seed: int = 13) -> list[str]:
+    """Precision per band of calibrated confidence, the calibration itself fitted without the
+    document's fold (so the bands are not read on what the calibration was fitted to)."""
+    groups = sorted({e.doc for e, _ in outcomes})
+    random.Random(seed).shuffle(groups)
+    fold = {g: n % FOLDS for n, g in enumerate(groups)}
+    scored = []
+    for k in range(FOLDS):
+        a, b = fit_platt([(e.confidence, r) for e, r in outcomes if fold[e.doc] != k])
+        scored += [(1 / (1 + math.exp(-(a + b * _logit(e.confidence)))), r) for e, r in outcomes if fold[e.doc] == k]
+    rows = []
+    for lo, hi in ((0.9, 1.01), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)):
+        right = [r for c, r in scored if lo <= c < hi]
+        rows.append(f"[{lo:.1f},{min(hi, 1):.1f}) n={len(right)} P={sum(right) / len(right):.2f}" if right
+                    else f"[{lo:.1f},{min(hi, 1):.1f}) n=0")
+    at = [r for c, r in scored if c >= 0.8]
+    rows.append(f">=0.8 n={len(at)} P={sum(at) / len(at):.2f}" if at else ">=0.8 n=0")
+    return rows
+
+
 def bands(events: list[SystemEvent], gold, ids) -> list[str]:
     m = match_corpus(events, gold, ids)
     rows = []
@@ -343,8 +390,11 @@ def main() -> int:
     threshold = choose_threshold(curve)
     point = next(c for c in curve if c[0] == threshold)
 
+    outcomes = calibration_outcomes(events, gold, ids)
+    calibration = fit_platt([(e.confidence, right) for e, right in outcomes])
+
     model = fit(coded + plover + petrarch, args.l2, use_vectors=use_vectors, **options)
-    model.temperature, model.threshold = temperature, threshold
+    model.temperature, model.threshold, model.calibration = temperature, threshold, calibration
     fitted = emitted([(model.scores(e.features, e.vector), e) for e in coded], temperature)
     in_sample = match_corpus([e for e in fitted if e.confidence >= threshold], gold, ids)
     data_version = hashlib.sha256(ANNOTATIONS.read_bytes()).hexdigest()[:10]
@@ -356,7 +406,10 @@ def main() -> int:
         "data": f"benchmarks/docevents/annotations.jsonl sha256 {data_version}: train and dev splits "
                 f"({len(ids)} documents); {len(plover)} PLOVER gold and {len(petrarch)} PETRARCH2 sentences",
         "licence": "CC BY-SA 4.0: learned in part from the PLOVER gold standard, Open Event Data Alliance",
-        "l2": args.l2, "vectors": use_vectors, "min_count": args.min_count, "drop": args.drop, "temperature": temperature, "threshold": threshold,
+        "l2": args.l2, "vectors": use_vectors, "min_count": args.min_count, "drop": args.drop,
+        "temperature": temperature, "threshold": threshold,
+        "calibration": "Platt scaling of P(event) to P(right, type included), fitted on the "
+                       f"{len(outcomes)} out-of-fold events at P(event) >= {CALIBRATION_FLOOR}",
         "cross_validated": {"precision": round(point[1], 3), "recall": round(point[2], 3)},
         "in_sample": {"precision": round(in_sample.precision, 3), "recall": round(in_sample.recall, 3)},
     }
@@ -365,7 +418,9 @@ def main() -> int:
     print(f"temperature {temperature:.2f}, threshold {threshold:.3f}")
     print(f"train+dev, in sample (fitted on; not an estimate): P={in_sample.precision:.3f} R={in_sample.recall:.3f}")
     print(f"train+dev, 5-fold cross-validated by document:     P={point[1]:.3f} R={point[2]:.3f}")
-    print("cross-validated precision by confidence band: " + "; ".join(bands(events, gold, ids)))
+    print("cross-validated precision by band of P(event): " + "; ".join(bands(events, gold, ids)))
+    print(f"calibration a={calibration[0]:.3f} b={calibration[1]:.3f}; precision by band of calibrated confidence "
+          "(calibration fitted without the band's fold): " + "; ".join(calibrated_bands(outcomes)))
     print("cross-validated threshold curve (threshold, precision, recall, events):")
     for t, p, r, n in curve[::2]:
         print(f"  {t:.3f}  P={p:.3f}  R={r:.3f}  n={n}")

@@ -107,7 +107,8 @@ class EventReader:
         """All events of a document, same-event mentions merged, in text order.
 
         With a model, a sentence yields an event when the model judges that one is reported
-        (probability at or above its threshold, that probability as `confidence`), of the
+        (probability at or above its threshold; `confidence` is that probability calibrated
+        to how often such events are right), of the
         rules' type, or the model's where the rules read none; without one, the rules' own
         events. A sentence whose only triggers the codebook rules out ("killed in a crane
         collapse") yields nothing either way: the model's type must not revive it."""
@@ -125,12 +126,13 @@ class EventReader:
             etype = rule_events[0].type if rule_events else ranked[0][0]
             event = self._typed_event(sent, etype, candidates, rule_events, published, doc)
             if event is not None:
-                events.append(replace(event, confidence=round(reported, 3)))
+                events.append(replace(event, confidence=round(self.model.confidence(reported), 3)))
             # "condemned the attack and called for calm": a second act of another type in a
             # coordinated clause is an event of its own, held a little less sure than the first
             second = next((e for e in rule_events[1:] if e.type != etype), None)
             if second is not None and reported * SECOND_EVENT_DISCOUNT >= self.model.threshold:
-                events.append(replace(second, confidence=round(reported * SECOND_EVENT_DISCOUNT, 3)))
+                confidence = self.model.confidence(reported * SECOND_EVENT_DISCOUNT)
+                events.append(replace(second, confidence=round(confidence, 3)))
         return merge_events(events)
 
     def sentences(self, doc: Doc, published: date | None, dateline: str | None) -> Iterator[SentenceReading]:

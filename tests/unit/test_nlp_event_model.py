@@ -67,6 +67,21 @@ def test_nlp_event_model_json_round_trip():
     assert again.probabilities(["top:ASSAULT"], vector) == pytest.approx(model.probabilities(["top:ASSAULT"], vector))
 
 
+def test_nlp_event_model_confidence_is_the_calibrated_probability():
+    """Platt scaling: monotone in the gate's probability, the identity with no calibration,
+    kept in the JSON and in what the digest names."""
+    plain = _model()
+    assert plain.confidence(0.73) == 0.73
+    calibrated = _model(calibration=[-0.75, 0.9])
+    values = [calibrated.confidence(p) for p in (0.05, 0.3, 0.6, 0.9, 0.99)]
+    assert values == sorted(values) and all(0 < v < 1 for v in values)
+    assert calibrated.confidence(0.6) == pytest.approx(1 / (1 + np.exp(0.75 - 0.9 * np.log(0.6 / 0.4))))
+    assert calibrated.confidence(0.0) > 0 and calibrated.confidence(1.0) < 1  # no infinite logit
+    again = EventModel.from_json(json.loads(json.dumps(calibrated.to_json())))
+    assert again.confidence(0.6) == pytest.approx(calibrated.confidence(0.6))
+    assert model_digest(calibrated) != model_digest(plain)
+
+
 def test_nlp_event_model_features_read_trigger_negation_and_rules():
     doc = parsed(*NOT_ATTACK)
     sent = doc[:]
@@ -90,6 +105,8 @@ def test_nlp_event_model_shipped_model_is_complete():
     model = default_model()
     assert model.classes[0] == NONE and len(model.classes) == 19
     assert 0 < model.threshold < 1 and model.temperature > 0
+    a, b = model.calibration
+    assert b > 0, "a calibration must keep the gate's order"
     assert "CC BY-SA" in model.meta["licence"] and "annotations.jsonl" in model.meta["data"]
     assert model.version.startswith("events-")
 
