@@ -157,6 +157,11 @@ def obligation_clause(token: Token) -> Token | None:
 def negated(token: Token) -> bool:
     if any(c.dep_ == "neg" for c in token.children):
         return True
+    if any(c.dep_ == "det" and c.lower_ == "no" for c in token.children):
+        return True  # "police made no arrests"
+    if any(c.dep_ in ("nsubjpass", "dobj") and any(g.dep_ == "det" and g.lower_ == "no" for g in c.children)
+           for c in token.children):
+        return True  # "no shots were fired", "fired no shots"
     if token.dep_ in ("xcomp",) and any(c.dep_ == "neg" for c in token.head.children):
         return True
     return any(c.lemma_.lower() in ("fail",) for c in [token.head] if token.dep_ == "xcomp")

@@ -55,7 +55,7 @@ league championship tournament playoff semifinal quarterfinal final striker goal
 referee halftime touchdown quarterback innings wicket esports chess olympics medal scoreline fixture
 footballer cricketer match cup grandmaster champion challenger season rider cyclist boxer knockout
 """.split())
-RIOT_CUES = frozenset("fan supporter hooligan police riot gas arrest injure kill stab violence fighting clash".split())
+RIOT_CUES = frozenset("fan supporter hooligan police riot gas arrest injure stab violence fighting clash".split())
 
 FILM_OBJECTS = frozenset("""
 film movie scene video footage photo photograph picture episode commercial documentary portrait costume
@@ -113,7 +113,7 @@ def excluded(token: Token, etype: str) -> str | None:
                                           or token.pos_ == "NOUN" and lemma in ACCIDENT_CAUSES
                                           and token.head.lemma_.lower() != "open" and not sent_lemmas & ATTACK_CUES):
         return "accident"  # "killed in a crane collapse"; "a storm" is no storming
-    if etype in ("ASSAULT", "FIGHT") and lemma in SPORT_TRIGGERS and _sport(sent_lemmas, token):
+    if etype in ("ASSAULT", "FIGHT", "PROTEST") and lemma in SPORT_TRIGGERS and _sport(sent_lemmas, token):
         return "sport"
     if etype == "ASSAULT" and lemma in ("shoot", "shooting", "shot") and _film(token, sent_lemmas):
         return "film"
@@ -127,7 +127,7 @@ def excluded(token: Token, etype: str) -> str | None:
         return "habitual"
     if _hypothetical(token):
         return "hypothetical"
-    if etype == "ASSAULT" and lemma == "kill" and _abstract_victim(token):
+    if etype == "ASSAULT" and lemma in ("kill", "take", "hold") and _abstract_victim(token):
         return "metaphor"
     if etype == "RETREAT" and lemma in DEPARTURES and _routine(token, sent_lemmas):
         return "routine"
@@ -232,10 +232,12 @@ def _routine(token: Token, sent_lemmas: set[str]) -> bool:
 
 
 def _abstract_victim(token: Token) -> bool:
-    """ "a late goal killed off their hopes", "the senate killed the bill"."""
+    """ "a late goal killed off their hopes", "the senate killed the bill", "took the budget hostage"."""
     if any(c.dep_ in ("prt", "prep", "advmod") and c.lower_ == "off" for c in token.children):
         return True
-    return any(c.dep_ in ("dobj", "nsubjpass") and c.lemma_.lower() in ABSTRACT_TARGETS for c in token.children)
+    return any(c.dep_ in ("dobj", "nsubjpass") and ({c.lemma_.lower()} | {g.lemma_.lower() for g in c.children
+                                                                       if g.dep_ == "compound"}) & ABSTRACT_TARGETS
+               for c in token.children)
 
 
 def _clause_verb(token: Token) -> Token:
@@ -248,7 +250,9 @@ def _clause_verb(token: Token) -> Token:
 def _habitual(token: Token) -> bool:
     """ "security forces often detain journalists", "every year thousands march": a habit, not an event."""
     verb = _clause_verb(token)
-    for child in verb.children:
+    # "every year thousands march ... to demand justice": the habit spans the purpose clause
+    children = list(verb.children) + (list(verb.head.children) if verb.dep_ in ("advcl", "xcomp", "conj") else [])
+    for child in children:
         if child.dep_ == "advmod" and child.lemma_.lower() in HABITUAL_ADVERBS:
             return True
         if child.dep_ == "advmod" and child.lower_ == "long" and not list(child.children) and any(
@@ -260,11 +264,19 @@ def _habitual(token: Token) -> bool:
 
 
 def _hypothetical(token: Token) -> bool:
-    """ "rebels could strike again", "ministers are expected to meet": a possibility, unless
+    """ "rebels could strike again", "ministers are expected to meet", "if the talks go
+    well": a possibility or a supposition, unless
     somebody threatens it ("warned it could strike": a THREATEN, read by the rules)."""
     verb = _clause_verb(token)
     if clauses.governor(verb) is not None:
         return False
+    node = token
+    for _ in range(4):  # "... if the talks go well": what a condition supposes has not happened
+        if node.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in node.children):
+            return True
+        if node.head.i == node.i:
+            break
+        node = node.head
     if any(c.dep_ == "aux" and c.lower_ in EPISTEMIC_AUX for c in verb.children):
         return True
-    return verb.dep_ == "xcomp" and verb.head.lemma_.lower() in EXPECTATIONS
+    return verb.dep_ in ("xcomp", "ccomp") and verb.head.lemma_.lower() in EXPECTATIONS

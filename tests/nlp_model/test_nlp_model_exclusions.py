@@ -34,6 +34,15 @@ NOT_EVENTS = [
     ("Border guards routinely detain migrants without charge.", "habitual"),
     ("The insurgents have long used roadside bombs against convoys.", "habitual"),
     ("The militia could attack the convoy again within days.", "hypothetical"),
+    ("A first-half strike from Mensah settled the cup final in Accra.", "sport"),
+    ("Rival factions have held the reform bill hostage for months, the speaker said.", "metaphor"),
+    ("Each year hundreds of veterans march through the capital to demand better pensions.", "habitual"),
+    ("Diplomats expect the two sides to sign the accord if the talks go well.", "hypothetical"),
+]
+
+NEGATED = [
+    "No shots were fired at the marchers outside the ministry, witnesses said.",
+    "Police made no arrests after the rally in the square.",
 ]
 
 STILL_EVENTS = [
@@ -80,3 +89,8 @@ def test_nlp_model_codebook_exclusion_is_a_gate_feature(rule_analyzer, sentence,
 def test_nlp_model_codebook_exclusion_spares_real_events(rule_analyzer, sentence, etype):
     events = rule_analyzer.analyze(sentence, "2024-05-04").events
     assert etype in [e.type for e in events], sentence
+
+
+@pytest.mark.parametrize("sentence", NEGATED)
+def test_nlp_model_an_act_denied_by_no_is_no_event(rule_analyzer, sentence):
+    assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events if e.type != "PROTEST"] == []
