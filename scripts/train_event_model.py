@@ -246,15 +246,17 @@ def fit_temperature(scored) -> float:
 
 
 def emitted(scored, temperature: float) -> list[SystemEvent]:
-    """What `EventReader.read` emits for each scored sentence, at every threshold: the
-    rules' type (else the model's) at P(event), and the rules' second event of another
+    """What `EventReader.read` emits for each scored sentence the rules read an event in,
+    at every threshold: the rules' type at P(event), and the rules' second event of another
     type at P(event) x SECOND_EVENT_DISCOUNT."""
     out = []
     for scores, e in scored:
+        if not e.rule_types:
+            continue
         s = scores / temperature
         p = np.exp(s - s.max())
         p /= p.sum()
-        etype = e.rule_type or CLASSES[1 + int(np.argmax(p[1:]))]
+        etype = e.rule_types[0]
         out.append(SystemEvent(e.group, e.text, etype, float(1 - p[0])))
         second = next((t for t in e.rule_types[1:] if t != etype), None)
         if second is not None:

@@ -15,6 +15,7 @@ SUBHEADING = re.compile(r"^\s*[-–—•*]+\s*[^\n]{1,80}?\s*[-–—•*]+\s*$
 SPEECH_VERBS = {"say", "tell", "announce", "state", "report", "add", "claim", "conclude", "confirm", "declare",
                 "quote", "charge", "note", "insist"}
 THREAT_GOVERNORS = {"threaten", "warn", "vow", "swear"}
+ACCUSATION_VERBS = {"accuse", "suspect", "charge", "convict", "acquit", "blame", "allege", "indict"}
 INTENT_GOVERNORS = {"plan", "intend", "prepare", "ready", "willing", "decide", "agree", "promise", "pledge", "offer"}
 FUTURE_AUX = {"will", "would", "shall", "'ll"}
 VIOLENT = {"ASSAULT", "FIGHT", "COERCE", "MOBILIZE", "SANCTION", "PROTEST", "REJECT"}
@@ -103,8 +104,9 @@ def is_speaker(token: Token) -> bool:
 def background_level(token: Token) -> int:
     """1 when the trigger sits in a clause that only sets the scene for the sentence's main
     statement: a conditional or temporal clause ("unless X agrees", "after clashes"), a
-    relative clause ("the curfew imposed after ..."), or the object of "after", "during",
-    "because of" ("after five days of fighting"); else 0."""
+    relative clause ("the curfew imposed after ..."), the object of "after", "during",
+    "because of" ("after five days of fighting"), or what somebody is accused of ("accused
+    the army of killing civilians"); else 0."""
     node = token
     for _ in range(12):
         if node.head.i == node.i:
@@ -115,6 +117,9 @@ def background_level(token: Token) -> int:
             return 1
         if node.dep_ in ("pobj", "pcomp") and node.head.lower_ in BACKGROUND_PREPS:
             return 1
+        if node.dep_ in ("pobj", "pcomp") and node.head.lower_ in ("of", "with") \
+                and node.head.head.lemma_.lower() in ACCUSATION_VERBS:
+            return 1  # "accused the army of killing civilians": the accusation is the act
         if node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS and node.i != token.i:
             return 1
         node = node.head

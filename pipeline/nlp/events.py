@@ -106,30 +106,27 @@ class EventReader:
     def read(self, doc: Doc, published: date | None, dateline: str | None) -> tuple[Event, ...]:
         """All events of a document, same-event mentions merged, in text order.
 
-        With a model, a sentence yields an event when the model judges that one is reported
-        (probability at or above its threshold; `confidence` is that probability calibrated
-        to how often such events are right), of the
-        rules' type, or the model's where the rules read none; without one, the rules' own
-        events. A sentence whose only triggers the codebook rules out ("killed in a crane
-        collapse") yields nothing either way: the model's type must not revive it."""
+        The rules read each sentence's events; with a model, a sentence keeps them when the
+        model judges that an event is reported (probability at or above its threshold;
+        `confidence` is that probability calibrated to how often such events are right).
+        Where the rules read nothing, nothing is emitted: cross-validated, the model's own
+        type there was almost never right. A sentence whose triggers the codebook rules out
+        ("killed in a crane collapse") has no rule events, so yields nothing either way."""
         events: list[Event] = []
-        for sent, candidates, rule_events, excluded, features, vector in self.sentences(doc, published, dateline):
+        for sent, _candidates, rule_events, _excluded, features, vector in self.sentences(doc, published, dateline):
             if self.model is None:
                 events.extend(rule_events)
                 continue
-            if excluded and not rule_events:
+            if not rule_events:
                 continue
-            reported, ranked = self.model.judge(features, vector)
+            reported, _ranked = self.model.judge(features, vector)
             if reported < self.model.threshold:
                 continue
-            # The rules' type, read with negation and modality, where they read one; else the model's.
-            etype = rule_events[0].type if rule_events else ranked[0][0]
-            event = self._typed_event(sent, etype, candidates, rule_events, published, doc)
-            if event is not None:
-                events.append(replace(event, confidence=round(self.model.confidence(reported), 3)))
+            first = rule_events[0]
+            events.append(replace(first, confidence=round(self.model.confidence(reported), 3)))
             # "condemned the attack and called for calm": a second act of another type in a
             # coordinated clause is an event of its own, held a little less sure than the first
-            second = next((e for e in rule_events[1:] if e.type != etype), None)
+            second = next((e for e in rule_events[1:] if e.type != first.type), None)
             if second is not None and reported * SECOND_EVENT_DISCOUNT >= self.model.threshold:
                 confidence = self.model.confidence(reported * SECOND_EVENT_DISCOUNT)
                 events.append(replace(second, confidence=round(confidence, 3)))
@@ -206,28 +203,6 @@ class EventReader:
                 events.append(event)
         return events
 
-    def _typed_event(self, sent: Span, etype: str, candidates: list[_Candidate], rule_events: list[Event],
-                     published: date | None, doc: Doc) -> Event | None:
-        """The sentence's event of the model's type: the rules' own if they read that type,
-        else one read from the trigger of that type (or the strongest, or the root), retyped."""
-        same = next((e for e in rule_events if e.type == etype), None)
-        if same is not None:
-            return same
-        countries = tuple(doc._.countries or ())
-        dateline_loc = doc.user_data.get(_DATELINE_KEY)
-        tried = [c for c in candidates if c.type == etype] + candidates[:1]
-        tried.append(_Candidate(sent.root, etype, None, 1, clauses.depth_of(sent.root)))
-        for cand in tried:
-            event = self._event(sent, replace(cand, type=etype), published, dateline_loc, countries, secondary=False)
-            if event is None:
-                continue
-            if event.type != etype:
-                mode = self._mode(sent, etype, cand.mode if cand.type == etype else None)
-                fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
-                event = replace(event, type=etype, mode=mode, fatalities=fatalities)
-            return event
-        return None
-
     # -- triggers -------------------------------------------------------------------
     def _candidate(self, token: Token) -> _Candidate | None:
         lemma = token.lemma_.lower()
@@ -260,8 +235,16 @@ class EventReader:
                 c.dep_ == "dobj" and not c.ent_type_ == "MONEY" for c in token.children):
             # "rebels struck the army base": the walkout "strike" takes no object
             return _Candidate(token, "ASSAULT", None, 3, clauses.depth_of(token), clauses.background_level(token))
-        return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), clauses.background_level(token),
+        background = clauses.background_level(token)
+        if trig.type != "PROTEST" and token.dep_ == "advcl" and token.tag_ == "VBG" and self._protest_act(token.head):
+            background = 1  # "thousands marched in Belgrade, demanding his resignation": the march is the act
+        return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), background,
                           bool(trig.companions))
+
+    def _protest_act(self, verb: Token) -> bool:
+        """A verb that reports a protest: "marched", "rallied", or "began a strike"."""
+        words = {verb.lemma_.lower()} | {c.lemma_.lower() for c in verb.children if c.dep_ in ("dobj", "nsubj")}
+        return bool(words & self.protest_nouns)
 
     def _event(self, sent: Span, cand: _Candidate, published: date | None,
                dateline_loc: Location | None, countries: tuple[str, ...], *, secondary: bool) -> Event | None:
@@ -413,7 +396,7 @@ class EventReader:
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
             governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
             target = clauses.prep_object(token, ("against", "targeting")) or (
-                clauses.prep_object(governing, ("against",)) if governing is not None else None) or clauses.prep_object(
+                clauses.prep_object(governing, ("against", "on", "at")) if governing is not None else None) or clauses.prep_object(
                 token, ("on", "at", "with", "in"))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
@@ -457,7 +440,9 @@ class EventReader:
             if controlled is not None and self.actors.is_agent(controlled) and (
                     a1 is None or controlled.span.start != a1.span.start):
                 a2 = controlled
-        if a2 is None or not self.actors.is_agent(a2):
+        joint = source is not None and any(c.dep_ == "conj" for c in source.children)
+        if (a2 is None or not self.actors.is_agent(a2)) and not joint:
+            # "Mali and Niger signed a deal in Niamey": two sources acting together, no target
             named = self._named_target(token, a1)
             if named is not None:
                 a2 = named

@@ -81,7 +81,8 @@ ratings public legislative budget regulatory courtroom procedural fare pricing p
 ABSTRACT_FOES = frozenset("""
 cancer disease corruption poverty crime inflation climate change covid virus pandemic addiction illness
 blaze wildfire flame fire hunger obesity injustice discrimination racism misinformation disinformation
-fake unemployment odds tax taxis traffic urge temptation depression infection
+fake unemployment odds tax taxis traffic urge temptation depression infection trafficking smuggling terrorism
+extremism fraud laundering poaching piracy
 """.split())
 CAUSES = frozenset("""
 right justice vote survival life freedom equality recognition compensation seat place title custody
@@ -94,6 +95,8 @@ HABITUAL_ADVERBS = frozenset("often usually routinely regularly frequently somet
 # "could strike", "is expected to meet": what may happen; a threat ("warned it could strike") is read elsewhere
 EPISTEMIC_AUX = frozenset("could might may".split())
 EXPECTATIONS = frozenset("expect hope consider likely unlikely possible".split())
+# "has retained its capacity to carry out bombings", "the right to protest": what can be done
+CAPABILITIES = frozenset("capacity ability capability potential right freedom means".split())
 
 DEPARTURES = frozenset("resign step retire quit".split())
 PRESSURE_CUES = frozenset("""
@@ -265,7 +268,7 @@ def _habitual(token: Token) -> bool:
 
 def _hypothetical(token: Token) -> bool:
     """ "rebels could strike again", "ministers are expected to meet", "if the talks go
-    well": a possibility or a supposition, unless
+    well", "its capacity to carry out bombings": a possibility or a supposition, unless
     somebody threatens it ("warned it could strike": a THREATEN, read by the rules)."""
     verb = _clause_verb(token)
     if clauses.governor(verb) is not None:
@@ -278,5 +281,10 @@ def _hypothetical(token: Token) -> bool:
             break
         node = node.head
     if any(c.dep_ == "aux" and c.lower_ in EPISTEMIC_AUX for c in verb.children):
+        return True
+    clause = verb
+    while clause.dep_ == "conj" and clause.head.i != clause.i:
+        clause = clause.head  # "its capacity to carry out bombings ... and to inspire attacks"
+    if clause.dep_ in ("acl", "xcomp") and clause.head.lemma_.lower() in CAPABILITIES:
         return True
     return verb.dep_ in ("xcomp", "ccomp") and verb.head.lemma_.lower() in EXPECTATIONS

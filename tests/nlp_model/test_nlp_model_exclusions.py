@@ -38,6 +38,7 @@ NOT_EVENTS = [
     ("Rival factions have held the reform bill hostage for months, the speaker said.", "metaphor"),
     ("Each year hundreds of veterans march through the capital to demand better pensions.", "habitual"),
     ("Diplomats expect the two sides to sign the accord if the talks go well.", "hypothetical"),
+    ("The cartel still has the capacity to carry out bombings in the capital.", "hypothetical"),
 ]
 
 NEGATED = [
