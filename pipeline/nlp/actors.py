@@ -138,7 +138,8 @@ class ActorReader:
                 token = of_objects[0]  # "the town of Cizre" is Cizre
                 continue
             if lower in GENERIC_HEADS and owners and _entity_at(token) is None and (
-                    _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS):
+                    _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS
+                    or self.nouns.get(owners[0].lemma_.lower()) in ("GOV", "MIL", "REB", "COP", "LEG", "JUD")):
                 token = owners[0]  # "activists from the Fatah Party", "leaders of the coalition"
                 continue
             break

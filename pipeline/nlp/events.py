@@ -223,7 +223,7 @@ class EventReader:
         if token.dep_ == "compound" and token.head.lemma_.lower() in self.actors.nouns:
             return None  # "riot police", "protest leaders" name people, not events
         neighbours = {c.lemma_.lower() for c in token.children} | {token.head.lemma_.lower()}
-        neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj") for g in c.children}
+        neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj", "compound") for g in c.children}
         for trig in options:
             if all(word in neighbours for word in trig.companions):
                 break
@@ -232,12 +232,20 @@ class EventReader:
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
         if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
-                c.dep_ == "dobj" and not c.ent_type_ == "MONEY" for c in token.children):
-            # "rebels struck the army base": the walkout "strike" takes no object
+                c.dep_ == "dobj" and not c.ent_type_ == "MONEY"
+                or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
+            # "rebels struck the army base", "warplanes struck ...": the walkout "strike" takes no object
             return _Candidate(token, "ASSAULT", None, 3, clauses.depth_of(token), clauses.background_level(token))
+        if not trig.companions and lemma == "seize" and any(c.dep_ == "dobj" and _place(c) for c in token.children):
+            # "rebels seized the town": territory taken in a fight, not property confiscated
+            return _Candidate(token, "FIGHT", "occupy", trig.priority, clauses.depth_of(token),
+                              clauses.background_level(token))
         background = clauses.background_level(token)
         if trig.type != "PROTEST" and token.dep_ == "advcl" and token.tag_ == "VBG" and self._protest_act(token.head):
             background = 1  # "thousands marched in Belgrade, demanding his resignation": the march is the act
+        elif token.dep_ == "acl" and token.tag_ == "VBN" or (
+                token.dep_ == "compound" and token.head.pos_ == "NOUN"):
+            background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
         return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), background,
                           bool(trig.companions))
 
@@ -440,9 +448,11 @@ class EventReader:
             if controlled is not None and self.actors.is_agent(controlled) and (
                     a1 is None or controlled.span.start != a1.span.start):
                 a2 = controlled
+        # "Mali and Niger signed a deal in Niamey": two sources acting together, no target
         joint = source is not None and any(c.dep_ == "conj" for c in source.children)
+        if joint and a2 is not None and a2.span.label_ in ("GPE", "LOC", "FAC"):
+            a2 = None
         if (a2 is None or not self.actors.is_agent(a2)) and not joint:
-            # "Mali and Niger signed a deal in Niamey": two sources acting together, no target
             named = self._named_target(token, a1)
             if named is not None:
                 a2 = named
@@ -565,6 +575,15 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
             return True
         node = node.head
     return False
+
+
+PLACE_NOUNS = frozenset("town city village base airport district province territory area hill port border crossing "
+                        "region neighbourhood neighborhood suburb outpost stronghold garrison capital".split())
+
+
+def _place(token: Token) -> bool:
+    """A place one can take: a named place or a noun for one ("the town", "an army base")."""
+    return token.ent_type_ in ("GPE", "LOC", "FAC") or token.lemma_.lower() in PLACE_NOUNS
 
 
 def _anonymous_people(mention: ActorMention) -> bool:
