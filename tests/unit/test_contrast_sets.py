@@ -4,6 +4,7 @@ with and without events; the scorer counts a no-event sentence given an event as
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -40,3 +41,28 @@ def test_contrast_score_counts_invented_events():
                    SystemEvent("b", "A storm hit the town.", "ASSAULT", 0.9)], items, gold)
     assert perfect["f1"] == 1.0 and perfect["no_event_sentences_with_an_event"] == 0.0
     assert noisy["precision"] == 0.5 and noisy["no_event_sentences_with_an_event"] == 1.0
+
+
+def test_plover_unseen_sets_are_well_formed():
+    """Our PLOVER-style sentences: one of the 18 types each, actor and place spans verbatim,
+    the halves disjoint, the second coding covering the locked half."""
+    from benchmarks.events import load_lines
+
+    seen = set()
+    for split in ("dev", "test"):
+        path = HERE.parent / "plover_unseen" / f"{split}.jsonl"
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        assert len(lines) >= 100 and not {x["text"] for x in lines} & seen
+        seen |= {x["text"] for x in lines}
+        for x in lines:
+            assert x["event"] in TYPES
+            assert all(x.get(k, "") in x["text"] for k in ("actor1", "actor2", "location"))
+        assert len(load_lines(path)) == len(lines)
+
+
+def test_second_codings_agree_with_the_first():
+    from benchmarks.sets_agreement import contrast_agreement, plover_agreement
+
+    plover, contrast = plover_agreement(), contrast_agreement()
+    assert plover["sentences"] == 120 and contrast["sentences"] == 116
+    assert plover["type_agreement"] >= 0.8 and contrast["f1"] >= 0.8
