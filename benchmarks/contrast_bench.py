@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.docevents.corpus import CorpusDocument  # noqa: E402
 from benchmarks.docevents.scoring import GoldEvent, SystemEvent, match_corpus  # noqa: E402
 from benchmarks.docevents_bench import keyword_events, wirewatch_events  # noqa: E402
+from benchmarks.floors import report_floors  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.nlp import Analyzer  # noqa: E402
 from pipeline.nlp.events import EventReader  # noqa: E402
@@ -103,15 +104,7 @@ def main() -> int:
             print(f"FN {'/'.join(g.types):<11} {g.doc}: {g.sentence!r}")
     if args.split != "test" or not FLOORS.exists():
         return 0
-    floors = {k: v for k, v in json.loads(FLOORS.read_text(encoding="utf-8")).items() if not k.startswith("_")}
-    failures = [f"FLOOR {key}: {results['wirewatch'][key.removeprefix('max_')]:.3f} vs {floor}"
-                for key, floor in floors.items()
-                if (results["wirewatch"][key.removeprefix("max_")] > floor if key.startswith("max_")
-                    else results["wirewatch"][key] < floor)]
-    for line in failures:
-        print(line)
-    print(f"floors ({FLOORS.name}): " + ("FAILED" if failures else "held"))
-    return 1 if failures else 0
+    return report_floors(FLOORS, results["wirewatch"])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import re
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.docevents.corpus import EVAL_DIR, load_annotations, load_splits  # noqa: E402
+from benchmarks.floors import report_floors  # noqa: E402
 from benchmarks.docevents.scoring import (  # noqa: E402
     Matching,
     SystemEvent,
@@ -151,18 +151,7 @@ def main() -> int:
             print(f"FN {'/'.join(g.types):<11} {g.doc}: {g.sentence[:140]!r}")
     if args.split != "test":
         return 0
-    floors = {k: v for k, v in json.loads(FLOORS.read_text(encoding="utf-8")).items() if not k.startswith("_")}
-    failures = []
-    for key, floor in floors.items():
-        value = test.get(key.removeprefix("max_"))
-        if value is None:
-            continue
-        if key.startswith("max_") and value > floor or not key.startswith("max_") and value < floor:
-            failures.append(f"FLOOR {key}: {value:.3f} vs {floor}")
-    for line in failures:
-        print(line)
-    print(f"floors ({FLOORS.name}): " + ("FAILED" if failures else "held"))
-    return 1 if failures else 0
+    return report_floors(FLOORS, test)
 
 
 if __name__ == "__main__":

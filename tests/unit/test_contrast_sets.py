@@ -66,3 +66,14 @@ def test_second_codings_agree_with_the_first():
     plover, contrast = plover_agreement(), contrast_agreement()
     assert plover["sentences"] == 120 and contrast["sentences"] == 116
     assert plover["type_agreement"] >= 0.8 and contrast["f1"] >= 0.8
+
+
+def test_floor_files_judge_floors_and_ceilings(tmp_path, capsys):
+    from benchmarks.floors import report_floors
+
+    path = tmp_path / "floors.json"
+    path.write_text(json.dumps({"_comment": "x", "precision": 0.5, "max_noise": 0.2, "recall": 0.3}))
+    assert report_floors(path, {"precision": 0.6, "noise": 0.1, "recall": None}) == 0
+    assert report_floors(path, {"precision": 0.4, "noise": 0.3}) == 1
+    out = capsys.readouterr().out
+    assert "FLOOR precision: 0.400 vs 0.5" in out and "FLOOR max_noise: 0.300 vs 0.2" in out
