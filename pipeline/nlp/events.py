@@ -162,10 +162,12 @@ class EventReader:
     def _candidates(self, sent: Span) -> tuple[list[_Candidate], list[str]]:
         """The sentence's trigger candidates, best first, and why the codebook rules out the others."""
         candidates, excluded = [], []
+        cues: exclusions.SentenceCues | None = None
         for cand in (self._candidate(t) for t in sent):
             if cand is None:
                 continue
-            reason = exclusions.excluded(cand.token, cand.type)
+            cues = cues or exclusions.SentenceCues.of(sent)
+            reason = exclusions.excluded(cand.token, cand.type, cues)
             if reason is None:
                 candidates.append(cand)
             else:

@@ -13,13 +13,17 @@ sentence), so it holds on text nobody tuned it to; the word lists follow the cod
 categories, not any coded sentence. A check gives way where the sentence also speaks of
 violence ("killed when gunmen stormed the stadium"), of a riot or of pressure.
 
-`excluded(token, etype)` answers with the reason (one of `REASONS`) or None; the reader
-drops the trigger and the gate sees the reason as a feature.
+`excluded(token, etype, cues)` answers with the reason (one of `REASONS`) or None; the
+reader drops the trigger and the gate sees the reason as a feature. `SentenceCues.of(sent)`
+reads the sentence's words once, whatever the number of triggers in it, so a run-on
+"sentence" of broken markup costs time in proportion to its length.
 """
 
 from __future__ import annotations
 
-from spacy.tokens import Token
+from dataclasses import dataclass
+
+from spacy.tokens import Span, Token
 
 from pipeline.nlp import clauses
 
@@ -108,15 +112,34 @@ RULERS = frozenset("president premier general gen. lt. king queen dictator junta
                    "strongman".split())
 
 
-def excluded(token: Token, etype: str) -> str | None:
-    """Why the codebook says `token`, a trigger of type `etype`, reports no event; else None."""
+@dataclass(frozen=True, slots=True)
+class SentenceCues:
+    """What the checks read of a whole sentence: its lemmas, its game words, whether it asks."""
+
+    lemmas: frozenset[str]
+    sport: frozenset[str]
+    question: bool
+
+    @classmethod
+    def of(cls, sent: Span) -> "SentenceCues":
+        lemmas = frozenset(t.lemma_.lower() for t in sent)
+        # "the final", not "a final report"
+        sport = frozenset(t.lemma_.lower() for t in sent if t.pos_ in ("NOUN", "PROPN") or t.lemma_.lower() == "final"
+                          and t.head.pos_ not in ("NOUN", "PROPN")) & SPORT_CUES
+        return cls(lemmas, sport, sent.text.rstrip().rstrip("\"'”’ ").endswith("?"))
+
+
+def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str | None:
+    """Why the codebook says `token`, a trigger of type `etype`, reports no event; else None.
+    `cues`: the sentence's, read once for all its triggers (read here when not given)."""
+    cues = cues if cues is not None else SentenceCues.of(token.sent)
     lemma = token.lemma_.lower()
-    sent_lemmas = {t.lemma_.lower() for t in token.sent}
+    sent_lemmas = cues.lemmas
     if etype in ("ASSAULT", "FIGHT") and (lemma in DEATH_TRIGGERS and _accident(token, sent_lemmas)
                                           or token.pos_ == "NOUN" and lemma in ACCIDENT_CAUSES
                                           and token.head.lemma_.lower() != "open" and not sent_lemmas & ATTACK_CUES):
         return "accident"  # "killed in a crane collapse"; "a storm" is no storming
-    if etype in ("ASSAULT", "FIGHT", "PROTEST") and lemma in SPORT_TRIGGERS and _sport(sent_lemmas, token):
+    if etype in ("ASSAULT", "FIGHT", "PROTEST") and lemma in SPORT_TRIGGERS and _sport(cues, token):
         return "sport"
     if etype == "ASSAULT" and lemma in ("shoot", "shooting", "shot") and _film(token, sent_lemmas):
         return "film"
@@ -124,7 +147,7 @@ def excluded(token: Token, etype: str) -> str | None:
         return "commerce"
     if etype in ("FIGHT", "ASSAULT") and lemma in FIGHT_WORDS and not sent_lemmas & VIOLENCE_CUES and _figurative(token):
         return "metaphor"
-    if token.sent.text.rstrip().rstrip("\"'”’ ").endswith("?"):
+    if cues.question:
         return "question"  # "Did the army shell the hospital?"
     if _habitual(token):
         return "habitual"
@@ -137,7 +160,7 @@ def excluded(token: Token, etype: str) -> str | None:
     return None
 
 
-def _accident(token: Token, sent_lemmas: set[str]) -> bool:
+def _accident(token: Token, sent_lemmas: frozenset[str]) -> bool:
     """ "killed in a crane collapse", "died when the bridge collapsed", "a storm killed 12",
     "a gas explosion": deaths with a cause and no attacker."""
     if sent_lemmas & ATTACK_CUES:
@@ -175,14 +198,12 @@ def _accident_clause(verb: Token) -> bool:
     return any(c.dep_ in ("nsubj", "nsubjpass") and c.lemma_.lower() in ACCIDENT_CAUSES for c in verb.children)
 
 
-def _sport(sent_lemmas: set[str], token: Token) -> bool:
+def _sport(cues: SentenceCues, token: Token) -> bool:
     """ "fought back to win the final", "crushed City in the league": a game, unless its fans riot."""
-    cues = {t.lemma_.lower() for t in token.sent if t.pos_ in ("NOUN", "PROPN") or t.lemma_.lower() == "final"
-            and t.head.pos_ not in ("NOUN", "PROPN")} & SPORT_CUES  # "the final", not "a final report"
-    return bool(cues) and not sent_lemmas & RIOT_CUES - {token.lemma_.lower()}
+    return bool(cues.sport) and not cues.lemmas & RIOT_CUES - {token.lemma_.lower()}
 
 
-def _film(token: Token, sent_lemmas: set[str]) -> bool:
+def _film(token: Token, sent_lemmas: frozenset[str]) -> bool:
     """ "came to shoot her costume", "a photo shoot": a camera's shot."""
     if sent_lemmas & FIREARM_CUES:
         return False
@@ -221,7 +242,7 @@ def _figurative(token: Token) -> bool:
         and any(c.dep_ in ("advcl", "xcomp") and c.lemma_.lower() in ("win", "beat", "draw", "level") for c in token.children)
 
 
-def _routine(token: Token, sent_lemmas: set[str]) -> bool:
+def _routine(token: Token, sent_lemmas: frozenset[str]) -> bool:
     """ "stepped down after the election", "resigned as chief executive": a career move, not
     a concession, unless pressure, a ruler or a demand ("must resign", "agrees to step
     down": the demand or the promise is the event, read elsewhere) makes it one."""

@@ -95,3 +95,25 @@ def test_nlp_model_codebook_exclusion_spares_real_events(rule_analyzer, sentence
 @pytest.mark.parametrize("sentence", NEGATED)
 def test_nlp_model_an_act_denied_by_no_is_no_event(rule_analyzer, sentence):
     assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events if e.type != "PROTEST"] == []
+
+
+def test_nlp_model_a_sentence_is_read_once_for_all_its_triggers(rule_analyzer, monkeypatch):
+    """A run-on "sentence" of broken markup with hundreds of trigger words costs time in
+    proportion to its length: the exclusions read the sentence's words once, not once a trigger."""
+    from pipeline.nlp import exclusions
+
+    reads = []
+    original = exclusions.SentenceCues.of.__func__
+
+    def counted(cls, sent):
+        reads.append(sent.start)
+        return original(cls, sent)
+
+    monkeypatch.setattr(exclusions.SentenceCues, "of", classmethod(counted))
+    words = "rebels attacked the town and police arrested protesters while troops fought militants".split()
+    text = " ".join(words[i % len(words)] for i in range(600))
+    doc = rule_analyzer.nlp(text)
+    readings = list(rule_analyzer.reader.sentences(doc, None, None))
+    triggers = sum(len(r.candidates) + len(r.excluded) for r in readings)
+    assert triggers > 50
+    assert len(reads) == len(set(reads)) <= len(readings)
