@@ -8,9 +8,9 @@ no event of its type, whatever the document around it: "killed in a crane collap
 "fought back to win the final", "shot her costume", "shell companies", "the rocket lifted
 off", "fought to acquire a painting", "stepped down after the election".
 
-Each check reads the trigger's own dependents (and, for sport and film, cue words in its
-sentence), so it holds on text nobody tuned it to; the word lists follow the codebook's
-categories, not any coded sentence. A check gives way where the sentence also speaks of
+Each check reads the trigger's own dependents and clause (and cue words of its sentence:
+attackers, games, cameras, pressure, a question mark), so it holds on text nobody tuned it
+to; the word lists follow the codebook's categories, not any coded sentence. A check gives way where the sentence also speaks of
 violence ("killed when gunmen stormed the stadium"), of a riot or of pressure.
 
 `excluded(token, etype, cues)` answers with the reason (one of `REASONS`) or None; the
@@ -85,7 +85,7 @@ ratings public legislative budget regulatory courtroom procedural fare pricing p
 ABSTRACT_FOES = frozenset("""
 cancer disease corruption poverty crime inflation climate change covid virus pandemic addiction illness
 blaze wildfire flame fire hunger obesity injustice discrimination racism misinformation disinformation
-fake unemployment odds tax taxis traffic urge temptation depression infection trafficking smuggling terrorism
+fake unemployment odds tax traffic urge temptation depression infection trafficking smuggling terrorism
 extremism fraud laundering poaching piracy
 """.split())
 CAUSES = frozenset("""
