@@ -46,7 +46,7 @@ from benchmarks.docevents.scoring import SystemEvent, match_corpus, sentences_ma
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dates import to_date  # noqa: E402
 from pipeline.nlp.analyzer import find_dateline  # noqa: E402
-from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel, model_digest  # noqa: E402
+from pipeline.nlp.event_model import MODEL_PATH, NONE, EventModel, logit, model_digest, platt  # noqa: E402
 from pipeline.nlp.events import SECOND_EVENT_DISCOUNT, EventReader  # noqa: E402
 from pipeline.nlp.geo import default_gazetteer  # noqa: E402
 from pipeline.nlp.model import load_pipeline  # noqa: E402
@@ -77,11 +77,6 @@ class Example:
     labels: list[str] = field(default_factory=list)
     optional_only: bool = False
     rule_types: list[str] = field(default_factory=list)  # the rules' events' types, best first
-
-    @property
-    def rule_type(self) -> str | None:
-        """The rules' first event's type, which the reader prefers to the model's."""
-        return self.rule_types[0] if self.rule_types else None
 
 
 def _words(text: str) -> int:
@@ -285,14 +280,9 @@ def choose_threshold(curve) -> float:
     return max((f(0.5, p, r), t) for t, p, r, _ in curve)[1]
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 def fit_platt(outcomes: list[tuple[float, int]]) -> tuple[float, float]:
     """(a, b) of P(right) = sigmoid(a + b * logit(p)) by maximum likelihood over (p, right) pairs."""
-    x = np.array([_logit(p) for p, _ in outcomes])
+    x = np.array([logit(p) for p, _ in outcomes])
     y = np.array([right for _, right in outcomes], dtype=float)
 
     def nll(ab: np.ndarray) -> float:
@@ -319,7 +309,7 @@ def calibrated_bands(outcomes: list[tuple[SystemEvent, int]], seed: int = 13) ->
     scored = []
     for k in range(FOLDS):
         a, b = fit_platt([(e.confidence, r) for e, r in outcomes if fold[e.doc] != k])
-        scored += [(1 / (1 + math.exp(-(a + b * _logit(e.confidence)))), r) for e, r in outcomes if fold[e.doc] == k]
+        scored += [(platt(e.confidence, a, b), r) for e, r in outcomes if fold[e.doc] == k]
     rows = []
     for lo, hi in ((0.9, 1.01), (0.8, 0.9), (0.7, 0.8), (0.6, 0.7), (0.5, 0.6), (0.0, 0.5)):
         right = [r for c, r in scored if lo <= c < hi]

@@ -202,13 +202,9 @@ class EventModel:
 
     def confidence(self, reported: float) -> float:
         """How often an event emitted at gate probability `reported` is right, its type
-        included: Platt scaling (a logistic in the logit of `reported`) fitted on the
-        out-of-fold events of the coded documents; `reported` itself where none is fitted."""
-        if self.calibration is None:
-            return reported
-        a, b = self.calibration
-        p = min(max(reported, 1e-6), 1 - 1e-6)
-        return 1.0 / (1.0 + math.exp(-(a + b * math.log(p / (1 - p)))))
+        included: Platt scaling fitted on the out-of-fold events of the coded documents;
+        `reported` itself where none is fitted."""
+        return reported if self.calibration is None else platt(reported, *self.calibration)
 
     def to_json(self) -> dict:
         def rounded(values) -> list:
@@ -227,6 +223,17 @@ class EventModel:
                    dense_mean=data.get("dense_mean"), dense_scale=data.get("dense_scale"),
                    temperature=data.get("temperature", 1.0), threshold=data.get("threshold", 0.5),
                    calibration=data.get("calibration"), version=data.get("version", "unknown"), meta=data.get("meta"))
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)), with p kept off 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def platt(p: float, a: float, b: float) -> float:
+    """Platt scaling: sigmoid(a + b * logit(p))."""
+    return 1.0 / (1.0 + math.exp(-(a + b * logit(p))))
 
 
 def model_digest(model: EventModel) -> str:

@@ -127,9 +127,9 @@ class EventReader:
             # "condemned the attack and called for calm": a second act of another type in a
             # coordinated clause is an event of its own, held a little less sure than the first
             second = next((e for e in rule_events[1:] if e.type != first.type), None)
-            if second is not None and reported * SECOND_EVENT_DISCOUNT >= self.model.threshold:
-                confidence = self.model.confidence(reported * SECOND_EVENT_DISCOUNT)
-                events.append(replace(second, confidence=round(confidence, 3)))
+            held = reported * SECOND_EVENT_DISCOUNT
+            if second is not None and held >= self.model.threshold:
+                events.append(replace(second, confidence=round(self.model.confidence(held), 3)))
         return merge_events(events)
 
     def sentences(self, doc: Doc, published: date | None, dateline: str | None) -> Iterator[SentenceReading]:
@@ -233,23 +233,22 @@ class EventReader:
             return None
         if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
             return None
+        etype, mode, priority = trig.type, trig.mode, trig.priority
         if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
                 c.dep_ == "dobj" and not c.ent_type_ == "MONEY"
                 or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
             # "rebels struck the army base", "warplanes struck ...": the walkout "strike" takes no object
-            return _Candidate(token, "ASSAULT", None, 3, clauses.depth_of(token), clauses.background_level(token))
-        if not trig.companions and lemma == "seize" and any(c.dep_ == "dobj" and _place(c) for c in token.children):
+            etype, mode, priority = "ASSAULT", None, 3
+        elif not trig.companions and lemma == "seize" and any(c.dep_ == "dobj" and _place(c) for c in token.children):
             # "rebels seized the town": territory taken in a fight, not property confiscated
-            return _Candidate(token, "FIGHT", "occupy", trig.priority, clauses.depth_of(token),
-                              clauses.background_level(token))
+            etype, mode = "FIGHT", "occupy"
         background = clauses.background_level(token)
-        if trig.type != "PROTEST" and token.dep_ == "advcl" and token.tag_ == "VBG" and self._protest_act(token.head):
+        if etype != "PROTEST" and token.dep_ == "advcl" and token.tag_ == "VBG" and self._protest_act(token.head):
             background = 1  # "thousands marched in Belgrade, demanding his resignation": the march is the act
         elif token.dep_ == "acl" and token.tag_ == "VBN" or (
                 token.dep_ == "compound" and token.head.pos_ == "NOUN"):
             background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
-        return _Candidate(token, trig.type, trig.mode, trig.priority, clauses.depth_of(token), background,
-                          bool(trig.companions))
+        return _Candidate(token, etype, mode, priority, clauses.depth_of(token), background, bool(trig.companions))
 
     def _protest_act(self, verb: Token) -> bool:
         """A verb that reports a protest: "marched", "rallied", or "began a strike"."""
