@@ -181,7 +181,7 @@ def keyword_predictions(nlp, records: list[dict]) -> list[Prediction]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--errors", action="store_true", help="list the sentences Wirewatch types wrongly")
+    parser.add_argument("--errors", action="store_true", help="list the sentences Wirewatch types wrongly, then its actor mismatches")
     parser.add_argument("--file", type=Path, help="score our own coded sentences (JSON Lines, "
                         "benchmarks/plover_unseen/) instead of the gold standard; floors for test.jsonl only")
     args = parser.parse_args()
@@ -220,6 +220,12 @@ def main() -> int:
         for record, pred in zip(records, ours):
             if pred.type != record["event"]:
                 print(f"{record['event']:>11} <- {str(pred.type):<11} {record['text'][:110]}")
+        for role, side, got in (("actor1", "source", "actor1"), ("actor2", "target", "actor2")):
+            for record, pred in zip(records, ours):
+                gold = record.get(side)
+                if isinstance(gold, list) and gold and not actor_matches(getattr(pred, got), gold):
+                    wanted = " | ".join(a.get("actorText", "") for a in gold)
+                    print(f"  {role}: {wanted!r} <- {getattr(pred, got)!r}  {record['text'][:110]}")
     if args.file is not None and args.file.name != "test.jsonl":
         return 0  # a dev half is read while writing rules: no floor
     failures = check_floors("events" if args.file is None else "events_unseen", rows["wirewatch"])

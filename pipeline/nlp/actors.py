@@ -24,6 +24,7 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
                   "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist"}
+ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", "soldier", "militiaman", "loyalist"}
 PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
                       "organisation", "group", "faction", "council", "committee", "league", "association"}
@@ -136,6 +137,10 @@ class ActorReader:
             if lower in PLACE_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
                     and _entity_at(of_objects[0]).label_ in ("GPE", "LOC", "FAC"):
                 token = of_objects[0]  # "the town of Cizre" is Cizre
+                continue
+            if lower in ARMED_HEADS and owners and _entity_at(token) is None and _entity_at(owners[0]) is not None \
+                    and _entity_at(owners[0]).label_ in ("ORG", "PERSON", "NORP"):
+                token = owners[0]  # "rebels of the Barisan Revolusi Nasional", "forces of Khalifa Haftar"
                 continue
             if lower in GENERIC_HEADS and owners and _entity_at(token) is None and (
                     _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS

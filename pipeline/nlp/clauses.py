@@ -38,7 +38,9 @@ OBLIGATION_AUX = {"must", "should", "ought"}
 STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
 STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}
 GIVING_VERBS = {"contribute", "send", "deploy", "dispatch", "give", "provide", "donate", "supply", "deliver",
-                "ship", "grant", "extend"}
+                "ship", "grant", "extend", "hand"}
+# Acts two parties do together: "X and Y signed a truce" is the dyad X, Y
+RECIPROCAL = {"AGREE", "CONSULT", "COOPERATE", "FIGHT"}
 DEMAND_SPEECH = SPEECH_VERBS | {"conclude", "insist", "urge", "reiterate", "write"}
 
 
@@ -226,6 +228,46 @@ def passive_agent(token: Token) -> Token | None:
             found = passive_agent(child)
             if found is not None:
                 return found
+    return None
+
+
+def elided_passive(token: Token) -> bool:
+    """A participle coordinated with a passive verb, its auxiliary left out: "civilians
+    were killed and dozens wounded"."""
+    return (token.tag_ == "VBN" and token.dep_ == "conj"
+            and not any(c.dep_ in ("aux", "auxpass") for c in token.children)
+            and any(c.dep_ == "auxpass" for c in token.head.children))
+
+
+def phrase_verb(token: Token) -> Token | None:
+    """The verb a noun trigger's phrase is the object or complement of: "were declared
+    persona non grata", "was branded a terrorist group"."""
+    node = token
+    for _ in range(3):
+        if node.dep_ not in ("dobj", "oprd", "compound", "attr") or node.head.i == node.i:
+            return None
+        node = node.head
+        if node.pos_ == "VERB":
+            return node
+    return None
+
+
+def by_phrase(verb: Token) -> Token | None:
+    """The "by" agent of a passive verb's phrase, on the verb, on its complement ("declared
+    persona non grata by Russia") or on its prepositional object ("charged with sedition by
+    the police"): at most three steps down, nearest first."""
+    frontier = [verb]
+    for _ in range(3):
+        below = []
+        for node in frontier:
+            for child in node.children:
+                if child.dep_ in ("prep", "agent") and child.lower_ == "by":
+                    pobj = first_child(list(child.children), "pobj")
+                    if pobj is not None:
+                        return pobj
+                if child.dep_ in ("dobj", "oprd", "attr", "prep", "pobj"):
+                    below.append(child)
+        frontier = below
     return None
 
 

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.dates import resolve_date
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import clauses, exclusions, lexicon
-from pipeline.nlp.actors import ActorMention, ActorReader
+from pipeline.nlp.actors import PLACE_HEADS, ActorMention, ActorReader
 from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
     ADMIN_NOUNS,
@@ -36,6 +36,7 @@ from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers a
     LOCATION_PREPS,
     NAMED_ACTORS,
     PARAGRAPHS_KEY,
+    RECIPROCAL,
     SPEECH_VERBS,
     STATE_ACTIONS,
     STATIVE_PASSIVES,
@@ -53,6 +54,7 @@ from pipeline.nlp.event_model import (
 from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
+INJURY_VERBS = frozenset({"wound", "injure", "maim"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
@@ -186,12 +188,21 @@ class EventReader:
             # "killed in a car bomb explosion": the verb carries the actors; "prevented the
             # demonstration", "condemned the attack": the verb's act is the event, its object the topic.
             verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.background == top.background
+                         and c.token.lemma_.lower() not in INJURY_VERBS  # "wounded in a bombing": its outcome
                          and (c.type == top.type and clauses.dominates(c.token, top.token, through_conj=False)
                               or top.token.dep_ == "dobj" and top.token.head.i == c.token.i and not top.phrasal)),
                         None)
             if verb is not None:
                 candidates.remove(verb)
                 candidates.insert(0, replace(verb, mode=verb.mode or top.mode) if verb.type == top.type else verb)
+        head = candidates[0].token.head
+        if candidates[0].token.dep_ == "xcomp":
+            # "asked a judge to order the arrest": the asking carries who was asked
+            governing = next((c for c in candidates if c.token.i == head.i and c.type == candidates[0].type
+                              and c.background == candidates[0].background), None)
+            if governing is not None:
+                candidates.remove(governing)
+                candidates.insert(0, governing)
         chosen = [candidates[0]]
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
@@ -231,9 +242,11 @@ class EventReader:
                 break
         else:
             return None
-        if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
-            return None
         etype, mode, priority = trig.type, trig.mode, trig.priority
+        if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
+            if token.pos_ != "NOUN":
+                return None
+            etype, mode, priority = "FIGHT", "aerial", 4  # "a drone strike"
         if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
                 c.dep_ == "dobj" and not c.ent_type_ == "MONEY"
                 or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
@@ -285,7 +298,7 @@ class EventReader:
                 etype, mode = "AGREE", None
         mode = self._mode(sent, etype, mode)
 
-        actor1, actor2 = self._actors(token)
+        actor1, actor2 = self._actors(token, etype in RECIPROCAL)
         obligation = clauses.obligation_clause(token) if cand.type == "DEMAND" and token.lemma_.lower() in DEMAND_SPEECH else None
         if obligation is not None:  # "Russia said Sudan must return ...": the demand is on Sudan
             obliged = self.actors.read(clauses.first_child(list(obligation.children), "nsubj"))
@@ -298,7 +311,8 @@ class EventReader:
             threatened = self.actors.read(subject)
             if threatened is not None and self.actors.is_agent(threatened):
                 actor2 = threatened  # "threatened to stop talks if the United States goes ahead"
-        if etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT":
+        if etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT" \
+                and not _modifier_only(actor2):
             etype = "ASSAULT"
         elif etype == "ASSAULT" and actor1 is not None and actor1.actor.type == "MIL" \
                 and mode in (None, "aerial", "firearms") and actor1.actor.canonical not in self.actors.orgs:
@@ -356,12 +370,15 @@ class EventReader:
         return mode
 
     # -- actors ---------------------------------------------------------------------
-    def _actors(self, token: Token) -> tuple[ActorMention | None, ActorMention | None]:
-        """actor1 (source) and actor2 (target) from the trigger's dependents."""
+    def _actors(self, token: Token, reciprocal: bool = False) -> tuple[ActorMention | None, ActorMention | None]:
+        """actor1 (source) and actor2 (target) from the trigger's dependents; `reciprocal` for
+        an act two parties do together (`RECIPROCAL`)."""
         read = self.actors.read
         kids = list(token.children)
         subj = clauses.first_child(kids, "nsubj")
         subjpass = clauses.first_child(kids, "nsubjpass")
+        if subj is not None and subjpass is None and clauses.elided_passive(token):
+            subj, subjpass = None, subj  # "civilians were killed and dozens wounded"
         agent = clauses.passive_agent(token)
         obj = (clauses.first_child(kids, "dobj") or clauses.first_child(kids, "attr")) if token.pos_ == "VERB" else None
         source: Token | None = None
@@ -370,11 +387,14 @@ class EventReader:
             if subjpass is not None and agent is None and token.lemma_.lower() in STATIVE_PASSIVES:
                 source, target = subjpass, obj  # "Israel is opposed to ...": a state of the subject
             elif subjpass is not None:
-                source, target = agent, subjpass
+                source, target = agent or clauses.by_phrase(token), subjpass
             elif token.lemma_.lower() in DIE_VERBS:
                 source, target = agent, subj  # "a prisoner died under torture": the dead are the target
             else:
                 source, target = subj, obj
+            loser = clauses.prep_object(token, ("from",)) if obj is not None and _place(obj) else None
+            if loser is not None and not _place(loser) and subjpass is None:
+                target = loser  # "retook the town from rebels": the fight was with the rebels
             recipient = clauses.prep_object(token, ("to",)) if token.lemma_.lower() in GIVING_VERBS else None
             if recipient is not None and subjpass is None:
                 target = recipient  # "contribute 4,000 troops to a force in Liberia": the troops are the giver's
@@ -405,7 +425,7 @@ class EventReader:
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
             governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
             target = clauses.prep_object(token, ("against", "targeting")) or (
-                clauses.prep_object(governing, ("against", "on", "at")) if governing is not None else None) or clauses.prep_object(
+                clauses.prep_object(governing, ("against", "on", "at", "into")) if governing is not None else None) or clauses.prep_object(
                 token, ("on", "at", "with", "in"))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
@@ -423,6 +443,11 @@ class EventReader:
             if source is None and anchor.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
                 source = clauses.first_child(list(verb.children), "nsubj") or (
                     clauses.first_child(list(verb.children), "nsubjpass") if stative else None) or clauses.inherited_subject(verb)
+            passive = clauses.phrase_verb(token)
+            if passive is not None and passive.lemma_.lower() not in STATIVE_PASSIVES and (
+                    undergoer := clauses.first_child(list(passive.children), "nsubjpass")) is not None:
+                # "two diplomats were declared persona non grata by Russia"
+                source, target = clauses.by_phrase(passive) or source, undergoer
             if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
                 target = clauses.first_child(list(head.children), "dobj") or target
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
@@ -449,10 +474,15 @@ class EventReader:
             if controlled is not None and self.actors.is_agent(controlled) and (
                     a1 is None or controlled.span.start != a1.span.start):
                 a2 = controlled
-        # "Mali and Niger signed a deal in Niamey": two sources acting together, no target
-        joint = source is not None and any(c.dep_ == "conj" for c in source.children)
+        # "Mali and Niger signed a deal in Niamey": two sources acting together, no place as target;
+        # in an act done together the second is the first's counterpart (the dyad of event data)
+        partner = next((c for c in source.children if c.dep_ == "conj"), None) if source is not None else None
+        joint = partner is not None
         if joint and a2 is not None and a2.span.label_ in ("GPE", "LOC", "FAC"):
             a2 = None
+        if joint and reciprocal and (a2 is None or not self.actors.is_agent(a2)):
+            counterpart = read(partner)
+            a2 = counterpart if counterpart is not None and is_actor(counterpart) else a2
         if (a2 is None or not self.actors.is_agent(a2)) and not joint:
             named = self._named_target(token, a1)
             if named is not None:
@@ -481,6 +511,9 @@ class EventReader:
             # "an Alewite temple, Cemevi": the name read with the noun it glosses
             glossed = tok.head.pos_ == "NOUN" and (tok.dep_ == "appos" or tok.dep_ in ("compound", "amod") and any(
                 c.dep_ == "appos" and c.ent_type_ in NAMED_ACTORS for c in tok.head.children))
+            if not glossed and tok.ent_type_ == "NORP" and tok.dep_ in ("amod", "compound", "nmod") \
+                    and tok.head.lemma_.lower() in PLACE_HEADS:
+                continue  # "near the Kenyan town of Mandera": where, not whom
             mention = self.actors.read(tok.head if glossed else tok)
             if mention is not None and mention.span.label_ in NAMED_ACTORS and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
@@ -578,13 +611,19 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
     return False
 
 
-PLACE_NOUNS = frozenset("town city village base airport district province territory area hill port border crossing "
+PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district province territory area hill port border crossing "
                         "region neighbourhood neighborhood suburb outpost stronghold garrison capital".split())
 
 
 def _place(token: Token) -> bool:
     """A place one can take: a named place or a noun for one ("the town", "an army base")."""
     return token.ent_type_ in ("GPE", "LOC", "FAC") or token.lemma_.lower() in PLACE_NOUNS
+
+
+def _modifier_only(mention: ActorMention) -> bool:
+    """ "Kampuchean" in "Kampuchean guerrilla camps": a nationality read off a thing, not people."""
+    return mention.span.label_ == "NORP" and mention.span.root.dep_ in ("amod", "compound", "nmod") \
+        and mention.span.root.head.pos_ == "NOUN"
 
 
 def _anonymous_people(mention: ActorMention) -> bool:
