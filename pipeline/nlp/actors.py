@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "thousand", "thousands",
                   "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
-                 "unit", "fighter", "delegation", "wing", "deployment", "activist"}
+                 "unit", "fighter", "delegation", "wing", "deployment", "activist", "negotiator", "envoy",
+                 "president", "minister", "government"}
 ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", "soldier", "militiaman", "loyalist"}
 PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
@@ -132,7 +133,7 @@ class ActorReader:
             if (lower in QUANTITY_WORDS or token.like_num or token.pos_ == "NUM") and of_objects:
                 token = of_objects[0]
                 continue
-            owners = of_objects + [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
+            owners = of_objects + [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("from", "for")
                                    for g in c.children if g.dep_ == "pobj"]
             if lower in PLACE_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
                     and _entity_at(of_objects[0]).label_ in ("GPE", "LOC", "FAC"):

@@ -195,6 +195,16 @@ class EventReader:
             if verb is not None:
                 candidates.remove(verb)
                 candidates.insert(0, replace(verb, mode=verb.mode or top.mode) if verb.type == top.type else verb)
+        top = candidates[0]
+        if top.token.pos_ == "VERB" and top.token.lemma_.lower() in HARM_VERBS | INJURY_VERBS \
+                and any(c.dep_ == "nsubjpass" for c in top.token.children) and clauses.passive_agent(top.token) is None:
+            # "militants were killed when special forces stormed a hideout": the storming is the act
+            clause = next((c for c in top.token.children if c.dep_ == "advcl" and any(
+                m.dep_ in ("mark", "advmod") and m.lower_ in ("when", "as") for m in c.children)), None)
+            act = next((c for c in candidates if clause is not None and (
+                c.token.i == clause.i or c.token.head.i == clause.i and c.token.dep_ == "dobj")), None)
+            if act is not None:  # one act: the killing is what it did, not an event of its own
+                candidates = [replace(act, background=top.background)] + [c for c in candidates if c not in (act, top)]
         head = candidates[0].token.head
         if candidates[0].token.dep_ == "xcomp":
             # "asked a judge to order the arrest": the asking carries who was asked
@@ -317,6 +327,9 @@ class EventReader:
         elif etype == "ASSAULT" and actor1 is not None and actor1.actor.type == "MIL" \
                 and mode in (None, "aerial", "firearms") and actor1.actor.canonical not in self.actors.orgs:
             etype = "FIGHT"  # state forces' armed attacks are PLOVER's conventional FIGHT
+        elif etype == "COERCE" and cand.token.lemma_.lower() == "raid" and actor1 is not None \
+                and actor1.actor.type == "REB":
+            etype = "ASSAULT"  # a police raid coerces; a raid by rebels on a church is an attack
         elif etype == "ASSAULT" and cand.token.lemma_.lower() == "attack" and actor2 is not None \
                 and actor2.actor.type in ("MIL", "REB"):
             etype = "FIGHT"
@@ -430,7 +443,8 @@ class EventReader:
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
                 target = clauses.first_child(list(done.children), "dobj") if done is not None else None
-            between = clauses.prep_object(token, ("between",))
+            between = clauses.prep_object(token, ("between",)) or (
+                clauses.prep_object(token.head, ("between",)) if token.dep_ == "nsubj" else None)
             if between is not None:
                 source = between
                 target = next((c for c in between.children if c.dep_ == "conj"), target)
@@ -440,6 +454,8 @@ class EventReader:
             head = anchor.head
             verb = head.head if anchor.dep_ == "pobj" and head.head.pos_ == "VERB" else head
             stative = verb.lemma_.lower() in STATIVE_PASSIVES  # "forces were engaged in ethnic cleansing"
+            if source is None and anchor.dep_ == "nsubjpass" and verb.pos_ == "VERB":
+                source = clauses.passive_agent(verb)  # "an inspection was carried out by IAEA inspectors"
             if source is None and anchor.dep_ in ("dobj", "pobj", "attr", "nsubjpass") and verb.pos_ in ("VERB", "AUX"):
                 source = clauses.first_child(list(verb.children), "nsubj") or (
                     clauses.first_child(list(verb.children), "nsubjpass") if stative else None) or clauses.inherited_subject(verb)
@@ -487,6 +503,12 @@ class EventReader:
             named = self._named_target(token, a1)
             if named is not None:
                 a2 = named
+        clause = token if token.dep_ == "advcl" else token.head if token.dep_ == "dobj" else None
+        if (a2 is None or not self.actors.is_agent(a2)) and clause is not None and clause.dep_ == "advcl" \
+                and clause.head.lemma_.lower() in HARM_VERBS | INJURY_VERBS:
+            # "five people were killed when gunmen opened fire": the act's victims are the killed
+            victims = read(clauses.first_child(list(clause.head.children), "nsubjpass"))
+            a2 = victims if victims is not None and is_actor(victims) else a2
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
@@ -511,9 +533,9 @@ class EventReader:
             # "an Alewite temple, Cemevi": the name read with the noun it glosses
             glossed = tok.head.pos_ == "NOUN" and (tok.dep_ == "appos" or tok.dep_ in ("compound", "amod") and any(
                 c.dep_ == "appos" and c.ent_type_ in NAMED_ACTORS for c in tok.head.children))
-            if not glossed and tok.ent_type_ == "NORP" and tok.dep_ in ("amod", "compound", "nmod") \
-                    and tok.head.lemma_.lower() in PLACE_HEADS:
-                continue  # "near the Kenyan town of Mandera": where, not whom
+            if not glossed and tok.ent_type_ == "NORP" and tok.dep_ in ("amod", "compound", "nmod") and (
+                    tok.head.lemma_.lower() in PLACE_HEADS or tok.head.ent_type_ in NAMED_ACTORS):
+                continue  # "near the Kenyan town of Mandera": where, not whom; "Pakistani Taliban": the name is next
             mention = self.actors.read(tok.head if glossed else tok)
             if mention is not None and mention.span.label_ in NAMED_ACTORS and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):

@@ -98,3 +98,20 @@ def test_nlp_model_wounded_in_a_bombing_keeps_the_bomber(rule_analyzer):
 ])
 def test_nlp_model_everyday_wire_wording(rule_analyzer, sentence, etype):
     assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events][:1] == [etype]
+
+
+@pytest.mark.parametrize("sentence, etype, actor1, actor2", [
+    # the act in the "when" clause, the killed its victims: one event, not two
+    ("A dozen militants were killed when special forces stormed a hideout in the south on Thursday.",
+     "FIGHT", "special forces", "militants"),
+    ("Five people were killed as gunmen opened fire on a bus on Sunday.", "ASSAULT", "gunmen", "people"),
+    # fighting "between" two sides, the preposition hung on the verb
+    ("Heavy fighting erupted between Houthi fighters and government forces on Friday.",
+     "FIGHT", "Houthi", "government forces"),
+    # a raid by rebels attacks; a police raid coerces
+    ("A raid by ADF rebels on a church left 14 worshippers dead on Sunday.", "ASSAULT", "ADF", None),
+])
+def test_nlp_model_one_act_one_event(rule_analyzer, sentence, etype, actor1, actor2):
+    events = rule_analyzer.analyze(sentence, "2024-05-04").events
+    assert len(events) == 1 and events[0].type == etype and actor1 in events[0].actor1.text
+    assert actor2 is None or actor2 in events[0].actor2.text
