@@ -93,9 +93,13 @@ def figures(matching: Matching, system: list[SystemEvent], docs, gold) -> dict[s
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="test", choices=("train", "dev", "test", "fitted"))
+    parser.add_argument("--split", default="test", choices=("train", "dev", "test", "wire", "fitted"),
+                        help="wire: the articles written for the corpus, locked like test")
     parser.add_argument("--errors", action="store_true", help="list false positives and misses")
     args = parser.parse_args()
+    if args.errors and args.split in ("test", "wire"):
+        print(f"error: the {args.split} split is locked: its errors are not listed", file=sys.stderr)
+        return 2
     if not EVAL_DIR.exists():
         print(f"skip: {EVAL_DIR} not found (set WIREWATCH_EVAL_DIR to the shared eval folder)")
         return 0

@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/sets_agreement.py
 
-`benchmarks/plover_unseen/test.jsonl` and `benchmarks/contrast/test.jsonl` were written
-and coded by one coder; `test_second.jsonl` beside each is a second coder's coding of the
-same sentences, made from the text alone (neither coder saw the other's codes or any
+`benchmarks/plover_unseen/test.jsonl` and `test2.jsonl` and `benchmarks/contrast/test.jsonl`
+were written and coded by one coder each; `test_second.jsonl` (`test2_second.jsonl`) beside
+each is a second coder's coding of the same sentences, made from the text alone (neither coder saw the other's codes or any
 system output; both are helper sessions, not people). Printed: for the PLOVER-style set,
 the share of sentences given the same type and the actor agreement by the benchmark's
 own lenient match; for the contrast set, the second coding scored against the first by
@@ -30,8 +30,9 @@ def _lines(path: Path) -> dict[str, dict]:
     return {d["id"]: d for d in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)}
 
 
-def plover_agreement() -> dict[str, float]:
-    first, second = _lines(HERE / "plover_unseen" / "test.jsonl"), _lines(HERE / "plover_unseen" / "test_second.jsonl")
+def plover_agreement(name: str = "test") -> dict[str, float]:
+    first = _lines(HERE / "plover_unseen" / f"{name}.jsonl")
+    second = _lines(HERE / "plover_unseen" / f"{name}_second.jsonl")
     ids = sorted(first.keys() & second.keys())
     same_type = sum(first[i]["event"] == second[i]["event"] for i in ids)
     figures = {"sentences": len(ids), "type_agreement": same_type / len(ids)}
@@ -59,7 +60,8 @@ def contrast_agreement() -> dict[str, float]:
 
 
 def main() -> int:
-    for name, figures in (("plover_unseen test", plover_agreement()), ("contrast test", contrast_agreement())):
+    for name, figures in (("plover_unseen test", plover_agreement()), ("plover_unseen test2", plover_agreement("test2")),
+                          ("contrast test", contrast_agreement())):
         print(name + ": " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))
     return 0
 

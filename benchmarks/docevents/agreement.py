@@ -1,6 +1,6 @@
 """Agreement between the corpus's coders on the documents both coded independently.
 
-    .venv/bin/python -m benchmarks.docevents.agreement
+    .venv/bin/python -m benchmarks.docevents.agreement [--docs wire:]
 
 The second coder's events are scored against the first's by the codebook's own rule, and
 the other way round; with optional events counting neither way, the two directions give
@@ -26,11 +26,19 @@ def as_system(gold) -> list[SystemEvent]:
     return [SystemEvent(g.doc, g.sentence, g.types[0], 0.5 if g.optional else 1.0) for g in gold]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", default="", metavar="PREFIX",
+                        help="only the documents whose id starts so (e.g. wire: for the written articles)")
+    args = parser.parse_args(argv)
     if not EVAL_DIR.exists():
         print(f"skip: {EVAL_DIR} not found")
         return 0
     second, docs = load_annotations(SECOND)
+    docs = {i: d for i, d in docs.items() if i.startswith(args.docs)}
+    second = [g for g in second if g.doc in docs]
     first, _ = load_annotations(ANNOTATIONS, docs)
     ids = sorted(docs)
     first = [g for g in first if g.doc in docs]

@@ -9,6 +9,8 @@ offsets, and this module rebuilds each document's text from where it lives:
     traf:<key>     a trafilatura-eval page as Wirewatch extracts it; the text's SHA-256
                    is stored with the annotations, so a changed extraction is detected
                    and the document skipped rather than scored on shifted offsets
+    wire:<id>      wire-style articles written for this corpus (`wire_articles.jsonl`, in
+                   this repository, our own text): the locked `wire` split
 
 `documents()` yields what is available; sources under `../shared` are skipped when the
 folder is absent (set WIREWATCH_EVAL_DIR to point elsewhere).
@@ -32,6 +34,7 @@ EVAL_DIR = Path(os.environ.get("WIREWATCH_EVAL_DIR") or ROOT.parent / "shared" /
 HERE = Path(__file__).resolve().parent
 ANNOTATIONS = HERE / "annotations.jsonl"
 SPLITS = HERE / "splits.json"
+WIRE_ARTICLES = HERE / "wire_articles.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,14 @@ def sample_site() -> Iterator[CorpusDocument]:
             yield CorpusDocument(f"sample:{story.slug}", story.text, story.published.date().isoformat(), "sample")
 
 
+def wire_articles() -> Iterator[CorpusDocument]:
+    """Articles written for the corpus in wire style by a coder who never saw the system."""
+    for line in WIRE_ARTICLES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            doc = json.loads(line)
+            yield CorpusDocument(f"wire:{doc['id']}", doc["text"], doc["published"], "wire")
+
+
 def trafilatura_eval(keys: set[str] | None = None) -> Iterator[CorpusDocument]:
     """English trafilatura-eval pages as `extract_article` reads them (only `keys`, if given)."""
     folder = EVAL_DIR / "trafilatura-eval"
@@ -100,7 +111,7 @@ def trafilatura_eval(keys: set[str] | None = None) -> Iterator[CorpusDocument]:
 def documents(ids: set[str] | None = None) -> Iterator[CorpusDocument]:
     """Every available corpus document (only `ids`, if given)."""
     traf_keys = None if ids is None else {i.removeprefix("traf:") for i in ids if i.startswith("traf:")}
-    for source in (scrapinghub(), gum(), sample_site(), trafilatura_eval(traf_keys)):
+    for source in (scrapinghub(), gum(), sample_site(), wire_articles(), trafilatura_eval(traf_keys)):
         for doc in source:
             if ids is None or doc.id in ids:
                 yield doc

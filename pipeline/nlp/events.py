@@ -55,6 +55,7 @@ from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
 INJURY_VERBS = frozenset({"wound", "injure", "maim"})
+BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
@@ -217,7 +218,9 @@ class EventReader:
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
                     and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
-                    and not clauses.dominates(chosen[0].token, cand.token, through_conj=False)):
+                    and not clauses.dominates(chosen[0].token, cand.token, through_conj=False)
+                    and not clauses.dominates(cand.token, chosen[0].token, through_conj=False)):
+                # a verb over the first trigger ("a drone strike killed two commanders") tells the same act
                 chosen.append(cand)
         events = []
         for rank, cand in enumerate(chosen):
@@ -308,7 +311,7 @@ class EventReader:
                 etype, mode = "AGREE", None
         mode = self._mode(sent, etype, mode)
 
-        actor1, actor2 = self._actors(token, etype in RECIPROCAL)
+        actor1, actor2 = self._actors(token, etype, cand.type)
         obligation = clauses.obligation_clause(token) if cand.type == "DEMAND" and token.lemma_.lower() in DEMAND_SPEECH else None
         if obligation is not None:  # "Russia said Sudan must return ...": the demand is on Sudan
             obliged = self.actors.read(clauses.first_child(list(obligation.children), "nsubj"))
@@ -325,8 +328,13 @@ class EventReader:
                 and not _modifier_only(actor2):
             etype = "ASSAULT"
         elif etype == "ASSAULT" and actor1 is not None and actor1.actor.type == "MIL" \
-                and mode in (None, "aerial", "firearms") and actor1.actor.canonical not in self.actors.orgs:
-            etype = "FIGHT"  # state forces' armed attacks are PLOVER's conventional FIGHT
+                and mode in (None, "aerial", "firearms") and actor1.actor.canonical not in self.actors.orgs \
+                and not (mode != "aerial" and actor2 is not None and actor2.actor.type in ("CVL", "OPP")
+                         and not _modifier_only(actor2) and not any(t.lemma_.lower() in BATTLE_WORDS for t in sent)):
+            # state forces' armed attacks are PLOVER's conventional FIGHT; shots at civilians or
+            # protesters ("a sniper shot two protesters") stay one-sided violence, unless from the
+            # air or in a battle the sentence names
+            etype = "FIGHT"
         elif etype == "COERCE" and cand.token.lemma_.lower() == "raid" and actor1 is not None \
                 and actor1.actor.type == "REB":
             etype = "ASSAULT"  # a police raid coerces; a raid by rebels on a church is an attack
@@ -383,9 +391,14 @@ class EventReader:
         return mode
 
     # -- actors ---------------------------------------------------------------------
-    def _actors(self, token: Token, reciprocal: bool = False) -> tuple[ActorMention | None, ActorMention | None]:
-        """actor1 (source) and actor2 (target) from the trigger's dependents; `reciprocal` for
-        an act two parties do together (`RECIPROCAL`)."""
+    def _actors(self, token: Token, etype: str | None = None, trigger_type: str | None = None
+                ) -> tuple[ActorMention | None, ActorMention | None]:
+        """actor1 (source) and actor2 (target) from the trigger's dependents, read for an
+        event of type `etype` (an act two parties do together, `RECIPROCAL`, pairs them)
+        whose trigger reads `trigger_type` (the personnel a deployment or withdrawal moves
+        are the mover's own, not its target: "withdraw weapons inspectors")."""
+        reciprocal = etype in RECIPROCAL
+        moves = trigger_type in ("MOBILIZE", "RETREAT")
         read = self.actors.read
         kids = list(token.children)
         subj = clauses.first_child(kids, "nsubj")
@@ -438,7 +451,7 @@ class EventReader:
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
             governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
             target = clauses.prep_object(token, ("against", "targeting")) or (
-                clauses.prep_object(governing, ("against", "on", "at", "into")) if governing is not None else None) or clauses.prep_object(
+                clauses.prep_object(governing, ("against", "on", "at", "into", "with")) if governing is not None else None) or clauses.prep_object(
                 token, ("on", "at", "with", "in"))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
@@ -484,6 +497,7 @@ class EventReader:
             a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
                    if m is not None and is_actor(m) and not clauses.own_forces(m.span)
+                   and not (moves and obj is not None and m.span.root.i == obj.i and self._personnel(m))
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):
             controlled = read(clauses.controller_object(token))
@@ -496,7 +510,7 @@ class EventReader:
         joint = partner is not None
         if joint and a2 is not None and a2.span.label_ in ("GPE", "LOC", "FAC"):
             a2 = None
-        if joint and reciprocal and (a2 is None or not self.actors.is_agent(a2)):
+        if joint and reciprocal and (a2 is None or not self.actors.is_agent(a2) or etype != "FIGHT"):
             counterpart = read(partner)
             a2 = counterpart if counterpart is not None and is_actor(counterpart) else a2
         if (a2 is None or not self.actors.is_agent(a2)) and not joint:
@@ -512,6 +526,11 @@ class EventReader:
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
+
+    def _personnel(self, mention: ActorMention) -> bool:
+        """ "army reservists", "weapons inspectors": people sent or withdrawn, named by their role."""
+        return not mention.span.label_ and self.actors.nouns.get(mention.span.root.lemma_.lower()) in (
+            "MIL", "IGO", "COP", "GOV")
 
     def _named_target(self, token: Token, actor1: ActorMention | None) -> ActorMention | None:
         """The first named actor after the trigger in its own clause, when the parse's
@@ -534,7 +553,7 @@ class EventReader:
             glossed = tok.head.pos_ == "NOUN" and (tok.dep_ == "appos" or tok.dep_ in ("compound", "amod") and any(
                 c.dep_ == "appos" and c.ent_type_ in NAMED_ACTORS for c in tok.head.children))
             if not glossed and tok.ent_type_ == "NORP" and tok.dep_ in ("amod", "compound", "nmod") and (
-                    tok.head.lemma_.lower() in PLACE_HEADS or tok.head.ent_type_ in NAMED_ACTORS):
+                    tok.head.lemma_.lower() in PLACE_HEADS or tok.head.ent_type_ in NAMED_ACTORS or tok.head.pos_ == "PROPN"):
                 continue  # "near the Kenyan town of Mandera": where, not whom; "Pakistani Taliban": the name is next
             mention = self.actors.read(tok.head if glossed else tok)
             if mention is not None and mention.span.label_ in NAMED_ACTORS and (

@@ -115,3 +115,14 @@ def test_nlp_model_one_act_one_event(rule_analyzer, sentence, etype, actor1, act
     events = rule_analyzer.analyze(sentence, "2024-05-04").events
     assert len(events) == 1 and events[0].type == etype and actor1 in events[0].actor1.text
     assert actor2 is None or actor2 in events[0].actor2.text
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # state forces shooting protesters: one-sided violence; from the air, PLOVER's FIGHT
+    ("A sniper shot two protesters near the parliament building on Friday.", ["ASSAULT"]),
+    ("Government aircraft killed 46 civilians in an attack on a village on Monday.", ["FIGHT"]),
+    # the verb over a trigger noun tells the same act, not a second event
+    ("An army drone strike killed two rebel commanders near the border on Thursday.", ["FIGHT"]),
+])
+def test_nlp_model_state_violence_types(rule_analyzer, sentence, types):
+    assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events] == types
