@@ -231,6 +231,30 @@ def passive_agent(token: Token) -> Token | None:
     return None
 
 
+FLIGHT_VERBS = {"flee", "escape", "evacuate"}
+
+
+def fled_from(token: Token) -> bool:
+    """The object of fleeing: "fled the fighting", "escaped from the shelling"."""
+    verb = token.head.head if token.dep_ == "pobj" else token.head if token.dep_ == "dobj" else None
+    return verb is not None and verb.lemma_.lower() in FLIGHT_VERBS
+
+
+def forecast(token: Token) -> bool:
+    """A quoted future act whose doer is a third person ("they will attempt to conduct
+    attacks", the spokesman said): the speaker's prediction about others, no threat of theirs."""
+    verb = token.head if token.pos_ == "NOUN" else token
+    for _ in range(3):
+        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None:
+            return (subject.lower_ in ("they", "he", "she", "it") and in_quotes(token)
+                    and attribution(token) is not None)
+        if verb.dep_ not in ("xcomp", "conj") or verb.head.i == verb.i:
+            return False
+        verb = verb.head
+    return False
+
+
 def elided_passive(token: Token) -> bool:
     """A participle coordinated with a passive verb, its auxiliary left out: "civilians
     were killed and dozens wounded"."""

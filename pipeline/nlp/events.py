@@ -274,7 +274,17 @@ class EventReader:
         elif token.dep_ == "acl" and token.tag_ == "VBN" or (
                 token.dep_ == "compound" and token.head.pos_ == "NOUN"):
             background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
+
         return _Candidate(token, etype, mode, priority, clauses.depth_of(token), background, bool(trig.companions))
+
+    def _own_threat(self, warn: Token) -> bool:
+        """ "The militia warned that it could attack": a warning of the warner's own violence."""
+        for clause in (c for c in warn.children if c.dep_ == "ccomp"):
+            subject = clauses.first_child(list(clause.children), "nsubj")
+            violent = any(t.type in VIOLENT for t in self.triggers.get(clause.lemma_.lower(), ()))
+            if violent and subject is not None and subject.lower_ in ("it", "they", "we", "i"):
+                return True
+        return False
 
     def _protest_act(self, verb: Token) -> bool:
         """A verb that reports a protest: "marched", "rallied", or "began a strike"."""
@@ -286,7 +296,7 @@ class EventReader:
         token = cand.token
         etype, mode = cand.type, cand.mode
         if cand.type == "THREATEN" and token.lemma_.lower() == "warn" and not any(
-                c.dep_ in ("xcomp", "dobj") for c in token.children):
+                c.dep_ in ("xcomp", "dobj") for c in token.children) and not self._own_threat(token):
             return None  # "analysts warn that ..." reports a view, it threatens nobody
         negated = clauses.negated(token)
         if negated:
@@ -303,6 +313,8 @@ class EventReader:
                 etype, mode = "REJECT", None
         elif (clauses.future(token) or (token.pos_ == "NOUN" and token.dep_ == "dobj" and clauses.future(token.head))) \
                 and etype != "THREATEN":
+            if etype in VIOLENT and clauses.forecast(token):
+                return None  # '"they will attempt to conduct attacks," the spokesman said': a forecast
             if etype in VIOLENT and etype != "REJECT":
                 etype, mode = "THREATEN", clauses.threat_mode(etype, mode)
             elif etype in COOPERATIVE and clauses.condition(token) is not None:

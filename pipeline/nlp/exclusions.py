@@ -157,7 +157,24 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
         return "metaphor"
     if etype == "RETREAT" and lemma in DEPARTURES and _routine(token, sent_lemmas):
         return "routine"
+    if token.pos_ == "NOUN" and clauses.fled_from(token):
+        return "displacement"  # "350,000 people have fled the fighting": who fled, not who fought
+    if _describes_speaker(token):
+        return "description"  # "a coalition supporting the offensive said ...": who the speaker is
     return None
+
+
+def _describes_speaker(token: Token) -> bool:
+    """The trigger is in a participle describing who speaks ("a coalition supporting the
+    offensive said"), the trigger itself or its object."""
+    node = token
+    for _ in range(2):
+        if node.dep_ == "acl" and node.tag_ == "VBG":
+            return node.head.dep_ == "nsubj" and node.head.head.lemma_.lower() in clauses.SPEECH_VERBS
+        if node.dep_ != "dobj":
+            return False
+        node = node.head
+    return False
 
 
 def _accident(token: Token, sent_lemmas: frozenset[str]) -> bool:

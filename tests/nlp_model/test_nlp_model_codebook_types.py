@@ -126,3 +126,17 @@ def test_nlp_model_one_act_one_event(rule_analyzer, sentence, etype, actor1, act
 ])
 def test_nlp_model_state_violence_types(rule_analyzer, sentence, types):
     assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events] == types
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # a spokesman's prediction about others is no threat of theirs; our own is
+    ('"They will attempt to conduct attacks to destabilise the government," the spokesman said.', []),
+    ('"We will strike back hard," the defence minister said.', ["THREATEN"]),
+    ("The militia warned that it could attack government positions if the talks failed.", ["THREATEN"]),
+    ("Analysts warned that the militia could attack government positions.", []),
+    # the fled-from fighting and the speaker's description are not events
+    ("The charity said an estimated 350,000 people have fled the recent fighting in the province.", []),
+    ("A coalition supporting the offensive said around 1,500 fighters remained.", []),
+])
+def test_nlp_model_forecasts_flight_and_descriptions(rule_analyzer, sentence, types):
+    assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events] == types
