@@ -55,6 +55,7 @@ from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
 INJURY_VERBS = frozenset({"wound", "injure", "maim"})
+VERB_ONLY = frozenset({"close", "seal", "contact", "plead"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
@@ -242,6 +243,8 @@ class EventReader:
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
         if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
             return None
+        if lemma in VERB_ONLY and token.pos_ != "VERB":
+            return None  # "moved units closer to the border", "a contact"
         if token.ent_type_ and token.ent_type_ not in ("EVENT",):
             return None
         if token.dep_ == "amod" or (token.i > 0 and token.nbor(-1).text in ("-", "–")):

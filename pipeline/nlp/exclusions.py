@@ -159,9 +159,23 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
         return "routine"
     if token.pos_ == "NOUN" and clauses.fled_from(token):
         return "displacement"  # "350,000 people have fled the fighting": who fled, not who fought
+    if _imperative(token):
+        return "instruction"  # "Beat the eggs with the sugar": a recipe's step, nobody's act
     if _describes_speaker(token):
         return "description"  # "a coalition supporting the offensive said ...": who the speaker is
     return None
+
+
+def _imperative(token: Token) -> bool:
+    """A bare verb opening its sentence with no subject ("Beat the eggs", "Fold in the
+    flour"), or coordinated with one: an instruction. Headlines ("Police arrest 12") have one."""
+    verb = token
+    while verb.dep_ == "conj" and verb.head.i != verb.i:
+        verb = verb.head
+    if verb.tag_ != "VB" or verb.dep_ != "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass", "aux", "expl") for c in verb.children):
+        return False
+    first = next((t for t in verb.sent if not t.is_punct and t.dep_ not in ("advmod", "intj")), None)
+    return first is not None and first.i == verb.i
 
 
 def _describes_speaker(token: Token) -> bool:

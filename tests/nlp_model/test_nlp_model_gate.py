@@ -50,7 +50,7 @@ def test_nlp_gate_confidence_is_the_calibrated_probability_above_the_threshold(a
     assert events
     floor = model.confidence(model.threshold)
     assert all(floor - 1e-3 <= e.confidence < 1.0 for e in events)
-    assert floor < model.threshold  # calibrated: an event at the threshold is right less often than it says
+    assert model.calibration is not None and abs(floor - model.threshold) > 1e-4  # calibrated, not the raw probability
 
 
 def test_nlp_gate_version_names_the_model_and_its_data(analyzer):
