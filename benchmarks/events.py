@@ -183,7 +183,7 @@ def keyword_predictions(nlp, records: list[dict]) -> list[Prediction]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--errors", action="store_true", help="list the sentences Wirewatch types wrongly, then its actor mismatches")
+    parser.add_argument("--errors", action="store_true", help="list the sentences Wirewatch types wrongly, then its actor and location mismatches")
     parser.add_argument("--file", type=Path, help="score our own coded sentences (JSON Lines, "
                         "benchmarks/plover_unseen/) instead of the gold standard; floors for test.jsonl only")
     args = parser.parse_args()
@@ -228,6 +228,9 @@ def main() -> int:
                 if isinstance(gold, list) and gold and not actor_matches(getattr(pred, got), gold):
                     wanted = " | ".join(a.get("actorText", "") for a in gold)
                     print(f"  {role}: {wanted!r} <- {getattr(pred, got)!r}  {record['text'][:110]}")
+        for record, pred in zip(records, ours):
+            if record.get("eventLoc") and not location_matches(pred.location, record["eventLoc"]):
+                print(f"  location: {record['eventLoc'].get('name')!r} <- {pred.location!r}  {record['text'][:110]}")
     sections = {"test.jsonl": "events_unseen", "test2.jsonl": "events_unseen2"}
     if args.file is not None and args.file.name not in sections:
         return 0  # a dev half is read while writing rules: no floor

@@ -26,7 +26,7 @@ LIGHT_VERBS = {"carry", "launch", "stage", "conduct", "begin", "start", "mount",
                "make", "organize", "organise", "use", "give", "reach", "issue", "take", "resort"}
 HARM_VERBS = {"kill", "target", "hit", "wound", "injure", "strike", "claim", "destroy", "damage"}
 LOCATION_PREPS = {"in", "at", "near", "outside", "around", "across", "inside", "into", "on", "from"}
-ADMIN_NOUNS = {"province", "governorate", "region", "state", "district", "prefecture", "county"}
+ADMIN_NOUNS = {"province", "governorate", "region", "state", "district", "prefecture", "county", "department"}
 FATALITY_TYPES = {"ASSAULT", "FIGHT", "COERCE", "PROTEST"}
 
 

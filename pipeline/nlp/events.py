@@ -55,6 +55,9 @@ from pipeline.nlp.fatalities import DIE_VERBS, count_fatalities
 
 logger = logging.getLogger(__name__)
 INJURY_VERBS = frozenset({"wound", "injure", "maim"})
+# a place name on these is where the act is: "Kaduna state", "a Hong Kong court", "the Gaza port"
+PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court", "prison", "port", "airport",
+                                     "market", "hospital", "school", "university", "police"}
 VERB_ONLY = frozenset({"close", "seal", "contact", "plead"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
@@ -603,11 +606,15 @@ class EventReader:
         best: tuple[int, Location] | None = None
         rank = {"city": 0, "admin1": 1, "country": 2}
         for ent in sent.ents:
-            if ent.label_ not in ("GPE", "LOC", "FAC"):
-                continue
             root = ent.root
+            kind = root.head.lemma_.lower() if root.dep_ == "compound" and root.head.i == ent.end else None
+            if ent.label_ not in ("GPE", "LOC", "FAC") and kind not in ADMIN_NOUNS:
+                continue  # a name before "state" or "region" is a place whatever the tagger says
+            inside = 0.0
             if actor1 is not None and actor1.span.start <= ent.start < actor1.span.end:
-                continue
+                if kind not in PLACE_COMPOUND_HEADS:
+                    continue
+                inside = 3.0  # "a Hong Kong court sentenced ...": where the court sits, if nothing better
             if ent.end < len(ent.doc) and ent.doc[ent.end].text in ("-", "–") or root.dep_ == "npadvmod":
                 continue  # "Britain-based", "US-led"
             if ent.start > 0 and ent.doc[ent.start - 1].text in ("-", "–") and ent.doc[ent.start - 1].whitespace_ == "":
@@ -619,20 +626,24 @@ class EventReader:
                 continue  # "a missionary from Calgary": where someone comes from
             attached = prep is not None and prep.lower_ in LOCATION_PREPS
             if root.dep_ == "pobj" and prep is not None and prep.lower_ == "of" and prep.head.lemma_.lower() in (
-                    "town", "city", "village", "outskirts", "province", "region", "area", "capital", "suburb"):
+                    ADMIN_NOUNS | {"town", "city", "village", "outskirts", "area", "capital", "suburb"}):
                 attached = True
             if strict and not attached:
                 continue
-            if root.dep_ in ("poss",) or (root.dep_ == "compound" and root.head.lemma_.lower() not in (
-                    "area", "province", "region", "city", "town")):
+            head = root.head.lemma_.lower()
+            if root.dep_ in ("poss",) or (root.dep_ == "compound" and head not in PLACE_COMPOUND_HEADS):
                 if not attached:
                     continue
-            loc = self.gazetteer.geocode(ent.text, countries)
+            # "Zamfara state", "North Kivu province": the name with its kind
+            named = f"{ent.text} {root.head.text}" if root.dep_ == "compound" and head in ADMIN_NOUNS \
+                and root.head.i == ent.end else ent.text
+            loc = self.gazetteer.geocode(named, countries) or (
+                self.gazetteer.geocode(ent.text, countries) if named != ent.text else None)
             if loc is None:
                 continue
             if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
                 loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
-            score = clauses.tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5
+            score = clauses.tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5 + inside
             if target is not None and target.start <= ent.start < target.end and target.root.dep_ in (
                     "dobj", "pobj", "nsubjpass"):
                 score -= 5  # the place the action is done to: "retook Al-Qaim"

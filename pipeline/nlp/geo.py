@@ -31,8 +31,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LEADING = re.compile(r"^(the|al|el)\s+(?=\S)", re.I)
 _COMPASS = {"west", "east", "north", "south", "centre", "center", "central", "western", "eastern",
             "northern", "southern", "north east", "north west", "south east", "south west"}
-ADMIN1_WORDS = ("province", "governorate", "region", "state", "district", "prefecture", "county", "oblast")
-_SUFFIX = re.compile(r"\s+(province|governorate|region|state|district|prefecture|county|oblast|city|town|village|area)$", re.I)
+ADMIN1_WORDS = ("province", "governorate", "region", "state", "district", "prefecture", "county", "oblast", "department")
+_SUFFIX = re.compile(r"\s+(province|governorate|region|state|district|prefecture|county|oblast|department|city|town|village|area)$",
+                     re.I)
 
 
 def fold(name: str) -> str:
@@ -160,8 +161,18 @@ class Gazetteer:
             return Location(text, self.country_name(iso3), None, iso3, None, None,
                             self._country_geonameid.get(iso3), "country")
         if admin_hint:
-            return self._subdivision(text, core, countries) or self._city(text, core, countries)
+            return self._subdivision(text, core, countries) or self._city(text, core, countries) or \
+                self._unlisted_region(text, countries)
         return self._city(text, key, countries) or self._subdivision(text, key, countries)
+
+    def _unlisted_region(self, text: str, countries: Collection[str]) -> Location | None:
+        """A named region the tables do not hold ("North Kivu province", "Catatumbo region"):
+        kept by name, with the article's country when it names exactly one, and no coordinates."""
+        name = _SUFFIX.sub("", _strip(text)).strip()
+        if not name or not name[0].isupper() or fold(name) in _COMPASS:
+            return None
+        country = next(iter(countries)) if len(countries) == 1 else None
+        return Location(text, name, name, country, None, None, None, "admin1")
 
     def admin1_location(self, text: str, admin1: str, country: str) -> Location:
         """The first-level region `admin1` of `country`, from the alias table when known."""

@@ -140,3 +140,16 @@ def test_nlp_model_state_violence_types(rule_analyzer, sentence, types):
 ])
 def test_nlp_model_forecasts_flight_and_descriptions(rule_analyzer, sentence, types):
     assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events] == types
+
+
+@pytest.mark.parametrize("sentence, place, country", [
+    # a name before "state" or "region" is a place, whatever the tagger calls it
+    ("Two councillors were shot dead outside their homes in Mexico's Guerrero state overnight.", "Guerrero", "MEX"),
+    # a region the tables do not hold is kept by name, in the article's one country
+    ("Militants attacked a checkpoint in Somalia's Lower Shabelle region on Monday.", "Lower Shabelle", "SOM"),
+    # where the court sits, when the sentence names no other place
+    ("A Hong Kong court sentenced 45 activists to prison on Tuesday.", "Hong Kong", "HKG"),
+])
+def test_nlp_model_event_places(rule_analyzer, sentence, place, country):
+    location = rule_analyzer.analyze(sentence, "2024-05-04").events[0].location
+    assert location is not None and location.name == place and location.country == country

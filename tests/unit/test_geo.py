@@ -53,6 +53,13 @@ def test_geo_unknown_name_gives_none(gazetteer):
     assert gazetteer.geocode("Qwertyzzz") is None
 
 
+def test_geo_unlisted_named_region_is_kept_by_name(gazetteer):
+    found = gazetteer.geocode("Qwertyzzz province", ("SOM",))
+    assert (found.name, found.country, found.precision, found.lat) == ("Qwertyzzz", "SOM", "admin1", None)
+    assert gazetteer.geocode("Qwertyzzz region", ("SOM", "KEN")).country is None  # which of two: not guessed
+    assert gazetteer.geocode("northern region", ("SOM",)) is None  # no name, no place
+
+
 def test_geo_fold_ignores_accents_apostrophes_hyphens():
     assert fold("Ālbū Kamāl") == fold("Albu Kamal")
     assert fold("Al Qā’im") == fold("Al-Qaim".replace("-", " ")) == "al qaim"
