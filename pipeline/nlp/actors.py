@@ -25,6 +25,7 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist", "negotiator", "envoy",
                  "president", "minister", "government"}
+OWNED_PLACES = {"headquarters", "office", "home", "house", "residence", "compound", "embassy", "consulate", "offices"}
 ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", "soldier", "militiaman", "loyalist"}
 PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
@@ -138,6 +139,10 @@ class ActorReader:
             if lower in PLACE_HEADS and of_objects and _entity_at(of_objects[0]) is not None \
                     and _entity_at(of_objects[0]).label_ in ("GPE", "LOC", "FAC"):
                 token = of_objects[0]  # "the town of Cizre" is Cizre
+                continue
+            possessors = [c for c in token.children if c.dep_ == "poss" and c.pos_ != "PRON"]
+            if lower in OWNED_PLACES and (of_objects or possessors) and _entity_at(token) is None:
+                token = (of_objects or possessors)[0]  # "raided the headquarters of X", "the minister's residence"
                 continue
             if lower in ARMED_HEADS and owners and _entity_at(token) is None and _entity_at(owners[0]) is not None \
                     and _entity_at(owners[0]).label_ in ("ORG", "PERSON", "NORP"):

@@ -231,6 +231,13 @@ class EventReader:
             event = self._event(sent, cand, published, dateline_loc, countries, secondary=rank > 0)
             if event is not None:
                 events.append(event)
+        if not events and (chosen[0].token.pos_ == "NOUN" or chosen[0].token.dep_ in ("acl", "amod", "compound")):
+            # the strongest trigger, a noun or a modifier, reads nothing ("missile warning data" warns
+            # nobody): the next one
+            for cand in candidates[1:]:
+                if cand not in chosen and not cand.background and (
+                        event := self._event(sent, cand, published, dateline_loc, countries, secondary=False)) is not None:
+                    return [event]
         return events
 
     # -- triggers -------------------------------------------------------------------
@@ -524,7 +531,11 @@ class EventReader:
                 a2 = controlled
         # "Mali and Niger signed a deal in Niamey": two sources acting together, no place as target;
         # in an act done together the second is the first's counterpart (the dyad of event data)
-        partner = next((c for c in source.children if c.dep_ == "conj"), None) if source is not None else None
+        partner = None
+        if source is not None:  # "X and Y", or "representatives of X and Y"
+            heads = [source] + [g for c in source.children if c.dep_ == "prep" and c.lower_ == "of"
+                                for g in c.children if g.dep_ == "pobj"]
+            partner = next((c for h in heads for c in h.children if c.dep_ == "conj"), None)
         joint = partner is not None
         if joint and a2 is not None and a2.span.label_ in ("GPE", "LOC", "FAC"):
             a2 = None

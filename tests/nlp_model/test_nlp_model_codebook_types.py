@@ -153,3 +153,18 @@ def test_nlp_model_forecasts_flight_and_descriptions(rule_analyzer, sentence, ty
 def test_nlp_model_event_places(rule_analyzer, sentence, place, country):
     location = rule_analyzer.analyze(sentence, "2024-05-04").events[0].location
     assert location is not None and location.name == place and location.country == country
+
+
+@pytest.mark.parametrize("sentence, etype, actor2", [
+    # a place someone owns stands for its owner
+    ("Police raided the headquarters of the Democratic Party in Kampala on Monday.", "COERCE", "Democratic Party"),
+    ("Police raided the home of opposition leader Kizza Besigye on Monday.", "COERCE", "Besigye"),
+    # representatives of two sides: a dyad
+    ("Representatives of the Colombian government and the ELN guerrillas resumed peace talks in Caracas.",
+     "CONSULT", "ELN"),
+    # the strongest trigger reads nothing ("warning data" warns nobody): the next one does
+    ("South Korea resumed sharing missile warning data with Japan on Tuesday.", "COOPERATE", None),
+])
+def test_nlp_model_owners_dyads_and_fallback_triggers(rule_analyzer, sentence, etype, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.type == etype and (actor2 is None or actor2 in event.actor2.text)
