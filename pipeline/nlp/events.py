@@ -253,6 +253,8 @@ class EventReader:
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
         if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
             return None
+        if lemma == "accuse" and (token.pos_ in ("NOUN", "ADJ") or any(c.dep_ == "det" for c in token.children)):
+            return None  # "the accused": the defendant, nobody's accusation
         if lemma in VERB_ONLY and token.pos_ != "VERB":
             return None  # "moved units closer to the border", "a contact"
         if token.ent_type_ and token.ent_type_ not in ("EVENT",):

@@ -87,6 +87,8 @@ cancer disease corruption poverty crime inflation climate change covid virus pan
 blaze wildfire flame fire hunger obesity injustice discrimination racism misinformation disinformation
 fake unemployment odds tax traffic urge temptation depression infection trafficking smuggling terrorism
 extremism fraud laundering poaching piracy
+extradition deportation eviction charge lawsuit conviction sentence ruling allegation accusation claim
+bankruptcy takeover ban
 """.split())
 CAUSES = frozenset("""
 right justice vote survival life freedom equality recognition compensation seat place title custody
@@ -159,11 +161,38 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
         return "routine"
     if token.pos_ == "NOUN" and clauses.fled_from(token):
         return "displacement"  # "350,000 people have fled the fighting": who fled, not who fought
+    if lemma == "ask" and _asks_a_question(token) or token.dep_ == "pobj" and token.head.lower_ == "about" \
+            and token.head.head.lemma_.lower() == "ask":
+        return "question"  # "Asked about the talks, she sighed": a reporter's question and its topic
+    if lemma in ("kill", "die") and _cumulative(token):
+        return "cumulative"  # "over 13,000 people have been killed since 1996": a toll, not an event
     if _imperative(token):
         return "instruction"  # "Beat the eggs with the sugar": a recipe's step, nobody's act
     if _describes_speaker(token):
         return "description"  # "a coalition supporting the offensive said ...": who the speaker is
     return None
+
+
+WH_WORDS = frozenset("why whether if how what when where who which".split())
+DURATION_PREPS = frozenset("since over during throughout".split())
+
+
+def _asks_a_question(token: Token) -> bool:
+    """ "Asked about X", "asked why ...", "asked whether ...": a question put, not a demand."""
+    if any(c.dep_ == "prep" and c.lower_ == "about" for c in token.children):
+        return True
+    return any(c.dep_ in ("ccomp", "advcl", "xcomp") and any(
+        g.dep_ in ("mark", "advmod", "nsubj", "dobj") and g.lower_ in WH_WORDS and g.i < c.i for g in c.children)
+        for c in token.children)
+
+
+def _cumulative(token: Token) -> bool:
+    """A perfect-tense toll over a span of time the sentence names: "have been killed since
+    1996", "have died over the past decade"."""
+    perfect = any(c.dep_ == "aux" and c.lemma_ == "have" for c in token.children)
+    # the span may hang elsewhere: "fighting to overthrow the monarchy since 1996 and 13,000 have been killed"
+    return perfect and any(t.dep_ == "prep" and t.lower_ in DURATION_PREPS and any(
+        g.dep_ == "pobj" and g.ent_type_ == "DATE" for g in t.children) for t in token.sent)
 
 
 def _imperative(token: Token) -> bool:

@@ -117,3 +117,18 @@ def test_nlp_model_a_sentence_is_read_once_for_all_its_triggers(rule_analyzer, m
     triggers = sum(len(r.candidates) + len(r.excluded) for r in readings)
     assert triggers > 50
     assert len(reads) == len(set(reads)) <= len(readings)
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # a reporter's question is no demand
+    ("Asked about the talks, the minister smiled.", []),
+    ("Asked why he backed the plan, the senator declined to answer.", ["REJECT"]),
+    # a toll over a span of years is no event
+    ("Over 13,000 people have been killed since 1996, the monitor said.", []),
+    # the accused is a defendant, not an accusation
+    ("Both the accused and the victim were Hong Kong residents.", []),
+    # a legal fight is no fight
+    ("Assange is battling extradition to the United States.", []),
+])
+def test_nlp_model_questions_tolls_defendants_and_legal_battles(rule_analyzer, sentence, types):
+    assert [e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events] == types
