@@ -58,7 +58,7 @@ INJURY_VERBS = frozenset({"wound", "injure", "maim"})
 # a place name on these is where the act is: "Kaduna state", "a Hong Kong court", "the Gaza port"
 PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court", "prison", "port", "airport",
                                      "market", "hospital", "school", "university", "police"}
-VERB_ONLY = frozenset({"close", "seal", "contact", "plead"})  # triggers only as verbs
+VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
