@@ -231,9 +231,10 @@ class EventReader:
             event = self._event(sent, cand, published, dateline_loc, countries, secondary=rank > 0)
             if event is not None:
                 events.append(event)
-        if not events and (chosen[0].token.pos_ == "NOUN" or chosen[0].token.dep_ in ("acl", "amod", "compound")):
-            # the strongest trigger, a noun or a modifier, reads nothing ("missile warning data" warns
-            # nobody): the next one
+        if not events and chosen[0].type == "THREATEN" and (
+                chosen[0].token.pos_ == "NOUN" or chosen[0].token.dep_ in ("acl", "amod", "compound")):
+            # the strongest trigger, a warning word modifying a noun, warns of nothing ("missile
+            # warning data"): the next one is read (a trigger dropped as a forecast or denial is not)
             for cand in candidates[1:]:
                 if cand not in chosen and not cand.background and (
                         event := self._event(sent, cand, published, dateline_loc, countries, secondary=False)) is not None:

@@ -131,6 +131,7 @@ def test_nlp_model_state_violence_types(rule_analyzer, sentence, types):
 @pytest.mark.parametrize("sentence, types", [
     # a spokesman's prediction about others is no threat of theirs; our own is
     ('"They will attempt to conduct attacks to destabilise the government," the spokesman said.', []),
+    ('"They will attempt to conduct localised attacks -- plotting and inspiring attacks overseas," he said.', []),
     ('"We will strike back hard," the defence minister said.', ["THREATEN"]),
     ("The militia warned that it could attack government positions if the talks failed.", ["THREATEN"]),
     ("Analysts warned that the militia could attack government positions.", []),
