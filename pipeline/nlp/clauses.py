@@ -248,8 +248,8 @@ def forecast(token: Token) -> bool:
         subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is not None:
             return (subject.lower_ in ("they", "he", "she", "it") and in_quotes(token)
-                    and attribution(token) is not None)
-        if verb.dep_ not in ("xcomp", "conj") or verb.head.i == verb.i:
+                    and speaker_of(token) is not None)
+        if verb.dep_ not in ("xcomp", "conj", "advcl") or verb.head.i == verb.i:
             return False
         verb = verb.head
     return False
