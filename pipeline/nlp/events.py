@@ -187,37 +187,7 @@ class EventReader:
         """The events the rules state: the strongest trigger, plus other coordinated clauses."""
         if not candidates:
             return []
-        candidates = list(candidates)
-        top = candidates[0]
-        if top.token.pos_ == "NOUN":
-            # "killed in a car bomb explosion": the verb carries the actors; "prevented the
-            # demonstration", "condemned the attack": the verb's act is the event, its object the topic.
-            verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.background == top.background
-                         and c.token.lemma_.lower() not in INJURY_VERBS  # "wounded in a bombing": its outcome
-                         and (c.type == top.type and clauses.dominates(c.token, top.token, through_conj=False)
-                              or top.token.dep_ == "dobj" and top.token.head.i == c.token.i and not top.phrasal)),
-                        None)
-            if verb is not None:
-                candidates.remove(verb)
-                candidates.insert(0, replace(verb, mode=verb.mode or top.mode) if verb.type == top.type else verb)
-        top = candidates[0]
-        if top.token.pos_ == "VERB" and top.token.lemma_.lower() in HARM_VERBS | INJURY_VERBS \
-                and any(c.dep_ == "nsubjpass" for c in top.token.children) and clauses.passive_agent(top.token) is None:
-            # "militants were killed when special forces stormed a hideout": the storming is the act
-            clause = next((c for c in top.token.children if c.dep_ == "advcl" and any(
-                m.dep_ in ("mark", "advmod") and m.lower_ in ("when", "as") for m in c.children)), None)
-            act = next((c for c in candidates if clause is not None and (
-                c.token.i == clause.i or c.token.head.i == clause.i and c.token.dep_ == "dobj")), None)
-            if act is not None:  # one act: the killing is what it did, not an event of its own
-                candidates = [replace(act, background=top.background)] + [c for c in candidates if c not in (act, top)]
-        head = candidates[0].token.head
-        if candidates[0].token.dep_ == "xcomp":
-            # "asked a judge to order the arrest": the asking carries who was asked
-            governing = next((c for c in candidates if c.token.i == head.i and c.type == candidates[0].type
-                              and c.background == candidates[0].background), None)
-            if governing is not None:
-                candidates.remove(governing)
-                candidates.insert(0, governing)
+        candidates = _act_first(list(candidates))
         chosen = [candidates[0]]
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
@@ -290,7 +260,6 @@ class EventReader:
         elif token.dep_ == "acl" and token.tag_ == "VBN" or (
                 token.dep_ == "compound" and token.head.pos_ == "NOUN"):
             background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
-
         return _Candidate(token, etype, mode, priority, clauses.depth_of(token), background, bool(trig.companions))
 
     def _own_threat(self, warn: Token) -> bool:
@@ -675,6 +644,43 @@ class EventReader:
         if published is not None:
             return published.isoformat(), None, "day", "published"
         return None, None, None, None
+
+
+def _act_first(candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates with the one that carries the sentence's act first, where the
+    strongest trigger only names it or its outcome."""
+    top = candidates[0]
+    if top.token.pos_ == "NOUN":
+        # "killed in a car bomb explosion": the verb carries the actors; "prevented the
+        # demonstration", "condemned the attack": the verb's act is the event, its object the topic.
+        verb = next((c for c in candidates if c.token.pos_ == "VERB" and c.background == top.background
+                     and c.token.lemma_.lower() not in INJURY_VERBS  # "wounded in a bombing": its outcome
+                     and (c.type == top.type and clauses.dominates(c.token, top.token, through_conj=False)
+                          or top.token.dep_ == "dobj" and top.token.head.i == c.token.i and not top.phrasal)),
+                    None)
+        if verb is not None:
+            candidates.remove(verb)
+            candidates.insert(0, replace(verb, mode=verb.mode or top.mode) if verb.type == top.type else verb)
+    top = candidates[0]
+    if top.token.pos_ == "VERB" and top.token.lemma_.lower() in HARM_VERBS | INJURY_VERBS \
+            and any(c.dep_ == "nsubjpass" for c in top.token.children) and clauses.passive_agent(top.token) is None:
+        # "militants were killed when special forces stormed a hideout": the storming is the act,
+        # the killing what it did, not an event of its own
+        clause = next((c for c in top.token.children if c.dep_ == "advcl" and any(
+            m.dep_ in ("mark", "advmod") and m.lower_ in ("when", "as") for m in c.children)), None)
+        act = next((c for c in candidates if clause is not None and (
+            c.token.i == clause.i or c.token.head.i == clause.i and c.token.dep_ == "dobj")), None)
+        if act is not None:
+            candidates = [replace(act, background=top.background)] + [c for c in candidates if c not in (act, top)]
+    top = candidates[0]
+    if top.token.dep_ == "xcomp":
+        # "asked a judge to order the arrest": the asking carries who was asked
+        governing = next((c for c in candidates if c.token.i == top.token.head.i and c.type == top.type
+                          and c.background == top.background), None)
+        if governing is not None:
+            candidates.remove(governing)
+            candidates.insert(0, governing)
+    return candidates
 
 
 def _in_attribution(token: Token, trigger: Token) -> bool:
