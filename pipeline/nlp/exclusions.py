@@ -95,6 +95,7 @@ right justice vote survival life freedom equality recognition compensation seat 
 nomination support funding change reform access attention investment market share contract
 """.split())
 FIGHT_WORDS = frozenset("fight fighting battle combat struggle war clash".split())
+DURATION_PREPS = frozenset("since over during throughout".split())
 
 HABITUAL_ADVERBS = frozenset("often usually routinely regularly frequently sometimes always habitually typically "
                              "generally traditionally customarily".split())
@@ -116,11 +117,13 @@ RULERS = frozenset("president premier general gen. lt. king queen dictator junta
 
 @dataclass(frozen=True, slots=True)
 class SentenceCues:
-    """What the checks read of a whole sentence: its lemmas, its game words, whether it asks."""
+    """What the checks read of a whole sentence: its lemmas, its game words, whether it asks,
+    whether it names a span of time ("since 1996", "over the past decade")."""
 
     lemmas: frozenset[str]
     sport: frozenset[str]
     question: bool
+    span_of_time: bool
 
     @classmethod
     def of(cls, sent: Span) -> "SentenceCues":
@@ -128,7 +131,8 @@ class SentenceCues:
         # "the final", not "a final report"
         sport = frozenset(t.lemma_.lower() for t in sent if t.pos_ in ("NOUN", "PROPN") or t.lemma_.lower() == "final"
                           and t.head.pos_ not in ("NOUN", "PROPN")) & SPORT_CUES
-        return cls(lemmas, sport, sent.text.rstrip().rstrip("\"'”’ ").endswith("?"))
+        span_of_time = any(t.dep_ == "pobj" and t.ent_type_ == "DATE" and t.head.lower_ in DURATION_PREPS for t in sent)
+        return cls(lemmas, sport, sent.text.rstrip().rstrip("\"'”’ ").endswith("?"), span_of_time)
 
 
 def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str | None:
@@ -164,8 +168,10 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
     if lemma == "ask" and _asks_a_question(token) or token.dep_ == "pobj" and token.head.lower_ == "about" \
             and token.head.head.lemma_.lower() == "ask":
         return "question"  # "Asked about the talks, she sighed": a reporter's question and its topic
-    if lemma in ("kill", "die") and _cumulative(token):
-        return "cumulative"  # "over 13,000 people have been killed since 1996": a toll, not an event
+    if lemma in ("kill", "die") and cues.span_of_time and any(c.dep_ == "aux" and c.lemma_ == "have" for c in token.children):
+        # a perfect-tense toll over a span of time the sentence names, wherever the span hangs:
+        # "over 13,000 people have been killed since 1996": a toll, not an event
+        return "cumulative"
     if _imperative(token):
         return "instruction"  # "Beat the eggs with the sugar": a recipe's step, nobody's act
     if _describes_speaker(token):
@@ -174,7 +180,6 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
 
 
 WH_WORDS = frozenset("why whether if how what when where who which".split())
-DURATION_PREPS = frozenset("since over during throughout".split())
 
 
 def _asks_a_question(token: Token) -> bool:
@@ -184,15 +189,6 @@ def _asks_a_question(token: Token) -> bool:
     return any(c.dep_ in ("ccomp", "advcl", "xcomp") and any(
         g.dep_ in ("mark", "advmod", "nsubj", "dobj") and g.lower_ in WH_WORDS and g.i < c.i for g in c.children)
         for c in token.children)
-
-
-def _cumulative(token: Token) -> bool:
-    """A perfect-tense toll over a span of time the sentence names: "have been killed since
-    1996", "have died over the past decade"."""
-    perfect = any(c.dep_ == "aux" and c.lemma_ == "have" for c in token.children)
-    # the span may hang elsewhere: "fighting to overthrow the monarchy since 1996 and 13,000 have been killed"
-    return perfect and any(t.dep_ == "prep" and t.lower_ in DURATION_PREPS and any(
-        g.dep_ == "pobj" and g.ent_type_ == "DATE" for g in t.children) for t in token.sent)
 
 
 def _imperative(token: Token) -> bool:
