@@ -25,9 +25,21 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist", "negotiator", "envoy",
                  "president", "minister", "government"}
+# the endings of nouns for people by role, and the common words with them that are not people
+PEOPLE_SUFFIXES = ("er", "ist", "ian", "ant", "ee", "ent")
+NOT_PEOPLE = frozenset("""
+border number order power water center centre paper letter matter computer container tanker carrier helicopter
+counter cluster chamber quarter shelter barrier trailer poster banner charter register river meter member
+plant restaurant warrant document parliament government movement agreement statement settlement department
+incident element equipment apartment comment content event treatment payment investment development
+management environment tournament amendment percent moment segment garment argument judgment judgement shipment
+establishment punishment commitment requirement deployment assessment announcement arrangement instrument
+employment enforcement entertainment achievement attachment refugee committee guarantee jubilee
+""".split())
 OWNED_PLACES = {"headquarters", "office", "home", "house", "residence", "compound", "embassy", "consulate", "offices"}
 ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", "soldier", "militiaman", "loyalist"}
-PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts"}
+PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts", "nation",
+               "country", "kingdom", "republic", "island"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
                       "organisation", "group", "faction", "council", "committee", "league", "association"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
@@ -107,13 +119,22 @@ class ActorReader:
         return (lemma in self.nouns or lemma in self.group_nouns or root.pos_ == "PROPN"
                 or mention.actor.country is not None or mention.actor.canonical in self.orgs)
 
+    @staticmethod
+    def names_people(token: Token) -> bool:
+        """A common noun whose form names people by what they do ("defenders", "rustlers",
+        "detainees", "combatants", "schoolteacher"), for nouns no list holds."""
+        lemma = token.lemma_.lower()
+        return token.pos_ == "NOUN" and len(lemma) > 5 and lemma.endswith(PEOPLE_SUFFIXES) \
+            and lemma not in NOT_PEOPLE and not token.ent_type_
+
     def is_agent(self, mention: ActorMention) -> bool:
         """True for a named actor or a noun for people ("civilians", "troops"): a mention
         that can be done to, as opposed to a thing that merely belongs to someone."""
         if mention.span.label_ in ACTOR_LABELS:
             return True
         lemma = mention.span.root.lemma_.lower()
-        return lemma in self.nouns or lemma in self.group_nouns or mention.actor.canonical in self.orgs
+        return lemma in self.nouns or lemma in self.group_nouns or mention.actor.canonical in self.orgs \
+            or self.names_people(mention.span.root)
 
     def _own_place(self, head: Token) -> Span | None:
         """The named place a generic noun is qualified by ("people in Hong Kong"), if any."""

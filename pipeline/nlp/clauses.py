@@ -16,6 +16,7 @@ SPEECH_VERBS = {"say", "tell", "announce", "state", "report", "add", "claim", "c
                 "quote", "charge", "note", "insist"}
 THREAT_GOVERNORS = {"threaten", "warn", "vow", "swear"}
 ACCUSATION_VERBS = {"accuse", "suspect", "charge", "convict", "acquit", "blame", "allege", "indict"}
+CLAIM_NOUNS = {"allegation", "claim", "accusation", "report", "charge", "suspicion", "rumour", "rumor"}
 INTENT_GOVERNORS = {"plan", "intend", "prepare", "ready", "willing", "decide", "agree", "promise", "pledge", "offer"}
 FUTURE_AUX = {"will", "would", "shall", "'ll"}
 VIOLENT = {"ASSAULT", "FIGHT", "COERCE", "MOBILIZE", "SANCTION", "PROTEST", "REJECT"}
@@ -122,6 +123,8 @@ def background_level(token: Token) -> int:
         if node.dep_ in ("pobj", "pcomp") and node.head.lower_ in ("of", "with") \
                 and node.head.head.lemma_.lower() in ACCUSATION_VERBS:
             return 1  # "accused the army of killing civilians": the accusation is the act
+        if node.dep_ in ("acl", "ccomp", "relcl") and node.head.pos_ == "NOUN" and node.head.lemma_.lower() in CLAIM_NOUNS:
+            return 1  # "an investigation into allegations that officers tortured detainees"
         if node.dep_ == "prep" and node.lower_ in BACKGROUND_PREPS and node.i != token.i:
             return 1
         node = node.head

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.dates import resolve_date
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import clauses, exclusions, lexicon
-from pipeline.nlp.actors import PLACE_HEADS, ActorMention, ActorReader
+from pipeline.nlp.actors import PLACE_HEADS, QUANTITY_WORDS, ActorMention, ActorReader
 from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
     ADMIN_NOUNS,
@@ -236,6 +236,9 @@ class EventReader:
             return None  # "riot police", "protest leaders" name people, not events
         neighbours = {c.lemma_.lower() for c in token.children} | {token.head.lemma_.lower()}
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj", "compound") for g in c.children}
+        # "sent thousands of troops": what a counted object counts
+        neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ == "dobj" and (c.like_num or c.lower_ in QUANTITY_WORDS)
+                       for p in c.children if p.dep_ == "prep" and p.lower_ == "of" for g in p.children if g.dep_ == "pobj"}
         for trig in options:
             if all(word in neighbours for word in trig.companions):
                 break
@@ -493,7 +496,8 @@ class EventReader:
         if a1 is None and not (source is not None and source.pos_ == "PRON"):
             a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
-                   if m is not None and is_actor(m) and not clauses.own_forces(m.span)
+                   if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
+                   and not clauses.own_forces(m.span)
                    and not (moves and obj is not None and m.span.root.i == obj.i and self._personnel(m))
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):

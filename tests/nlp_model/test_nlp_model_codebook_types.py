@@ -169,3 +169,15 @@ def test_nlp_model_event_places(rule_analyzer, sentence, place, country):
 def test_nlp_model_owners_dyads_and_fallback_triggers(rule_analyzer, sentence, etype, actor2):
     event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
     assert event.type == etype and (actor2 is None or actor2 in event.actor2.text)
+
+
+@pytest.mark.parametrize("sentence, etype, actor2", [
+    # people named by what they do, nouns no list holds
+    ("Two land defenders were hacked to death in Honduras on Thursday by a group of men.", "ASSAULT", "defenders"),
+    ("India rushes thousands of extra troops to Manipur as tensions flare again.", "MOBILIZE", None),
+    ("Paraguay breaks off diplomatic ties with Venezuela in row over disputed vote.", "SANCTION", "Venezuela"),
+    ("The junta suspended the broadcasts of a French-funded radio station on Monday.", "COERCE", None),
+])
+def test_nlp_model_wire_wording_and_people_by_role(rule_analyzer, sentence, etype, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.type == etype and (actor2 is None or actor2 in event.actor2.text)

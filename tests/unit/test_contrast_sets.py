@@ -49,7 +49,7 @@ def test_plover_unseen_sets_are_well_formed():
     from benchmarks.events import load_lines
 
     seen = set()
-    for split in ("dev", "test", "dev2", "test2"):
+    for split in ("dev", "test", "dev2", "test2", "dev3"):
         path = HERE.parent / "plover_unseen" / f"{split}.jsonl"
         lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
         assert len(lines) >= 100 and not {x["text"] for x in lines} & seen
