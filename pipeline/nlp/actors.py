@@ -25,16 +25,17 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist", "negotiator", "envoy",
                  "president", "minister", "government"}
-# the endings of nouns for people by role, and the common words with them that are not people
+# the endings of nouns for people by role, and common words with them that are not people (nouns
+# for people the lists hold are read before the endings are)
 PEOPLE_SUFFIXES = ("er", "ist", "ian", "ant", "ee", "ent")
 NOT_PEOPLE = frozenset("""
 border number order power water center centre paper letter matter computer container tanker carrier helicopter
-counter cluster chamber quarter shelter barrier trailer poster banner charter register river meter member
+counter cluster chamber quarter shelter barrier trailer poster banner charter register river meter
 plant restaurant warrant document parliament government movement agreement statement settlement department
 incident element equipment apartment comment content event treatment payment investment development
 management environment tournament amendment percent moment segment garment argument judgment judgement shipment
 establishment punishment commitment requirement deployment assessment announcement arrangement instrument
-employment enforcement entertainment achievement attachment refugee committee guarantee jubilee
+employment enforcement entertainment achievement attachment committee guarantee jubilee
 """.split())
 OWNED_PLACES = {"headquarters", "office", "home", "house", "residence", "compound", "embassy", "consulate", "offices"}
 ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", "soldier", "militiaman", "loyalist"}

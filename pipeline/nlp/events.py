@@ -617,18 +617,17 @@ class EventReader:
                 attached = True
             if strict and not attached:
                 continue
-            head = root.head.lemma_.lower()
-            if root.dep_ in ("poss",) or (root.dep_ == "compound" and head not in PLACE_COMPOUND_HEADS):
+            compound_head = root.head.lemma_.lower() if root.dep_ == "compound" else None
+            if root.dep_ == "poss" or compound_head is not None and compound_head not in PLACE_COMPOUND_HEADS:
                 if not attached:
                     continue
             # "Zamfara state", "North Kivu province": the name with its kind
-            named = f"{ent.text} {root.head.text}" if root.dep_ == "compound" and head in ADMIN_NOUNS \
-                and root.head.i == ent.end else ent.text
+            named = f"{ent.text} {root.head.text}" if kind in ADMIN_NOUNS else ent.text
             loc = self.gazetteer.geocode(named, countries) or (
                 self.gazetteer.geocode(ent.text, countries) if named != ent.text else None)
             if loc is None:
                 continue
-            if root.dep_ == "compound" and root.head.lemma_.lower() in ADMIN_NOUNS and loc.admin1 and loc.country:
+            if compound_head in ADMIN_NOUNS and loc.admin1 and loc.country:
                 loc = self.gazetteer.admin1_location(ent.text, loc.admin1, loc.country)
             score = clauses.tree_distance(root, token) + (0 if attached else 2) + rank.get(loc.precision, 3) * 0.5 + inside
             if target is not None and target.start <= ent.start < target.end and target.root.dep_ in (

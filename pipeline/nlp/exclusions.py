@@ -165,8 +165,7 @@ def excluded(token: Token, etype: str, cues: SentenceCues | None = None) -> str 
         return "routine"
     if token.pos_ == "NOUN" and clauses.fled_from(token):
         return "displacement"  # "350,000 people have fled the fighting": who fled, not who fought
-    if lemma == "ask" and _asks_a_question(token) or token.dep_ == "pobj" and token.head.lower_ == "about" \
-            and token.head.head.lemma_.lower() == "ask":
+    if lemma == "ask" and _asks_a_question(token) or _topic_of_a_question(token):
         return "question"  # "Asked about the talks, she sighed": a reporter's question and its topic
     if lemma in ("kill", "die") and cues.span_of_time and any(c.dep_ == "aux" and c.lemma_ == "have" for c in token.children):
         # a perfect-tense toll over a span of time the sentence names, wherever the span hangs:
@@ -189,6 +188,11 @@ def _asks_a_question(token: Token) -> bool:
     return any(c.dep_ in ("ccomp", "advcl", "xcomp") and any(
         g.dep_ in ("mark", "advmod", "nsubj", "dobj") and g.lower_ in WH_WORDS and g.i < c.i for g in c.children)
         for c in token.children)
+
+
+def _topic_of_a_question(token: Token) -> bool:
+    """ "the talks" in "Asked about the talks"."""
+    return token.dep_ == "pobj" and token.head.lower_ == "about" and token.head.head.lemma_.lower() == "ask"
 
 
 def _imperative(token: Token) -> bool:

@@ -32,8 +32,8 @@ _LEADING = re.compile(r"^(the|al|el)\s+(?=\S)", re.I)
 _COMPASS = {"west", "east", "north", "south", "centre", "center", "central", "western", "eastern",
             "northern", "southern", "north east", "north west", "south east", "south west"}
 ADMIN1_WORDS = ("province", "governorate", "region", "state", "district", "prefecture", "county", "oblast", "department")
-_SUFFIX = re.compile(r"\s+(province|governorate|region|state|district|prefecture|county|oblast|department|city|town|village|area)$",
-                     re.I)
+_SUFFIX = re.compile(r"\s+(" + "|".join(ADMIN1_WORDS + ("city", "town", "village", "area")) + r")$", re.I)
+_ADMIN_HINT = re.compile(r"\b(" + "|".join(ADMIN1_WORDS) + r")$", re.I)
 
 
 def fold(name: str) -> str:
@@ -144,7 +144,7 @@ class Gazetteer:
         """The place a mention names, or None; `countries` (ISO3) are the article's context."""
         text = name.strip()
         bare = _strip(text)
-        admin_hint = bool(re.search(r"\b(" + "|".join(ADMIN1_WORDS) + r")$", bare, re.I))
+        admin_hint = bool(_ADMIN_HINT.search(bare))
         key = fold(bare)
         place = self._places.get(key)
         if place:
