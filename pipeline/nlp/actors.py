@@ -45,6 +45,9 @@ ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "un
                       "organisation", "group", "faction", "council", "committee", "league", "association"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
 ACTOR_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+# acts whose doer, named by a nationality alone, is that state's military: "Russian air strikes"
+MILITARY_ACTS = {"strike", "airstrike", "raid", "shelling", "bombardment", "offensive", "bombing", "attack",
+                 "incursion", "invasion", "operation", "assault", "drone", "missile", "artillery", "shell"}
 TITLE_SECTORS = {"president": "GOV", "minister": "GOV", "king": "GOV", "premier": "GOV", "chancellor": "GOV",
                  "secretary": "GOV", "general": "MIL", "colonel": "MIL", "commander": "MIL", "leader": "GOV",
                  "governor": "GOV", "ambassador": "GOV", "spokesman": "GOV", "judge": "JUD", "senator": "LEG"}
@@ -214,7 +217,7 @@ class ActorReader:
                 sector = "GOV" if loc else None
         elif span.label_ == "NORP":
             country = self.demonyms.get(span.text)
-            sector = "CVL"
+            sector = self._demonym_sector(span)
         elif span.label_ == "PERSON":
             sector = self._title_sector(span)
             country = self._modifier_country(span.root)
@@ -237,6 +240,15 @@ class ActorReader:
                 if sector is not None and country is None and head.pos_ != "PROPN":
                     canonical = canonical_text(text)
         return Actor(text=text, canonical=canonical, type=sector, country=country)
+
+    def _demonym_sector(self, span: Span) -> str:
+        """A nationality alone is its people ("Russians marched"); as the modifier of an act
+        it stands for the state: "Russian air strikes" are the Russian military's, "Chinese
+        criticism" the Chinese government's."""
+        root = span.root
+        if root.dep_ not in ("amod", "compound", "nmod") or root.head.lemma_.lower() in self.nouns:
+            return "CVL"
+        return "MIL" if root.head.lemma_.lower() in MILITARY_ACTS else "GOV"
 
     def _group_canonical(self, lemma: str, doc: Doc) -> str | None:
         """ "the jihadists" -> "Islamic State" when exactly one candidate group is named."""

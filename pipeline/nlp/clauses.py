@@ -36,6 +36,8 @@ BACKGROUND_MARKS = {"after", "before", "because", "unless", "if", "until", "sinc
 BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite", "because", "since", "until",
                     "over", "without"}
 OBLIGATION_AUX = {"must", "should", "ought"}
+PLEDGE_AUX = {"will", "shall", "'ll"}
+FIRST_PERSON = {"i", "we"}
 STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
 STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}
 GIVING_VERBS = {"contribute", "send", "deploy", "dispatch", "give", "provide", "donate", "supply", "deliver",
@@ -156,10 +158,17 @@ def controller_object(token: Token) -> Token | None:
 
 
 def obligation_clause(token: Token) -> Token | None:
-    """The complement clause of a speech verb stating what someone must or should do."""
+    """The complement clause of a speech verb stating what someone else must or should do.
+
+    A pledge is no demand: "the coalition must and will deny IS safe haven" commits the
+    speaker's side, and "we must" obliges the speaker."""
     for child in token.children:
-        if child.dep_ in ("ccomp", "xcomp") and any(
-                c.dep_ == "aux" and c.lower_ in OBLIGATION_AUX for c in child.children):
+        if child.dep_ not in ("ccomp", "xcomp"):
+            continue
+        auxiliaries = {c.lower_ for c in child.children if c.dep_ == "aux"}
+        subject = first_child(list(child.children), "nsubj")
+        if auxiliaries & OBLIGATION_AUX and not auxiliaries & PLEDGE_AUX and (
+                subject is None or subject.lower_ not in FIRST_PERSON):
             return child
     return None
 

@@ -58,7 +58,7 @@ INJURY_VERBS = frozenset({"wound", "injure", "maim"})
 # a place name on these is where the act is: "Kaduna state", "a Hong Kong court", "the Gaza port"
 PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court", "prison", "port", "airport",
                                      "market", "hospital", "school", "university", "police"}
-VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault"})  # triggers only as verbs
+VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
@@ -303,7 +303,8 @@ class EventReader:
                 and etype != "THREATEN":
             if etype in VIOLENT and clauses.forecast(token):
                 return None  # '"they will attempt to conduct attacks," the spokesman said': a forecast
-            if etype in VIOLENT and etype != "REJECT":
+            if etype in VIOLENT and (etype != "REJECT" or not negated):
+                # "will veto the resolution", "must and will deny IS safe haven": a vow, not yet a refusal
                 etype, mode = "THREATEN", clauses.threat_mode(etype, mode)
             elif etype in COOPERATIVE and clauses.condition(token) is not None:
                 etype, mode = "THREATEN", None  # "will withdraw its force unless ...": a threat
@@ -498,6 +499,7 @@ class EventReader:
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)
+                   and not (etype != "FIGHT" and _where(m.span.root))
                    and not (moves and obj is not None and m.span.root.i == obj.i and self._personnel(m))
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):
@@ -519,7 +521,7 @@ class EventReader:
             counterpart = read(partner)
             a2 = counterpart if counterpart is not None and is_actor(counterpart) else a2
         if (a2 is None or not self.actors.is_agent(a2)) and not joint:
-            named = self._named_target(token, a1)
+            named = self._named_target(token, a1, protest=etype == "PROTEST")
             if named is not None:
                 a2 = named
         clause = token if token.dep_ == "advcl" else token.head if token.dep_ == "dobj" else None
@@ -537,13 +539,13 @@ class EventReader:
         return not mention.span.label_ and self.actors.nouns.get(mention.span.root.lemma_.lower()) in (
             "MIL", "IGO", "COP", "GOV")
 
-    def _named_target(self, token: Token, actor1: ActorMention | None) -> ActorMention | None:
+    def _named_target(self, token: Token, actor1: ActorMention | None, protest: bool = False) -> ActorMention | None:
         """The first named actor after the trigger in its own clause, when the parse's
         target is a thing ("Turkey's efforts", "a visit to Haiti", "aid to Serbia").
 
         The clause is the trigger's subtree, or its verb's for a noun trigger ("staged
-        rallies against X"); speakers ("officials said") and background clauses are skipped.
-        """
+        rallies against X"); speakers ("officials said") and background clauses are skipped, and
+        so is the town a protest marches in ("marched in Tbilisi")."""
         clause = token
         if token.pos_ in ("NOUN", "PROPN") and token.dep_ in ("dobj", "pobj", "attr", "nsubjpass", "compound"):
             clause = token.head.head if token.dep_ == "pobj" and token.head.head.pos_ == "VERB" else token.head
@@ -561,7 +563,8 @@ class EventReader:
                     tok.head.lemma_.lower() in PLACE_HEADS or tok.head.ent_type_ in NAMED_ACTORS or tok.head.pos_ == "PROPN"):
                 continue  # "near the Kenyan town of Mandera": where, not whom; "Pakistani Taliban": the name is next
             mention = self.actors.read(tok.head if glossed else tok)
-            if mention is not None and mention.span.label_ in NAMED_ACTORS and (
+            if mention is not None and mention.span.label_ in NAMED_ACTORS and not (
+                    protest and _where(mention.span.root)) and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
                 return mention
         return None
@@ -708,6 +711,11 @@ PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district
 def _place(token: Token) -> bool:
     """A place one can take: a named place or a noun for one ("the town", "an army base")."""
     return token.ent_type_ in ("GPE", "LOC", "FAC") or token.lemma_.lower() in PLACE_NOUNS
+
+
+def _where(token: Token) -> bool:
+    """A named place after "in" says where, not whom: "marched in Moscow", "busted a ring in Boston"."""
+    return token.dep_ == "pobj" and token.head.lower_ == "in" and token.ent_type_ in ("GPE", "LOC", "FAC")
 
 
 def _modifier_only(mention: ActorMention) -> bool:

@@ -181,3 +181,42 @@ def test_nlp_model_owners_dyads_and_fallback_triggers(rule_analyzer, sentence, e
 def test_nlp_model_wire_wording_and_people_by_role(rule_analyzer, sentence, etype, actor2):
     event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
     assert event.type == etype and (actor2 is None or actor2 in event.actor2.text)
+
+
+@pytest.mark.parametrize("sentence, etype, actor1, actor2", [
+    # a place after "in" says where: the target is the one protested against, or nobody
+    ("Thousands of Georgians marched in Tbilisi on Sunday.", "PROTEST", "Georgians", None),
+    ("The army chief apologised in Juba on Tuesday to the families of the victims.", "SUPPORT", "army chief",
+     "families"),
+    # a nationality modifying an act stands for the state, not for its people
+    ("Russian air strikes hit a market in Idlib on Monday.", "FIGHT", "Russian", None),
+    # wording the lexicon missed: verbal attacks, concern raised, blows to the head, dropped probes
+    ("The opposition leader hit out at the electoral commission on Monday.", "DISAPPROVE", "opposition leader",
+     "commission"),
+    ("Senators raised concerns about the new surveillance law on Tuesday.", "DISAPPROVE", "Senators", None),
+    ("A man hit the officer in the face with a bottle outside the stadium.", "ASSAULT", "man", "officer"),
+    ("Prosecutors discontinued the investigation into the former minister on Friday.", "CONCEDE", "Prosecutors",
+     "former minister"),
+])
+def test_nlp_model_places_nationalities_and_new_wording(rule_analyzer, sentence, etype, actor1, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.type in (etype, "ASSAULT" if etype == "FIGHT" else etype), (sentence, event.type)
+    assert event.actor1 is not None and actor1 in event.actor1.text, (sentence, event.actor1)
+    assert (actor2 is None and event.actor2 is None) or (event.actor2 is not None and actor2 in event.actor2.text), \
+        (sentence, event.actor2)
+    if sentence.startswith("Russian"):
+        assert event.actor1.type == "MIL" and event.actor1.country == "RUS"
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # a pledge is no demand: the speaker's own side "must and will", or "we must"
+    ('"The coalition must and will deny IS safe haven in Iraq and Syria," spokesman Ryan Dillon told AFP.',
+     {"THREATEN"}),
+    ('"We must rebuild the bridge before the rains," the minister said on Monday.', set()),
+    # an obligation on another is a demand
+    ("Russia said on Monday that Sudan must return the helicopter.", {"DEMAND"}),
+    # a refusal still to come is a vow
+    ("Russia will veto the resolution, its envoy said on Monday.", {"THREATEN"}),
+])
+def test_nlp_model_pledges_and_vows(rule_analyzer, sentence, types):
+    assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
