@@ -492,9 +492,13 @@ class EventReader:
             source = clauses.first_child(list(source.children), "nsubj") or source  # "the Red Cross operating in Iraq said"
         is_actor = self.actors.is_actor
         a1 = read(source)
-        if a1 is None or not is_actor(a1):
+        town = a1 is not None and a1.span.label_ == "GPE" and _names_the_act(source, token) \
+            and self.gazetteer.country_code(a1.span.text) is None
+        if town:
+            a1 = None  # "the Nairobi mall attack": a town before an act is where it happened, not who did it
+        if (a1 is None or not is_actor(a1)) and not town:
             a1 = next((m for m in map(read, clauses.owners_of(source)) if m is not None and is_actor(m)), None)
-        if a1 is None and not (source is not None and source.pos_ == "PRON"):
+        if a1 is None and not town and not (source is not None and source.pos_ == "PRON"):
             a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
@@ -563,6 +567,8 @@ class EventReader:
                     tok.head.lemma_.lower() in PLACE_HEADS or tok.head.ent_type_ in NAMED_ACTORS or tok.head.pos_ == "PROPN"):
                 continue  # "near the Kenyan town of Mandera": where, not whom; "Pakistani Taliban": the name is next
             mention = self.actors.read(tok.head if glossed else tok)
+            if mention is not None and mention.span.label_ == "GPE" and _names_the_act(mention.span.root, token):
+                continue  # "the victims of the Kabul bombing": where, not whom
             if mention is not None and mention.span.label_ in NAMED_ACTORS and not (
                     protest and _where(mention.span.root)) and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
@@ -618,6 +624,8 @@ class EventReader:
             if root.dep_ == "pobj" and prep is not None and prep.lower_ == "of" and prep.head.lemma_.lower() in (
                     ADMIN_NOUNS | {"town", "city", "village", "outskirts", "area", "capital", "suburb"}):
                 attached = True
+            if _names_the_act(root, token):
+                attached = True  # "the Manhattan truck attack", "a Kabul bombing": the act's own place
             if strict and not attached:
                 continue
             compound_head = root.head.lemma_.lower() if root.dep_ == "compound" else None
@@ -711,6 +719,18 @@ PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district
 def _place(token: Token) -> bool:
     """A place one can take: a named place or a noun for one ("the town", "an army base")."""
     return token.ent_type_ in ("GPE", "LOC", "FAC") or token.lemma_.lower() in PLACE_NOUNS
+
+
+def _names_the_act(name: Token, trigger: Token) -> bool:
+    """A name compounded with the act itself, or with the act noun that is the trigger's
+    subject: "the Manhattan truck attack", "the Nairobi mall attack killed 67"."""
+    if name.dep_ != "compound":
+        return False
+    head = name.head
+    while head.dep_ == "compound" and head.head.i != head.i:
+        head = head.head
+    return head.i == trigger.i or (head.dep_ == "nsubj" and head.head.i == trigger.i
+                                   and head.lemma_.lower() in EVENT_NOUNS)
 
 
 def _where(token: Token) -> bool:

@@ -148,6 +148,9 @@ def test_nlp_model_forecasts_flight_and_descriptions(rule_analyzer, sentence, ty
     ("Two councillors were shot dead outside their homes in Mexico's Guerrero state overnight.", "Guerrero", "MEX"),
     # a region the tables do not hold is kept by name, in the article's one country
     ("Militants attacked a checkpoint in Somalia's Lower Shabelle region on Monday.", "Lower Shabelle", "SOM"),
+    # a town named before the act is the act's own place, not the first place of the sentence
+    ("Officials in Mombasa said the Nairobi mall attack killed 67 people.", "Nairobi", "KEN"),
+    ("Mourners in Lahore on Sunday buried the victims of the Kabul bombing.", "Kabul", "AFG"),
     # where the court sits, when the sentence names no other place
     ("A Hong Kong court sentenced 45 activists to prison on Tuesday.", "Hong Kong", "HKG"),
 ])
@@ -220,3 +223,8 @@ def test_nlp_model_places_nationalities_and_new_wording(rule_analyzer, sentence,
 ])
 def test_nlp_model_pledges_and_vows(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
+
+
+def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
+    event = rule_analyzer.analyze("Mourners in Lahore on Sunday buried the victims of the Kabul bombing.", "2024-05-04").events[0]
+    assert event.type == "ASSAULT" and event.actor1 is None and event.actor2 is None
