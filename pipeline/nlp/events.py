@@ -58,6 +58,9 @@ INJURY_VERBS = frozenset({"wound", "injure", "maim"})
 # a place name on these is where the act is: "Kaduna state", "a Hong Kong court", "the Gaza port"
 PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court", "prison", "port", "airport",
                                      "market", "hospital", "school", "university", "police"}
+# what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
+# and sanctuary are asked of a host: PLOVER codes them DEMAND)
+SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
 VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
@@ -179,6 +182,12 @@ class EventReader:
                 candidates.append(cand)
             else:
                 excluded.append(reason)
+        demands = [c.token for c in candidates if c.type == "DEMAND" and c.token.pos_ == "VERB"]
+        if demands:
+            # "asked that the congressman refrain from endorsing anyone": what is asked for has not happened
+            candidates = [replace(c, background=max(c.background, 1))
+                          if c.type != "DEMAND" and any(_asked_for(d, c.token) for d in demands) else c
+                          for c in candidates]
         candidates.sort(key=lambda c: c.rank)
         return candidates, excluded
 
@@ -221,6 +230,8 @@ class EventReader:
             return _Candidate(token, "DEMAND", None, 5, clauses.depth_of(token), aside)
         if lemma == "accord" and any(c.lower_ == "to" for c in token.children):
             return None  # "according to officials" attributes, it agrees to nothing
+        if lemma == "seek" and any(c.dep_ == "dobj" and c.lemma_.lower() in SOUGHT_FOR_ONESELF for c in token.children):
+            return None  # "had to seek medical attention", "sought cover": asks nobody for anything
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
         if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
             return None
@@ -498,7 +509,7 @@ class EventReader:
             a1 = None  # "the Nairobi mall attack": a town before an act is where it happened, not who did it
         if (a1 is None or not is_actor(a1)) and not town:
             a1 = next((m for m in map(read, clauses.owners_of(source)) if m is not None and is_actor(m)), None)
-        if a1 is None and not town and not (source is not None and source.pos_ == "PRON"):
+        if a1 is None and not town and subjpass is None and not (source is not None and source.pos_ == "PRON"):
             a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
@@ -719,6 +730,19 @@ PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district
 def _place(token: Token) -> bool:
     """A place one can take: a named place or a noun for one ("the town", "an army base")."""
     return token.ent_type_ in ("GPE", "LOC", "FAC") or token.lemma_.lower() in PLACE_NOUNS
+
+
+def _asked_for(demand: Token, token: Token) -> bool:
+    """True when `token` sits in the complement clause of the demanding verb: "urged X to
+    sign", "asked that X endorse"."""
+    node = token
+    for _ in range(12):
+        if node.head.i == node.i:
+            return False
+        if node.head.i == demand.i:
+            return node.dep_ in ("ccomp", "xcomp")
+        node = node.head
+    return False
 
 
 def _names_the_act(name: Token, trigger: Token) -> bool:

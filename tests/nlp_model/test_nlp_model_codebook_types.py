@@ -228,3 +228,14 @@ def test_nlp_model_pledges_and_vows(rule_analyzer, sentence, types):
 def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     event = rule_analyzer.analyze("Mourners in Lahore on Sunday buried the victims of the Kabul bombing.", "2024-05-04").events[0]
     assert event.type == "ASSAULT" and event.actor1 is None and event.actor2 is None
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # what is asked for has not happened: the request is the event
+    ("The senator asked that the governor endorse the new budget on Monday.", {"DEMAND"}),
+    ("He asked that the congressman refrain from endorsing anyone in the race.", {"DEMAND"}),
+    # seeking care asks nobody for anything; the attack that made it necessary is the event
+    ("A guard had to seek medical attention after he was beaten with a baton by an inmate on Friday.", {"ASSAULT"}),
+])
+def test_nlp_model_what_is_asked_for_and_sought(rule_analyzer, sentence, types):
+    assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
