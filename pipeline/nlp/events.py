@@ -58,10 +58,14 @@ INJURY_VERBS = frozenset({"wound", "injure", "maim"})
 # a place name on these is where the act is: "Kaduna state", "a Hong Kong court", "the Gaza port"
 PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court", "prison", "port", "airport",
                                      "market", "hospital", "school", "university", "police"}
+# what a military strike is made with, and its mode ("a drone strike", "missile strikes")
+STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rocket": "heavy-weapons",
+                  "artillery": "heavy-weapons", "military": None, "retaliatory": None, "naval": None,
+                  "precision": "aerial"}
 # what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
-VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament"})  # triggers only as verbs
+VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})  # triggers only as verbs
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
@@ -256,15 +260,25 @@ class EventReader:
         else:
             return None
         etype, mode, priority = trig.type, trig.mode, trig.priority
-        if not trig.companions and lemma == "strike" and any(c.lower_ in ("air", "drone") for c in token.children):
+        weapon = next((c.lemma_.lower() for c in token.children if c.dep_ in ("compound", "amod", "nmod")
+                       and c.lemma_.lower() in STRIKE_WEAPONS), None) if lemma == "strike" else None
+        if not trig.companions and weapon is not None:
             if token.pos_ != "NOUN":
                 return None
-            etype, mode, priority = "FIGHT", "aerial", 4  # "a drone strike"
+            # "a drone strike", "missile strikes on Hamas installations", "artillery strikes"
+            etype, mode, priority = "FIGHT", STRIKE_WEAPONS[weapon], 4
         if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
                 c.dep_ == "dobj" and not c.ent_type_ == "MONEY"
                 or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
             # "rebels struck the army base", "warplanes struck ...": the walkout "strike" takes no object
             etype, mode, priority = "ASSAULT", None, 3
+        elif lemma == "question" and token.pos_ == "VERB":
+            # "police questioned the suspect" investigates; "senators questioned the agency's approach"
+            # disapproves of it
+            asked = clauses.first_child(list(token.children), "dobj")
+            mention = self.actors.read(asked) if asked is not None else None
+            if asked is not None and (mention is None or not self.actors.is_agent(mention)):
+                etype, mode = "DISAPPROVE", None
         elif not trig.companions and lemma == "seize" and any(c.dep_ == "dobj" and _place(c) for c in token.children):
             # "rebels seized the town": territory taken in a fight, not property confiscated
             etype, mode = "FIGHT", "occupy"

@@ -239,3 +239,15 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
 ])
 def test_nlp_model_what_is_asked_for_and_sought(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
+
+
+@pytest.mark.parametrize("sentence, etype", [
+    # questioning a person investigates; questioning a policy disapproves of it
+    ("Detectives questioned the driver for six hours on Monday.", "INVESTIGATE"),
+    ("Lawmakers questioned the legality of the border closure on Tuesday.", "DISAPPROVE"),
+    # a strike made with missiles is a military one, not a walkout
+    ("The navy launched missile strikes on rebel positions near the port on Sunday.", "FIGHT"),
+    ("Dock workers began a strike over pay at the port on Sunday.", "PROTEST"),
+])
+def test_nlp_model_questions_and_strikes(rule_analyzer, sentence, etype):
+    assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
