@@ -62,6 +62,12 @@ PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court"
 STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rocket": "heavy-weapons",
                   "artillery": "heavy-weapons", "military": None, "retaliatory": None, "naval": None,
                   "precision": "aerial"}
+# prepositions that only ever place an event ("near Goma"); "in" places most, but PLOVER's
+# gold reads "imposed a curfew in Sudan" as done to Sudan
+NEAR_PREPS = frozenset({"near", "outside", "around", "inside", "across", "throughout", "outskirts"})
+# weapons and craft that can be the subject of an attack verb ("warplanes targeted ...")
+WEAPONS = frozenset({"jet", "warplane", "aircraft", "plane", "drone", "missile", "rocket", "helicopter", "gunship",
+                     "artillery", "tank", "fighter", "bomber", "warship"})
 # what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
@@ -272,6 +278,13 @@ class EventReader:
                 or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
             # "rebels struck the army base", "warplanes struck ...": the walkout "strike" takes no object
             etype, mode, priority = "ASSAULT", None, 3
+        elif lemma == "target":
+            # "F-16 fighters targeted security compounds": only armed forces and their weapons
+            # target in the codebook's sense ("the campaign targets young voters" does not)
+            subject = clauses.first_child(list(token.children), "nsubj") or clauses.passive_agent(token)
+            if token.pos_ != "VERB" or subject is None or not (
+                    self.actors.nouns.get(subject.lemma_.lower()) in ("MIL", "REB") or subject.lemma_.lower() in WEAPONS):
+                return None
         elif lemma == "question" and token.pos_ == "VERB":
             # "police questioned the suspect" investigates; "senators questioned the agency's approach"
             # disapproves of it
@@ -574,12 +587,14 @@ class EventReader:
 
         The clause is the trigger's subtree, or its verb's for a noun trigger ("staged
         rallies against X"); speakers ("officials said") and background clauses are skipped, and
-        so is the town a protest marches in ("marched in Tbilisi")."""
+        so are places only "near" the act and the town a protest marches in ("marched in Tbilisi")."""
         clause = token
         if token.pos_ in ("NOUN", "PROPN") and token.dep_ in ("dobj", "pobj", "attr", "nsubjpass", "compound"):
             clause = token.head.head if token.dep_ == "pobj" and token.head.head.pos_ == "VERB" else token.head
         after = min(token.i, clause.i)
         skip = set(range(actor1.span.start, actor1.span.end)) if actor1 is not None else set()
+        # "an army post near Djibo in northern Burkina Faso": everything under "near" places the act
+        nearby = {t.i for p in clause.subtree if p.dep_ == "prep" and p.lower_ in NEAR_PREPS for t in p.subtree}
         for tok in clause.subtree:
             if tok.i <= after or tok.i == token.i or tok.i in skip or not tok.ent_type_ or tok.ent_type_ not in NAMED_ACTORS:
                 continue
@@ -595,7 +610,7 @@ class EventReader:
             if mention is not None and mention.span.label_ == "GPE" and _names_the_act(mention.span.root, token):
                 continue  # "the victims of the Kabul bombing": where, not whom
             if mention is not None and mention.span.label_ in NAMED_ACTORS and not (
-                    protest and _where(mention.span.root)) and (
+                    mention.span.root.i in nearby or protest and _where(mention.span.root)) and (
                     actor1 is None or mention.actor.canonical != actor1.actor.canonical):
                 return mention
         return None
@@ -771,9 +786,9 @@ def _names_the_act(name: Token, trigger: Token) -> bool:
                                    and head.lemma_.lower() in EVENT_NOUNS)
 
 
-def _where(token: Token) -> bool:
-    """A named place after "in" says where, not whom: "marched in Moscow", "busted a ring in Boston"."""
-    return token.dep_ == "pobj" and token.head.lower_ == "in" and token.ent_type_ in ("GPE", "LOC", "FAC")
+def _where(token: Token, preps: frozenset[str] = frozenset({"in"}) | NEAR_PREPS) -> bool:
+    """A named place after "in" or "near" says where, not whom: "marched in Moscow", "an ambush near Goma"."""
+    return token.dep_ == "pobj" and token.head.lower_ in preps and token.ent_type_ in ("GPE", "LOC", "FAC")
 
 
 def _modifier_only(mention: ActorMention) -> bool:
