@@ -67,7 +67,7 @@ STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rock
 NEAR_PREPS = frozenset({"near", "outside", "around", "inside", "across", "throughout", "outskirts"})
 # weapons and craft that can be the subject of an attack verb ("warplanes targeted ...")
 WEAPONS = frozenset({"jet", "warplane", "aircraft", "plane", "drone", "missile", "rocket", "helicopter", "gunship",
-                     "artillery", "tank", "fighter", "bomber", "warship"})
+                     "artillery", "tank", "fighter", "bomber", "warship", "airstrike", "strike", "shelling"})
 # what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
