@@ -159,6 +159,9 @@ def test_nlp_rules_afp_acceptance():
     assert any(e["type"] == "FIGHT" and (e["actor1"] or {}).get("country") == "IRQ"
                and (e["location"] or {}).get("name") == "Al-Qaim" for e in events)
 
+    # the spokesman's "the coalition must and will deny IS safe haven" is a pledge, no demand
+    assert not [e for e in events if e["type"] == "DEMAND"]
+
     aliases = {e["text"] for e in result["entities"] if e["canonical"] == "Islamic State"}
     assert {"IS", "Daesh"} <= aliases
     assert not [e for e in result["entities"] if e["text"] in ("IS", "Daesh") and e["canonical"] != "Islamic State"]
