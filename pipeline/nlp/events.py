@@ -65,6 +65,14 @@ STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rock
 # prepositions that only ever place an event ("near Goma"); "in" places most, but PLOVER's
 # gold reads "imposed a curfew in Sudan" as done to Sudan
 NEAR_PREPS = frozenset({"near", "outside", "around", "inside", "across", "throughout", "outskirts"})
+# what one calls someone or something to condemn it: "called the vote a sham"
+LABELLING_VERBS = frozenset({"call", "brand", "label", "dub", "describe"})
+DAMNING_LABELS = frozenset({
+    "sham", "farce", "travesty", "disgrace", "shame", "scandal", "outrage", "betrayal", "insult", "fraud",
+    "hoax", "lie", "failure", "fiasco", "mistake", "blunder", "indictment", "crime", "terrorist", "criminal",
+    "liar", "dictator", "tyrant", "thug", "traitor", "puppet", "coward", "racist", "fascist", "murderer",
+    "provocation", "aggression", "hypocrisy", "violation", "catastrophe", "disaster", "embarrassment",
+    "slap", "joke", "charade", "hunt", "attack", "affront"})
 # weapons and craft that can be the subject of an attack verb ("warplanes targeted ...")
 WEAPONS = frozenset({"jet", "warplane", "aircraft", "plane", "drone", "missile", "rocket", "helicopter", "gunship",
                      "artillery", "tank", "fighter", "bomber", "warship", "airstrike", "strike", "shelling"})
@@ -242,6 +250,10 @@ class EventReader:
             return None  # "according to officials" attributes, it agrees to nothing
         if lemma == "seek" and any(c.dep_ == "dobj" and c.lemma_.lower() in SOUGHT_FOR_ONESELF for c in token.children):
             return None  # "had to seek medical attention", "sought cover": asks nobody for anything
+        if lemma in LABELLING_VERBS and token.pos_ == "VERB" and any(
+                c.dep_ == "oprd" and c.lemma_.lower() in DAMNING_LABELS for c in token.children):
+            # "called the election a sham", "branded Omar a terrorist": a verbal attack
+            return _Candidate(token, "DISAPPROVE", None, 4, clauses.depth_of(token), clauses.background_level(token))
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
         if not options or token.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN"):
             return None

@@ -269,3 +269,13 @@ def test_nlp_model_targeting_and_nearby_places(rule_analyzer, sentence, etype, a
 
 def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
     assert rule_analyzer.analyze("The new advertising campaign targets young voters in Ohio.", "2024-05-04").events == ()
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # a damning label is a verbal attack; a flattering one is no disapproval
+    ("The opposition called the election a sham on Monday.", {"DISAPPROVE"}),
+    ("Beijing called the senator's visit to Taipei a provocation.", {"DISAPPROVE"}),
+    ("The president called the harvest a historic success.", set()),
+])
+def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
+    assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
