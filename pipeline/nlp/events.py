@@ -250,8 +250,9 @@ class EventReader:
             return None  # "according to officials" attributes, it agrees to nothing
         if lemma == "seek" and any(c.dep_ == "dobj" and c.lemma_.lower() in SOUGHT_FOR_ONESELF for c in token.children):
             return None  # "had to seek medical attention", "sought cover": asks nobody for anything
+        objects = [c for c in token.children if c.dep_ == "dobj"]
         if lemma in LABELLING_VERBS and token.pos_ == "VERB" and any(
-                c.dep_ == "oprd" and c.lemma_.lower() in DAMNING_LABELS for c in token.children):
+                c.lemma_.lower() in DAMNING_LABELS for c in token.children if c.dep_ == "oprd" or c in objects[1:]):
             # "called the election a sham", "branded Omar a terrorist": a verbal attack
             return _Candidate(token, "DISAPPROVE", None, 4, clauses.depth_of(token), clauses.background_level(token))
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
@@ -267,7 +268,13 @@ class EventReader:
             return None  # "US-backed fighters", "anti-IS fight"
         if token.dep_ == "compound" and token.head.lemma_.lower() in self.actors.nouns:
             return None  # "riot police", "protest leaders" name people, not events
-        neighbours = {c.lemma_.lower() for c in token.children} | {token.head.lemma_.lower()}
+        # "called the decision a provocation on Tuesday": a date's preposition is no companion
+        neighbours = {c.lemma_.lower() for c in token.children if not (
+            c.dep_ == "prep" and any(g.dep_ == "pobj" and g.ent_type_ in ("DATE", "TIME") for g in c.children))}
+        neighbours |= {token.head.lemma_.lower()}
+        # "called on Monday for the president to resign": the "for" of the clause asked for
+        neighbours |= {g.lower_ for c in token.children if c.dep_ == "advcl" for g in c.children
+                       if g.dep_ == "mark" and g.lower_ == "for"}
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj", "compound") for g in c.children}
         # "sent thousands of troops": what a counted object counts
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ == "dobj" and (c.like_num or c.lower_ in QUANTITY_WORDS)
@@ -781,7 +788,8 @@ def _asked_for(demand: Token, token: Token) -> bool:
         if node.head.i == node.i:
             return False
         if node.head.i == demand.i:
-            return node.dep_ in ("ccomp", "xcomp")
+            return node.dep_ in ("ccomp", "xcomp") or node.dep_ == "advcl" and any(
+                c.dep_ == "mark" and c.lower_ == "for" for c in node.children)
         node = node.head
     return False
 

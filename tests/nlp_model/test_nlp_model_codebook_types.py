@@ -274,7 +274,9 @@ def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
 @pytest.mark.parametrize("sentence, types", [
     # a damning label is a verbal attack; a flattering one is no disapproval
     ("The opposition called the election a sham on Monday.", {"DISAPPROVE"}),
-    ("Beijing called the senator's visit to Taipei a provocation.", {"DISAPPROVE"}),
+    ("Moscow called the decision a provocation on Tuesday.", {"DISAPPROVE"}),
+    # a date's "on" is no "call on"; the clause asked for is the demand's
+    ("Protesters called on Monday for the president to resign.", {"DEMAND"}),
     ("The president called the harvest a historic success.", set()),
 ])
 def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
