@@ -62,6 +62,9 @@ PLACE_COMPOUND_HEADS = ADMIN_NOUNS | {"area", "city", "town", "village", "court"
 STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rocket": "heavy-weapons",
                   "artillery": "heavy-weapons", "military": None, "retaliatory": None, "naval": None,
                   "precision": "aerial"}
+# what a military strike does, as opposed to a walkout: "a strike flattened a building"
+IMPACT_VERBS = frozenset({"hit", "flatten", "destroy", "kill", "damage", "level", "target", "wound", "raze",
+                          "demolish", "injure", "strike", "slam"})
 # prepositions that only ever place an event ("near Goma"); "in" places most, but PLOVER's
 # gold reads "imposed a curfew in Sudan" as done to Sudan
 NEAR_PREPS = frozenset({"near", "outside", "around", "inside", "across", "throughout", "outskirts"})
@@ -292,6 +295,9 @@ class EventReader:
                 return None
             # "a drone strike", "missile strikes on Hamas installations", "artillery strikes"
             etype, mode, priority = "FIGHT", STRIKE_WEAPONS[weapon], 4
+        if not trig.companions and weapon is None and lemma == "strike" and token.pos_ == "NOUN" \
+                and token.dep_ == "nsubj" and token.head.lemma_.lower() in IMPACT_VERBS:
+            etype, mode, priority = "FIGHT", None, 4  # "another strike hit a car", "a strike flattened a building"
         if not trig.companions and lemma == "strike" and token.pos_ == "VERB" and any(
                 c.dep_ == "dobj" and not c.ent_type_ == "MONEY"
                 or c.dep_ == "nsubj" and self.actors.nouns.get(c.lemma_.lower()) in ("MIL", "REB") for c in token.children):
@@ -360,6 +366,10 @@ class EventReader:
                 and etype != "THREATEN":
             if etype in VIOLENT and clauses.forecast(token):
                 return None  # '"they will attempt to conduct attacks," the spokesman said': a forecast
+            if etype == "PROTEST" and not negated and token.lemma_.lower() != "boycott":
+                # "unions will stage a strike next Wednesday": a plan, not yet a protest ("will
+                # boycott the elections" withholds something: PLOVER's THREATEN)
+                return None
             if etype in VIOLENT and (etype != "REJECT" or not negated):
                 # "will veto the resolution", "must and will deny IS safe haven": a vow, not yet a refusal
                 etype, mode = "THREATEN", clauses.threat_mode(etype, mode)
@@ -382,7 +392,16 @@ class EventReader:
             threatened = self.actors.read(subject)
             if threatened is not None and self.actors.is_agent(threatened):
                 actor2 = threatened  # "threatened to stop talks if the United States goes ahead"
-        if etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT" \
+        killing = next((c for c in token.children if c.dep_ == "advcl" and c.lemma_.lower() == "kill"), None)
+        victims = self.actors.read(clauses.first_child(list(killing.children), "dobj")) if killing is not None else None
+        if etype == "FIGHT" and cand.type == "FIGHT" and victims is not None and victims.actor.type == "CVL" \
+                and actor1 is not None and actor1.actor.type in ("REB", "CVL", "OPP") and mode not in ("heavy-weapons", "aerial") \
+                and (actor2 is None or not self.actors.is_agent(actor2) or actor2.actor.type == "CVL"
+                     or actor2.span.label_ in ("GPE", "LOC", "FAC")):
+            # "gunmen stormed the neighbourhood, killing nine people": one-sided violence on its victims
+            # (shelling and air strikes stay FIGHT, as PLOVER codes them)
+            etype, actor2 = "ASSAULT", actor2 if actor2 is not None and actor2.actor.type == "CVL" else victims
+        elif etype == "FIGHT" and actor2 is not None and actor2.actor.type == "CVL" and cand.type == "FIGHT" \
                 and not _modifier_only(actor2):
             etype = "ASSAULT"
         elif etype == "ASSAULT" and actor1 is not None and actor1.actor.type == "MIL" \

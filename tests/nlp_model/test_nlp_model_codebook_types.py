@@ -281,3 +281,22 @@ def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
 ])
 def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
+
+
+@pytest.mark.parametrize("sentence, types", [
+    # a strike that hits something is a military one; a walkout that begins is a protest
+    ("Another strike hit a car on the coastal road near Tyre on Sunday, killing two men.", {"FIGHT"}),
+    ("Train drivers began an open-ended strike on Wednesday, forcing the operator to cancel most trains.",
+     {"PROTEST"}),
+    # a strike still to come is a plan; a boycott vowed withholds something (PLOVER's THREATEN)
+    ("Transport unions will stage a nationwide strike next Wednesday over pension cuts.", set()),
+    ("The opposition party said it will boycott the elections.", {"THREATEN"}),
+    # expelling diplomats, blocking aid, standing with an ally
+    ("Poland ordered two Belarusian diplomats to leave the country on Tuesday.", {"SANCTION"}),
+    ("A UN convoy carrying food has been blocked for a fifth day by fighters.", {"COERCE"}),
+    ("The European Commission said it stood in solidarity with Warsaw.", {"SUPPORT"}),
+    # gunmen killing people in a raid on a district: one-sided violence
+    ("Gunmen stormed a district of Port-au-Prince overnight, killing at least nine people.", {"ASSAULT"}),
+])
+def test_nlp_model_strikes_plans_and_raids(rule_analyzer, sentence, types):
+    assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
