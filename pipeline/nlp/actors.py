@@ -230,7 +230,8 @@ class ActorReader:
                 sector, country = (org.sector, org.country) if org else ("REB", None)
             else:
                 sector = self.nouns.get(lemma) or self.nouns.get(lemma.rstrip("s"))  # "Rebels" as PROPN
-                office = next((c for c in head.children if c.dep_ == "compound" and c.lemma_.lower() in self.nouns), None)
+                office = next((c for c in head.children
+                               if c.dep_ == "compound" and c.lemma_.lower() in self.nouns), None)
                 if lemma == "general" and office is not None:
                     sector = self.nouns[office.lemma_.lower()]  # "attorney general", "secretary general"
                 country = self._modifier_country(head)

@@ -82,7 +82,8 @@ WEAPONS = frozenset({"jet", "warplane", "aircraft", "plane", "drone", "missile",
 # what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
-VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})  # triggers only as verbs
+# triggers only as verbs ("moved units closer", not "a contact"; "objected", not "an object")
+VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
@@ -308,7 +309,8 @@ class EventReader:
             # target in the codebook's sense ("the campaign targets young voters" does not)
             subject = clauses.first_child(list(token.children), "nsubj") or clauses.passive_agent(token)
             if token.pos_ != "VERB" or subject is None or not (
-                    self.actors.nouns.get(subject.lemma_.lower()) in ("MIL", "REB") or subject.lemma_.lower() in WEAPONS):
+                    self.actors.nouns.get(subject.lemma_.lower()) in ("MIL", "REB")
+                    or subject.lemma_.lower() in WEAPONS):
                 return None
         elif lemma == "question" and token.pos_ == "VERB":
             # "police questioned the suspect" investigates; "senators questioned the agency's approach"
@@ -395,7 +397,8 @@ class EventReader:
         killing = next((c for c in token.children if c.dep_ == "advcl" and c.lemma_.lower() == "kill"), None)
         victims = self.actors.read(clauses.first_child(list(killing.children), "dobj")) if killing is not None else None
         if etype == "FIGHT" and cand.type == "FIGHT" and victims is not None and victims.actor.type == "CVL" \
-                and actor1 is not None and actor1.actor.type in ("REB", "CVL", "OPP") and mode not in ("heavy-weapons", "aerial") \
+                and actor1 is not None and actor1.actor.type in ("REB", "CVL", "OPP") \
+                and mode not in ("heavy-weapons", "aerial") \
                 and (actor2 is None or not self.actors.is_agent(actor2) or actor2.actor.type == "CVL"
                      or actor2.span.label_ in ("GPE", "LOC", "FAC")):
             # "gunmen stormed the neighbourhood, killing nine people": one-sided violence on its victims

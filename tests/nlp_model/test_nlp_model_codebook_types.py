@@ -226,7 +226,8 @@ def test_nlp_model_pledges_and_vows(rule_analyzer, sentence, types):
 
 
 def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
-    event = rule_analyzer.analyze("Mourners in Lahore on Sunday buried the victims of the Kabul bombing.", "2024-05-04").events[0]
+    text = "Mourners in Lahore on Sunday buried the victims of the Kabul bombing."
+    event = rule_analyzer.analyze(text, "2024-05-04").events[0]
     assert event.type == "ASSAULT" and event.actor1 is None and event.actor2 is None
 
 
@@ -268,7 +269,8 @@ def test_nlp_model_targeting_and_nearby_places(rule_analyzer, sentence, etype, a
 
 
 def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
-    assert rule_analyzer.analyze("The new advertising campaign targets young voters in Ohio.", "2024-05-04").events == ()
+    text = "The new advertising campaign targets young voters in Ohio."
+    assert rule_analyzer.analyze(text, "2024-05-04").events == ()
 
 
 @pytest.mark.parametrize("sentence, types", [
