@@ -254,9 +254,7 @@ class EventReader:
             return None  # "according to officials" attributes, it agrees to nothing
         if lemma == "seek" and any(c.dep_ == "dobj" and c.lemma_.lower() in SOUGHT_FOR_ONESELF for c in token.children):
             return None  # "had to seek medical attention", "sought cover": asks nobody for anything
-        objects = [c for c in token.children if c.dep_ == "dobj"]
-        if lemma in LABELLING_VERBS and token.pos_ == "VERB" and any(
-                c.lemma_.lower() in DAMNING_LABELS for c in token.children if c.dep_ == "oprd" or c in objects[1:]):
+        if lemma in LABELLING_VERBS and token.pos_ == "VERB" and _damning_label(token):
             # "called the election a sham", "branded Omar a terrorist": a verbal attack
             return _Candidate(token, "DISAPPROVE", None, 4, clauses.depth_of(token), clauses.background_level(token))
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
@@ -828,9 +826,17 @@ def _names_the_act(name: Token, trigger: Token) -> bool:
                                    and head.lemma_.lower() in EVENT_NOUNS)
 
 
-def _where(token: Token, preps: frozenset[str] = frozenset({"in"}) | NEAR_PREPS) -> bool:
+def _where(token: Token) -> bool:
     """A named place after "in" or "near" says where, not whom: "marched in Moscow", "an ambush near Goma"."""
-    return token.dep_ == "pobj" and token.head.lower_ in preps and token.ent_type_ in ("GPE", "LOC", "FAC")
+    return token.dep_ == "pobj" and (token.head.lower_ == "in" or token.head.lower_ in NEAR_PREPS) \
+        and token.ent_type_ in ("GPE", "LOC", "FAC")
+
+
+def _damning_label(verb: Token) -> bool:
+    """The label a labelling verb gives is a damning one: the object predicate, or the second
+    object where the parse reads two ("called the decision a provocation")."""
+    objects = [c for c in verb.children if c.dep_ == "dobj"]
+    return any(c.lemma_.lower() in DAMNING_LABELS for c in verb.children if c.dep_ == "oprd" or c in objects[1:])
 
 
 def _modifier_only(mention: ActorMention) -> bool:
