@@ -36,7 +36,7 @@ BACKGROUND_MARKS = {"after", "before", "because", "unless", "if", "until", "sinc
 BACKGROUND_PREPS = {"after", "before", "following", "during", "amid", "despite", "because", "since", "until",
                     "over", "without"}
 OBLIGATION_AUX = {"must", "should", "ought"}
-PLEDGE_AUX = {"will", "shall", "'ll"}
+PLEDGE_AUX = FUTURE_AUX - {"would"}  # "must and will": a commitment, not a conditional
 FIRST_PERSON = {"i", "we"}
 STATE_ACTIONS = {"COERCE", "INVESTIGATE"}
 STATIVE_PASSIVES = {"oppose", "commit", "engage", "determine", "involve", "dedicate", "resolve"}

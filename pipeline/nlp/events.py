@@ -63,8 +63,7 @@ STRIKE_WEAPONS = {"air": "aerial", "drone": "aerial", "missile": "aerial", "rock
                   "artillery": "heavy-weapons", "military": None, "retaliatory": None, "naval": None,
                   "precision": "aerial"}
 # what a military strike does, as opposed to a walkout: "a strike flattened a building"
-IMPACT_VERBS = frozenset({"hit", "flatten", "destroy", "kill", "damage", "level", "target", "wound", "raze",
-                          "demolish", "injure", "strike", "slam"})
+IMPACT_VERBS = frozenset(HARM_VERBS - {"claim"} | {"flatten", "level", "raze", "demolish", "slam"})
 # prepositions that only ever place an event ("near Goma"); "in" places most, but PLOVER's
 # gold reads "imposed a curfew in Sudan" as done to Sudan
 NEAR_PREPS = frozenset({"near", "outside", "around", "inside", "across", "throughout", "outskirts"})
@@ -76,9 +75,9 @@ DAMNING_LABELS = frozenset({
     "liar", "dictator", "tyrant", "thug", "traitor", "puppet", "coward", "racist", "fascist", "murderer",
     "provocation", "aggression", "hypocrisy", "violation", "catastrophe", "disaster", "embarrassment",
     "slap", "joke", "charade", "hunt", "attack", "affront"})
-# weapons and craft that can be the subject of an attack verb ("warplanes targeted ...")
-WEAPONS = frozenset({"jet", "warplane", "aircraft", "plane", "drone", "missile", "rocket", "helicopter", "gunship",
-                     "artillery", "tank", "fighter", "bomber", "warship", "airstrike", "strike", "shelling"})
+# weapons that can be the subject of an attack verb ("missiles targeted ..."); craft and forces
+# ("warplanes", "drones", "tanks") are the actor nouns of MIL or REB sectors
+WEAPONS = frozenset({"plane", "missile", "rocket", "warship", "airstrike", "strike", "shelling"})
 # what one seeks for oneself, asking nobody: "seek medical attention", "sought cover" (refuge
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
@@ -392,9 +391,8 @@ class EventReader:
             threatened = self.actors.read(subject)
             if threatened is not None and self.actors.is_agent(threatened):
                 actor2 = threatened  # "threatened to stop talks if the United States goes ahead"
-        killing = next((c for c in token.children if c.dep_ == "advcl" and c.lemma_.lower() == "kill"), None)
-        victims = self.actors.read(clauses.first_child(list(killing.children), "dobj")) if killing is not None else None
-        if etype == "FIGHT" and cand.type == "FIGHT" and victims is not None and victims.actor.type == "CVL" \
+        victims = self._killed(token) if etype == "FIGHT" and cand.type == "FIGHT" else None
+        if victims is not None and victims.actor.type == "CVL" \
                 and actor1 is not None and actor1.actor.type in ("REB", "CVL", "OPP") \
                 and mode not in ("heavy-weapons", "aerial") \
                 and (actor2 is None or not self.actors.is_agent(actor2) or actor2.actor.type == "CVL"
@@ -614,6 +612,11 @@ class EventReader:
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
+
+    def _killed(self, token: Token) -> ActorMention | None:
+        """Who the act killed, by its "killing ..." clause: "stormed the district, killing nine people"."""
+        killing = next((c for c in token.children if c.dep_ == "advcl" and c.lemma_.lower() == "kill"), None)
+        return self.actors.read(clauses.first_child(list(killing.children), "dobj")) if killing is not None else None
 
     def _personnel(self, mention: ActorMention) -> bool:
         """ "army reservists", "weapons inspectors": people sent or withdrawn, named by their role."""
