@@ -24,7 +24,7 @@ QUANTITY_WORDS = {"dozen", "dozens", "score", "scores", "hundred", "hundreds", "
                   "number", "group", "handful", "some", "many", "most", "all", "several", "none", "batch", "patch"}
 GENERIC_HEADS = {"leader", "member", "supporter", "part", "head", "spokesman", "official", "representative",
                  "unit", "fighter", "delegation", "wing", "deployment", "activist", "negotiator", "envoy",
-                 "president", "minister", "government"}
+                 "president", "minister", "government", "contingent"}
 # the endings of nouns for people by role, and common words with them that are not people (nouns
 # for people the lists hold are read before the endings are)
 PEOPLE_SUFFIXES = ("er", "ist", "ian", "ant", "ee", "ent")
@@ -42,7 +42,7 @@ ARMED_HEADS = {"rebel", "militant", "guerrilla", "insurgent", "force", "troop", 
 PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "district", "suburb", "outskirts", "nation",
                "country", "kingdom", "republic", "island"}
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
-                      "organisation", "group", "faction", "council", "committee", "league", "association"}
+                      "organisation", "group", "faction", "council", "committee", "league", "association", "mission"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
 ACTOR_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
 # acts whose doer, named by a nationality alone, is that state's military: "Russian air strikes"
@@ -121,7 +121,9 @@ class ActorReader:
         root = mention.span.root
         lemma = root.lemma_.lower()
         return (lemma in self.nouns or lemma in self.group_nouns or root.pos_ == "PROPN"
-                or mention.actor.country is not None or mention.actor.canonical in self.orgs)
+                or mention.actor.country is not None or mention.actor.canonical in self.orgs
+                # "the Commonwealth observer mission": a body named for whom it belongs to
+                or lemma in ORGANISATION_NOUNS and any(t.ent_type_ in ("ORG", "NORP", "GPE") for t in mention.span))
 
     @staticmethod
     def names_people(token: Token) -> bool:
@@ -175,7 +177,7 @@ class ActorReader:
                 continue
             if lower in GENERIC_HEADS and owners and _entity_at(token) is None and (
                     _entity_at(owners[0]) is not None or owners[0].lemma_.lower() in ORGANISATION_NOUNS
-                    or self.nouns.get(owners[0].lemma_.lower()) in ("GOV", "MIL", "REB", "COP", "LEG", "JUD")):
+                    or self.nouns.get(owners[0].lemma_.lower()) in ("GOV", "MIL", "REB", "COP", "LEG", "JUD", "IGO")):
                 token = owners[0]  # "activists from the Fatah Party", "leaders of the coalition"
                 continue
             break

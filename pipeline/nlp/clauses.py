@@ -280,7 +280,7 @@ def phrase_verb(token: Token) -> Token | None:
     persona non grata", "was branded a terrorist group"."""
     node = token
     for _ in range(3):
-        if node.dep_ not in ("dobj", "oprd", "compound", "attr") or node.head.i == node.i:
+        if node.dep_ not in ("dobj", "oprd", "compound", "attr", "appos") or node.head.i == node.i:
             return None
         node = node.head
         if node.pos_ == "VERB":
@@ -335,6 +335,8 @@ def owners_of(token: Token | None) -> list[Token]:
     out += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("of", "by", "from")
             for g in c.children if g.dep_ == "pobj"]
     out += [c for c in token.lefts if c.dep_ in ("compound", "nmod") and c.ent_type_]
+    # "a law passed by El Salvador's Congress": a thing belongs to whoever made it
+    out += [a for c in token.children if c.dep_ == "acl" and c.tag_ == "VBN" and (a := passive_agent(c)) is not None]
     return out
 
 

@@ -482,10 +482,18 @@ class EventReader:
         if subj is not None and subjpass is None and clauses.elided_passive(token):
             subj, subjpass = None, subj  # "civilians were killed and dozens wounded"
         agent = clauses.passive_agent(token)
-        obj = (clauses.first_child(kids, "dobj") or clauses.first_child(kids, "attr")) if token.pos_ == "VERB" else None
+        # "Kenya's police arrest 23 rustlers": a headline's verb the parser took for a noun has
+        # a subject and an object of its own, and is read as the verb it is
+        verbal = token.pos_ in ("VERB", "ADJ") or (token.pos_ == "NOUN" and (
+            subj is not None or clauses.first_child(kids, "dobj") is not None))
+        if verbal and token.pos_ == "NOUN" and subj is None:
+            # "Nigeria's police arrest 40 kidnappers": the subject parsed as the noun's compound
+            subj = next((c for c in reversed(list(token.lefts)) if c.dep_ in ("compound", "nsubj")), None)
+        obj = (clauses.first_child(kids, "dobj") or clauses.first_child(kids, "attr")) \
+            if token.pos_ == "VERB" or (verbal and token.pos_ == "NOUN") else None
         source: Token | None = None
         target: Token | None = None
-        if token.pos_ == "VERB" or token.pos_ == "ADJ":
+        if verbal:
             if subjpass is not None and agent is None and token.lemma_.lower() in STATIVE_PASSIVES:
                 source, target = subjpass, obj  # "Israel is opposed to ...": a state of the subject
             elif subjpass is not None:
@@ -512,6 +520,10 @@ class EventReader:
                 source = token.head  # "forces converged on ...", parsed as a noun phrase
             elif target is None and subj is None and token.dep_ == "acl" and token.tag_ == "VBN":
                 target = token.head  # "people killed by ..."
+            between = clauses.prep_object(token, ("between",)) if token.tag_ == "VBG" and subj is None else None
+            if between is not None:  # "fighting between soldiers and dissidents", parsed as a gerund
+                source = between
+                target = next((c for c in between.children if c.dep_ == "conj"), target)
             if source is None:
                 source = clauses.inherited_subject(token)
             if target is None:
@@ -538,8 +550,11 @@ class EventReader:
                 source = between
                 target = next((c for c in between.children if c.dep_ == "conj"), target)
             anchor = token
-            while anchor.dep_ == "compound" and anchor.head.i != anchor.i:
-                anchor = anchor.head  # "undertook a mediation mission": the trigger's phrase is the object
+            while anchor.head.i != anchor.i and (anchor.dep_ in ("compound", "appos") or (
+                    anchor.dep_ == "pobj" and anchor.head.lower_ == "of" and anchor.head.head.pos_ == "NOUN")):
+                # "undertook a mediation mission", "declared X persona non grata", "was placed on a
+                # state of readiness": the trigger's phrase is the object
+                anchor = anchor.head if anchor.dep_ != "pobj" else anchor.head.head
             head = anchor.head
             verb = head.head if anchor.dep_ == "pobj" and head.head.pos_ == "VERB" else head
             stative = verb.lemma_.lower() in STATIVE_PASSIVES  # "forces were engaged in ethnic cleansing"
@@ -558,6 +573,8 @@ class EventReader:
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
                 target = clauses.first_child(list(verb.children), "nsubjpass") or target
+            if moves and source is None and target is not None and target.dep_ == "nsubjpass":
+                source, target = target, None  # "the army was placed on alert": the army moves
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
             source = clauses.passive_agent(source) or clauses.noun_source(source)
         if source is not None and source.lower_ in ("it", "they", "he", "she", "we"):
@@ -572,10 +589,15 @@ class EventReader:
         if town:
             a1 = None  # "the Nairobi mall attack": a town before an act is where it happened, not who did it
         if (a1 is None or not is_actor(a1)) and not town:
-            a1 = next((m for m in map(read, clauses.owners_of(source)) if m is not None and is_actor(m)), None)
+            owner = next((m for m in map(read, clauses.owners_of(source)) if m is not None and is_actor(m)), None)
+            # "twelve asylum seekers began a hunger strike": a noun for people by role is the doer,
+            # unless it counts or belongs to someone ("the last contingent of U.N. peacekeepers")
+            a1 = owner if owner is not None or a1 is None or not self.actors.names_people(a1.span.root) else a1
         if a1 is None and not town and subjpass is None and not (source is not None and source.pos_ == "PRON"):
             a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
-        a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, obj)])
+        # a thing done to ("a law ... was condemned") is read for whose it is, as an object is
+        owned = obj if obj is not None else target if target is not None and target is subjpass else None
+        a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, owned)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)
                    and not (etype != "FIGHT" and _where(m.span.root))

@@ -127,3 +127,33 @@ def test_nlp_actors_court_hearing_is_an_investigation(rule_analyzer):
     event = _first(rule_analyzer, "Kenya's supreme court opened a hearing on Monday into the disputed election.")
     assert event.type == "INVESTIGATE"
     assert event.actor1 is not None and "supreme court" in event.actor1.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "actor1", "actor2"),
+    [
+        # a headline's verb the parser took for a noun keeps its subject and object
+        ("Nigeria's police arrest 40 suspected kidnappers in dawn raid", "police", "suspected kidnappers"),
+        # a gerund's "between" names both sides
+        ("Fighting between Sudanese troops and RSF paramilitaries near El Fasher killed nine civilians.",
+         "Sudanese troops", "RSF paramilitaries"),
+        # a noun for people by role is the doer; a group of them is its members
+        ("Thirty cleaners began a hunger strike on Monday against unpaid wages.", "cleaners", None),
+        ("The last contingent of Kenyan peacekeepers withdrew from the town on Friday.", "Kenyan peacekeepers", None),
+        # what is put on alert moves
+        ("Ghana's army was put on maximum alert on Sunday.", "army", None),
+        # the head of a body named for its owner acts for it
+        ("The head of the African Union observer mission praised the electoral commission on Monday.",
+         "African Union observer mission", "the electoral commission"),
+        # "persona non grata" in apposition: the declaring verb's subject
+        ("Kenya's foreign ministry declared a Chinese embassy official persona non grata on Friday.",
+         "foreign ministry", None),
+        # a thing condemned belongs to whoever made it
+        ("A media law passed by Hungary's parliament was condemned on Friday by Amnesty International.",
+         "Amnesty International", "parliament"),
+    ],
+)
+def test_nlp_actors_read_through_the_parse_of_the_phrase(rule_analyzer, sentence, actor1, actor2):
+    event = _first(rule_analyzer, sentence)
+    assert (event.actor1.text if event.actor1 else None) == actor1
+    assert (event.actor2.text if event.actor2 else None) == actor2
