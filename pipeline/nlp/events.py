@@ -87,6 +87,14 @@ BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
+# what an attack, a seizure or a riot is done to when no one is named: "tore through a military
+# checkpoint", "seized an oil tanker", "set fire to a police post"
+FACILITY_NOUNS = frozenset("station post checkpoint base camp barracks outpost garrison church mosque synagogue temple "
+                           "school hospital clinic embassy consulate office headquarters prison jail tanker ship vessel "
+                           "boat ferry convoy aircraft plane helicopter facility depot position installation".split())
+# the means of an attack, never its target: "struck energy facilities with drones and missiles"
+INSTRUMENTS = frozenset(WEAPONS | set(STRIKE_WEAPONS) | {"drone", "artillery", "mortar", "gun", "rifle", "knife"})
+FACILITY_TARGET_TYPES = frozenset({"ASSAULT", "FIGHT", "COERCE", "PROTEST"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +576,8 @@ class EventReader:
                     undergoer := clauses.first_child(list(passive.children), "nsubjpass")) is not None:
                 # "two diplomats were declared persona non grata by Russia"
                 source, target = clauses.by_phrase(passive) or source, undergoer
-            if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS:
+            if token.dep_ == "nsubj" and head.lemma_.lower() in HARM_VERBS and between is None:
+                # "the blast killed five soldiers" (but "clashes between X and Y killed 17": Y)
                 target = clauses.first_child(list(head.children), "dobj") or target
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
@@ -601,6 +610,7 @@ class EventReader:
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)
                    and not (etype != "FIGHT" and _where(m.span.root))
+                   and not _instrument(m.span.root)
                    and not (moves and obj is not None and m.span.root.i == obj.i and self._personnel(m))
                    and (a1 is None or m.span.start != a1.span.start)), None)
         if a2 is None or not self.actors.is_agent(a2):
@@ -631,6 +641,14 @@ class EventReader:
             # "five people were killed when gunmen opened fire": the act's victims are the killed
             victims = read(clauses.first_child(list(clause.head.children), "nsubjpass"))
             a2 = victims if victims is not None and is_actor(victims) else a2
+        if etype in FACILITY_TARGET_TYPES and (a2 is None or a2.span.label_ in ("GPE", "LOC") or _place(a2.span.root)):
+            # a facility struck is the target before the region it stands in
+            if target is None and token.dep_ == "nsubj" and token.pos_ == "NOUN":
+                target = clauses.prep_object(token.head, ("through", "into", "at", "on"))  # "a bomb tore through"
+            things = [target, *clauses.owners_of(target), *clauses.target_fallbacks(token, owned)]
+            facility = next((t for t in things if t is not None and t.lemma_.lower() in FACILITY_NOUNS
+                             and not t.ent_type_), None)
+            a2 = read(facility) if facility is not None else a2
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
@@ -818,6 +836,14 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
 
 PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district province territory area hill port border crossing "
                         "region neighbourhood neighborhood suburb outpost stronghold garrison capital".split())
+
+
+def _instrument(token: Token) -> bool:
+    """ "with drones and missiles": a weapon an act is done with (conjuncts included)."""
+    node = token
+    while node.dep_ == "conj" and node.head.i != node.i:
+        node = node.head
+    return token.lemma_.lower() in INSTRUMENTS and node.dep_ == "pobj" and node.head.lower_ == "with"
 
 
 def _place(token: Token) -> bool:

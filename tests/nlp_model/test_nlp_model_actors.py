@@ -157,3 +157,23 @@ def test_nlp_actors_read_through_the_parse_of_the_phrase(rule_analyzer, sentence
     event = _first(rule_analyzer, sentence)
     assert (event.actor1.text if event.actor1 else None) == actor1
     assert (event.actor2.text if event.actor2 else None) == actor2
+
+
+@pytest.mark.parametrize(
+    ("sentence", "etype", "actor2"),
+    [
+        # a facility attacked, seized or set on fire is the target when no one is named
+        ("A truck bomb tore through an army checkpoint outside Kandahar on Sunday, killing six soldiers.",
+         "ASSAULT", "army checkpoint"),
+        ("Rioters set fire to a police station in the town on Saturday.", "ASSAULT", "police station"),
+        # before the place it stands in; the weapons it is done with are never the target
+        ("Rebel fighters shelled army positions near Goma with mortars on Tuesday.", "FIGHT", "army positions"),
+        # the second side of a clash, not the dead it left
+        ("Clashes between the army and the rebels around the town killed at least 12 fighters on Monday.",
+         "FIGHT", "rebels"),
+    ],
+)
+def test_nlp_actors_facilities_and_sides_are_targets(rule_analyzer, sentence, etype, actor2):
+    event = _first(rule_analyzer, sentence)
+    assert event.type == etype
+    assert event.actor2 is not None and event.actor2.text == actor2

@@ -256,7 +256,7 @@ def test_nlp_model_questions_and_strikes(rule_analyzer, sentence, etype):
 
 @pytest.mark.parametrize("sentence, etype, actor2, place", [
     # armed forces and their craft target; a campaign targeting voters is no event
-    ("Warplanes targeted a rebel training camp in the hills on Monday.", "FIGHT", None, None),
+    ("Warplanes targeted a rebel training camp in the hills on Monday.", "FIGHT", "rebel training camp", None),
     ("Gunmen targeted a bus carrying pilgrims near Mastung on Friday.", "ASSAULT", "bus", "Mastung"),
     # a place "near" the act says where it happened, and so does the region that place is in
     ("Militants ambushed a patrol near Djibo in northern Burkina Faso on Sunday.", "ASSAULT", "patrol", "Djibo"),
