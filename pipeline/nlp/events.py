@@ -82,11 +82,17 @@ WEAPONS = frozenset({"plane", "missile", "rocket", "warship", "airstrike", "stri
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
 # triggers only as verbs ("moved units closer", not "a contact"; "objected", not "an object")
-VERB_ONLY = frozenset({"close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})
+VERB_ONLY = frozenset({"phone", "close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
+# material help by what is moved: "trucked 1,300 tonnes of sorghum into the state", "handed over
+# 5,000 tonnes of rice"; people handed over are released ("fishermen were handed over to the coast guard")
+TRANSFER_VERBS = frozenset({"hand", "truck", "fly", "ship", "airlift", "deliver", "send", "transport", "ferry", "airdrop"})
+RELIEF_NOUNS = frozenset({"aid", "assistance", "relief", "food", "supply", "medicine", "vaccine", "tent", "blanket",
+                          "rice", "wheat", "grain", "flour", "sorghum", "lentil", "ration", "kit", "equipment",
+                          "ammunition", "vehicle", "carrier", "tonne", "ton", "shipment", "consignment"})
 # what an attack, a seizure or a riot is done to when no one is named: "tore through a military
 # checkpoint", "seized an oil tanker", "set fire to a police post"
 FACILITY_NOUNS = frozenset("station post checkpoint base camp barracks outpost garrison church mosque synagogue temple "
@@ -261,6 +267,12 @@ class EventReader:
             return None  # "according to officials" attributes, it agrees to nothing
         if lemma == "seek" and any(c.dep_ == "dobj" and c.lemma_.lower() in SOUGHT_FOR_ONESELF for c in token.children):
             return None  # "had to seek medical attention", "sought cover": asks nobody for anything
+        if lemma in TRANSFER_VERBS and token.pos_ == "VERB" and (moved := self._moved(token)) is not None:
+            etype = "AID" if moved.lemma_.lower() in RELIEF_NOUNS else "RETREAT" if lemma == "hand" and (
+                self.actors.nouns.get(moved.lemma_.lower()) == "CVL" or self.actors.names_people(moved)) else None
+            if etype is not None:
+                return _Candidate(token, etype, "release" if etype == "RETREAT" else None, 4, clauses.depth_of(token),
+                                  clauses.background_level(token))
         if lemma in LABELLING_VERBS and token.pos_ == "VERB" and _damning_label(token):
             # "called the election a sham", "branded Omar a terrorist": a verbal attack
             return _Candidate(token, "DISAPPROVE", None, 4, clauses.depth_of(token), clauses.background_level(token))
@@ -316,6 +328,23 @@ class EventReader:
             if token.pos_ != "VERB" or subject is None or not (
                     self.actors.nouns.get(subject.lemma_.lower()) in ("MIL", "REB")
                     or subject.lemma_.lower() in WEAPONS):
+                return None
+        elif trig.companions == ("under",) and lemma == "fire":
+            # "the utility came under fire from unions": criticism, unless arms are at hand
+            # ("a patrol came under fire from gunmen")
+            came = token.head.head
+            sides = [clauses.first_child(list(came.children), "nsubj"), clauses.prep_object(came, ("from",)),
+                     clauses.prep_object(token, ("from",))]
+            if came.lemma_.lower() != "come" or any(
+                    t is not None and (self.actors.nouns.get(t.lemma_.lower()) in ("MIL", "REB", "COP")
+                                       or t.lemma_.lower() in FACILITY_NOUNS | {"patrol", "convoy", "vehicle"})
+                    for t in sides):
+                return None
+        elif lemma == "ship" and etype == "SANCTION":
+            # "shipped the migrants back": people expelled; a company shipping a phone expels nobody
+            moved = clauses.first_child(list(token.children), "dobj") or clauses.first_child(list(token.children), "nsubjpass")
+            mention = self.actors.read(moved)
+            if mention is None or not self.actors.is_agent(mention):
                 return None
         elif lemma == "question" and token.pos_ == "VERB":
             # "police questioned the suspect" investigates; "senators questioned the agency's approach"
@@ -582,6 +611,10 @@ class EventReader:
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
                 target = clauses.first_child(list(verb.children), "nsubjpass") or target
+            if token.lemma_.lower() == "fire" and head.lower_ == "under" and verb.lemma_.lower() == "come":
+                # "Eskom came under fire from the unions": the critics are the source
+                source = clauses.prep_object(verb, ("from",)) or clauses.prep_object(token, ("from",))
+                target = clauses.first_child(list(verb.children), "nsubj")
             if moves and source is None and target is not None and target.dep_ == "nsubjpass":
                 source, target = target, None  # "the army was placed on alert": the army moves
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
@@ -603,7 +636,8 @@ class EventReader:
             # unless it counts or belongs to someone ("the last contingent of U.N. peacekeepers")
             a1 = owner if owner is not None or a1 is None or not self.actors.names_people(a1.span.root) else a1
         if a1 is None and not town and subjpass is None and not (source is not None and source.pos_ == "PRON"):
-            a1 = next((m for m in map(read, clauses.clause_subjects(token)) if m is not None and is_actor(m)), None)
+            a1 = next((m for m in map(read, (t for t in clauses.clause_subjects(token) if t is not target))
+                       if m is not None and is_actor(m)), None)
         # a thing done to ("a law ... was condemned") is read for whose it is, as an object is
         owned = obj if obj is not None else target if target is not None and target is subjpass else None
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, owned)])
@@ -652,6 +686,19 @@ class EventReader:
         if a1 is not None and a2 is not None and a1.span.start == a2.span.start:
             a2 = None
         return a1, a2
+
+    def _moved(self, token: Token) -> Token | None:
+        """What a verb of transfer moves: its object or passive subject, or what a measure of it
+        counts ("1,300 tonnes of sorghum", "three tonnes of medical supplies")."""
+        kids = list(token.children)
+        if token.lemma_.lower() == "hand" and not (any(c.dep_ == "prt" and c.lower_ == "over" for c in kids) or (
+                token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ == "over")):
+            return None  # "handed a defeat", "hand in"
+        moved = clauses.first_child(kids, "dobj") or clauses.first_child(kids, "nsubjpass")
+        if moved is None:
+            return None
+        counted = clauses.prep_object(moved, ("of",))
+        return counted if counted is not None and counted.lemma_.lower() in RELIEF_NOUNS else moved
 
     def _killed(self, token: Token) -> ActorMention | None:
         """Who the act killed, by its "killing ..." clause: "stormed the district, killing nine people"."""

@@ -189,7 +189,8 @@ def test_nlp_model_wire_wording_and_people_by_role(rule_analyzer, sentence, etyp
 @pytest.mark.parametrize("sentence, etype, actor1, actor2", [
     # a place after "in" says where: the target is the one protested against, or nobody
     ("Thousands of Georgians marched in Tbilisi on Sunday.", "PROTEST", "Georgians", None),
-    ("The army chief apologised in Juba on Tuesday to the families of the victims.", "SUPPORT", "army chief",
+    # an apology concedes (the codebook's CONCEDE; CAMEO2PLOVER maps CAMEO 055 to SUPPORT)
+    ("The army chief apologised in Juba on Tuesday to the families of the victims.", "CONCEDE", "army chief",
      "families"),
     # a nationality modifying an act stands for the state, not for its people
     ("Russian air strikes hit a market in Idlib on Monday.", "FIGHT", "Russian", None),
@@ -303,3 +304,29 @@ def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
 ])
 def test_nlp_model_strikes_plans_and_raids(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
+
+
+@pytest.mark.parametrize("sentence, etype, actor1, actor2", [
+    # what is moved tells the act: relief goods are aid, people handed over are released
+    ("The Red Cross trucked 800 tonnes of flour into the besieged city on Friday.", "AID", "Red Cross", None),
+    ("Turkey handed over 12 armoured vehicles to the Somali army on Monday.", "AID", "Turkey", "Somali army"),
+    ("Eleven fishermen were handed over by the navy to their embassy on Sunday.", "RETREAT", "navy", "fishermen"),
+    # criticism comes under fire; a patrol under fire from gunmen is no verbal act
+    ("The health minister came under fire from opposition lawmakers on Monday over hospital waiting lists.",
+     "DISAPPROVE", "opposition lawmakers", "health minister"),
+    ("The two presidents held a phone call on Tuesday.", "CONSULT", "presidents", None),
+])
+def test_nlp_model_transfers_criticism_and_calls(rule_analyzer, sentence, etype, actor1, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.type == etype, (sentence, event.type)
+    assert event.actor1 is not None and actor1 in event.actor1.text, event.actor1
+    assert actor2 is None or (event.actor2 is not None and actor2 in event.actor2.text), event.actor2
+
+
+@pytest.mark.parametrize("sentence", [
+    "An army patrol came under fire from gunmen near the border on Monday.",
+    "The company shipped its new phone in May.",
+    "The coach handed the striker a new contract.",
+])
+def test_nlp_model_no_transfer_or_criticism_read(rule_analyzer, sentence):
+    assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} <= {"FIGHT", "ASSAULT"}
