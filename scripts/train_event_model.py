@@ -60,7 +60,11 @@ CLASSES = (NONE, *TYPES)
 # CAMEO2PLOVER's draft names for two PLOVER 2021 types
 RENAMED = {"REQUEST": "DEMAND", "ACCUSE": "DISAPPROVE"}
 PRECISION_TARGET = 0.85
-MIN_RECALL = 0.2
+# the precision target comes paired with recall (>= 0.65 in the issue): a threshold that reaches
+# it only by emitting under 0.4 of the events is not the target met, so best F0.5 is chosen then
+# (raised from 0.2 when the refit's curve touched 0.85 at recall 0.24: decided on that
+# cross-validated curve, no test split read)
+MIN_RECALL = 0.4
 CALIBRATION_FLOOR = 0.2  # the calibration is fitted on the out-of-fold events from here up
 FOLDS = 5
 log = logging.getLogger("train_event_model")

@@ -74,7 +74,15 @@ DAMNING_LABELS = frozenset({
     "hoax", "lie", "failure", "fiasco", "mistake", "blunder", "indictment", "crime", "terrorist", "criminal",
     "liar", "dictator", "tyrant", "thug", "traitor", "puppet", "coward", "racist", "fascist", "murderer",
     "provocation", "aggression", "hypocrisy", "violation", "catastrophe", "disaster", "embarrassment",
-    "slap", "joke", "charade", "hunt", "attack", "affront"})
+    "slap", "joke", "charade", "hunt", "attack", "affront", "interference", "meddling", "blackmail", "propaganda"})
+# a damning verdict on something, said of it: "said the response was unacceptable", "called the move reckless"
+DAMNING_ADJECTIVES = frozenset({
+    "unacceptable", "outrageous", "disgraceful", "shameful", "appalling", "irresponsible", "reckless", "illegal",
+    "unlawful", "illegitimate", "scandalous", "deplorable", "despicable", "abhorrent", "reprehensible", "unjust",
+    "absurd", "ridiculous", "cynical", "hypocritical", "cowardly", "barbaric", "inhumane", "heinous",
+    "unconstitutional", "undemocratic", "baseless", "misleading", "provocative", "insulting", "incompetent",
+    "negligent", "corrupt", "shocking", "unjustified", "unwarranted", "irrational", "dishonest"})
+VERDICT_VERBS = frozenset({"say", "call", "describe", "tell", "add", "declare", "insist", "brand", "label"})
 # weapons that can be the subject of an attack verb ("missiles targeted ..."); craft and forces
 # ("warplanes", "drones", "tanks") are the actor nouns of MIL or REB sectors
 WEAPONS = frozenset({"plane", "missile", "rocket", "warship", "airstrike", "strike", "shelling"})
@@ -273,7 +281,8 @@ class EventReader:
             if etype is not None:
                 return _Candidate(token, etype, "release" if etype == "RETREAT" else None, 4, clauses.depth_of(token),
                                   clauses.background_level(token))
-        if lemma in LABELLING_VERBS and token.pos_ == "VERB" and _damning_label(token):
+        if lemma in VERDICT_VERBS and token.pos_ == "VERB" and (
+                lemma in LABELLING_VERBS and _damning_label(token) or _damning_verdict(token)):
             # "called the election a sham", "branded Omar a terrorist": a verbal attack
             return _Candidate(token, "DISAPPROVE", None, 4, clauses.depth_of(token), clauses.background_level(token))
         options = self.triggers.get(lemma) or self.triggers.get(token.lower_)
@@ -935,6 +944,24 @@ def _damning_label(verb: Token) -> bool:
     object where the parse reads two ("called the decision a provocation")."""
     objects = [c for c in verb.children if c.dep_ == "dobj"]
     return any(c.lemma_.lower() in DAMNING_LABELS for c in verb.children if c.dep_ == "oprd" or c in objects[1:])
+
+
+def _damning_verdict(verb: Token) -> bool:
+    """What the speaker says of something is damning: an adjective after a labelling verb
+    ("called the move reckless"), or the predicate of the clause said ("said the response was
+    unacceptable", "'This is blatant interference,' the minister said"), not negated."""
+    if verb.lemma_.lower() in LABELLING_VERBS and any(
+            c.dep_ in ("oprd", "acomp", "ccomp") and c.lemma_.lower() in DAMNING_ADJECTIVES for c in verb.children):
+        return True
+    for said in (c for c in verb.children if c.dep_ == "ccomp" and c.lemma_.lower() == "be"):
+        if clauses.negated(said):
+            continue
+        for pred in said.children:
+            if pred.dep_ == "acomp" and pred.lemma_.lower() in DAMNING_ADJECTIVES:
+                return True
+            if pred.dep_ == "attr" and pred.lemma_.lower() in DAMNING_LABELS:
+                return True
+    return False
 
 
 def _modifier_only(mention: ActorMention) -> bool:

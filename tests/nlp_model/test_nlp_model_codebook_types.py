@@ -330,3 +330,21 @@ def test_nlp_model_transfers_criticism_and_calls(rule_analyzer, sentence, etype,
 ])
 def test_nlp_model_no_transfer_or_criticism_read(rule_analyzer, sentence):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} <= {"FIGHT", "ASSAULT"}
+
+
+@pytest.mark.parametrize("sentence, etype", [
+    # a damning verdict said of something is a verbal attack on it
+    ("The regulator said in a statement that the bank's handling of the complaints was unacceptable.", "DISAPPROVE"),
+    ("'This is blatant meddling in our elections,' the foreign minister said on Friday.", "DISAPPROVE"),
+    ("The union leader called the government's pay offer reckless on Monday.", "DISAPPROVE"),
+])
+def test_nlp_model_damning_verdicts(rule_analyzer, sentence, etype):
+    assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
+
+
+@pytest.mark.parametrize("sentence", [
+    "The minister said the plan was not illegal.",
+    "The minister said the plan was ambitious.",
+])
+def test_nlp_model_no_damning_verdict(rule_analyzer, sentence):
+    assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
