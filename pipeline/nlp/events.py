@@ -30,6 +30,7 @@ from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers a
     COOPERATIVE,
     DEMAND_SPEECH,
     EVENT_NOUNS,
+    FUTURE_AUX,
     FATALITY_TYPES,
     GIVING_VERBS,
     HARM_VERBS,
@@ -82,6 +83,7 @@ DAMNING_ADJECTIVES = frozenset({
     "absurd", "ridiculous", "cynical", "hypocritical", "cowardly", "barbaric", "inhumane", "heinous",
     "unconstitutional", "undemocratic", "baseless", "misleading", "provocative", "insulting", "incompetent",
     "negligent", "corrupt", "shocking", "unjustified", "unwarranted", "irrational", "dishonest"})
+RESPONSE_VERBS = frozenset({"respond", "retaliate", "react", "act", "strike", "hit", "punish", "answer"})
 VERDICT_VERBS = frozenset({"say", "call", "describe", "tell", "add", "declare", "insist", "brand", "label"})
 # weapons that can be the subject of an attack verb ("missiles targeted ..."); craft and forces
 # ("warplanes", "drones", "tanks") are the actor nouns of MIL or REB sectors
@@ -281,6 +283,9 @@ class EventReader:
             if etype is not None:
                 return _Candidate(token, etype, "release" if etype == "RETREAT" else None, 4, clauses.depth_of(token),
                                   clauses.background_level(token))
+        if lemma in SPEECH_VERBS and token.pos_ == "VERB" and self._conditional_vow(token):
+            # "said it would raise tariffs if no deal is reached": a threat, made by saying it
+            return _Candidate(token, "THREATEN", None, 4, clauses.depth_of(token), clauses.background_level(token))
         if lemma in VERDICT_VERBS and token.pos_ == "VERB" and (
                 lemma in LABELLING_VERBS and _damning_label(token) or _damning_verdict(token)):
             # "called the election a sham", "branded Omar a terrorist": a verbal attack
@@ -339,12 +344,13 @@ class EventReader:
                     or subject.lemma_.lower() in WEAPONS):
                 return None
         elif trig.companions == ("under",) and lemma == "fire":
-            # "the utility came under fire from unions": criticism, unless arms are at hand
+            # "the utility came under fire from unions": criticism by the unions, unless arms are at hand
             # ("a patrol came under fire from gunmen")
             came = token.head.head
-            sides = [clauses.first_child(list(came.children), "nsubj"), clauses.prep_object(came, ("from",)),
-                     clauses.prep_object(token, ("from",))]
-            if came.lemma_.lower() != "come" or any(
+            critic = clauses.prep_object(came, ("from",)) or clauses.prep_object(token, ("from",))
+            sides = [clauses.first_child(list(came.children), "nsubj"), critic]
+            # with nobody named as the critic, "the campaign came under fire" is the codebook's metaphor
+            if came.lemma_.lower() != "come" or critic is None or any(
                     t is not None and (self.actors.nouns.get(t.lemma_.lower()) in ("MIL", "REB", "COP")
                                        or t.lemma_.lower() in FACILITY_NOUNS | {"patrol", "convoy", "vehicle"})
                     for t in sides):
@@ -380,6 +386,24 @@ class EventReader:
             violent = any(t.type in VIOLENT for t in self.triggers.get(clause.lemma_.lower(), ()))
             if violent and subject is not None and subject.lower_ in ("it", "they", "we", "i"):
                 return True
+        return self._conditional_vow(warn)
+
+    def _conditional_vow(self, verb: Token) -> bool:
+        """What the speaker says will be done if the other side does not comply: "said it would
+        bring a motion of no confidence if Ramaphosa did not act", "warned that the armed forces
+        would respond if Guyana drilled". The condition is unmet or unwelcome: negated, an
+        "unless", or the answer a hostile act or a response."""
+        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+            if not any(c.dep_ == "aux" and c.lower_ in FUTURE_AUX for c in clause.children) or clauses.negated(clause):
+                continue
+            for cond in (c for c in clause.children if c.dep_ == "advcl"):
+                mark = next((m.lower_ for m in cond.children if m.dep_ == "mark"), None)
+                if mark not in ("if", "unless"):
+                    continue
+                hostile = any(t.type in VIOLENT for t in self.triggers.get(clause.lemma_.lower(), ())) \
+                    or clause.lemma_.lower() in RESPONSE_VERBS
+                if mark == "unless" or clauses.negated(cond) or hostile:
+                    return True
         return False
 
     def _protest_act(self, verb: Token) -> bool:
@@ -431,6 +455,9 @@ class EventReader:
             if obliged is not None and self.actors.is_actor(obliged):
                 actor2 = obliged
         speaker = self.actors.read(clauses.attribution(token))
+        said = etype == "THREATEN" and token.lemma_.lower() in SPEECH_VERBS | THREAT_GOVERNORS
+        if said and actor2 is not None and any(t.dep_ == "ccomp" and actor2.span.root in t.children for t in token.children):
+            actor2 = None  # "warned that the armed forces would respond": the warner's own side
         if etype == "THREATEN" and (actor2 is None or not self.actors.is_agent(actor2)):
             condition = clauses.condition(token) or clauses.condition(governor)
             subject = clauses.first_child(list(condition.children), "nsubj") if condition is not None else None

@@ -348,3 +348,26 @@ def test_nlp_model_damning_verdicts(rule_analyzer, sentence, etype):
 ])
 def test_nlp_model_no_damning_verdict(rule_analyzer, sentence):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
+
+
+@pytest.mark.parametrize("sentence, actor1, actor2", [
+    # what a side says it will do if the other does not comply is a threat, made to the other
+    ("Opposition leaders said they would call a national strike if the government did not withdraw the bill.", "leaders",
+     "government"),
+    ("The defence minister warned that the army would respond with force if Armenia moved troops to the border.",
+     "defence minister", "Armenia"),
+])
+def test_nlp_model_conditional_vows_threaten(rule_analyzer, sentence, actor1, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.type == "THREATEN", event.type
+    assert event.actor1 is not None and actor1 in event.actor1.text
+    assert event.actor2 is not None and actor2 in event.actor2.text
+
+
+@pytest.mark.parametrize("sentence", [
+    "The company said it would open a new plant if demand grows.",
+    # with no critic named, "under fire" is the codebook's metaphor
+    "The minister's budget came under fire on Tuesday over its spending on consultants.",
+])
+def test_nlp_model_offers_and_metaphors_threaten_nobody(rule_analyzer, sentence):
+    assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
