@@ -311,6 +311,10 @@ class EventReader:
         neighbours |= {g.lower_ for c in token.children if c.dep_ == "advcl" for g in c.children
                        if g.dep_ == "mark" and g.lower_ == "for"}
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj", "compound") for g in c.children}
+        # "held Fahie at a Miami airport on drug charges": charges anywhere in the verb's phrase
+        if token.pos_ == "VERB" and any(t.lemma_.lower() == "charge" and t.dep_ == "pobj" and t.head.lower_ == "on"
+                                        for t in token.subtree):
+            neighbours.add("charge")
         # "sent thousands of troops": what a counted object counts
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ == "dobj" and (c.like_num or c.lower_ in QUANTITY_WORDS)
                        for p in c.children if p.dep_ == "prep" and p.lower_ == "of" for g in p.children if g.dep_ == "pobj"}

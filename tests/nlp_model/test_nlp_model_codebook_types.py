@@ -371,3 +371,12 @@ def test_nlp_model_conditional_vows_threaten(rule_analyzer, sentence, actor1, ac
 ])
 def test_nlp_model_offers_and_metaphors_threaten_nobody(rule_analyzer, sentence):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
+
+
+@pytest.mark.parametrize("sentence, etype", [
+    # held on charges, wherever the parse hangs them; a ban is COERCE in the codebook
+    ("Agents held the mayor and his deputy at the airport in Lagos on fraud charges on Monday.", "COERCE"),
+    ("The interior minister prohibited all street protests in the capital on Tuesday.", "COERCE"),
+])
+def test_nlp_model_held_on_charges_and_bans(rule_analyzer, sentence, etype):
+    assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
