@@ -362,6 +362,18 @@ def target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
     return out
 
 
+def coordinated_head(token: Token) -> Token:
+    """The verb a coordinated verb is really coordinated with. The parser often hangs a
+    second past-tense verb on the last verb before it: in "denied that the group was
+    obstructing aid and accused the army", "accused" is parsed as the conjunct of
+    "obstructing"; a past-tense conjunct of a verb of another form belongs with the nearest
+    past-tense verb above it ("denied")."""
+    head = token.head
+    if token.dep_ != "conj" or token.tag_ != "VBD" or head.tag_ == "VBD" or head.pos_ not in ("VERB", "AUX"):
+        return head
+    return next((a for a in head.ancestors if a.tag_ == "VBD" and a.pos_ == "VERB"), head)
+
+
 def inherited_subject(token: Token) -> Token | None:
     """The subject an infinitive or coordinated verb shares with its head verb."""
     node = token
@@ -370,7 +382,7 @@ def inherited_subject(token: Token) -> Token | None:
             return None
         if node.dep_ == "ccomp" and node.head.lemma_.lower() in SPEECH_VERBS:
             return None  # "X was put under investigation, the agency reported": not the agency's act
-        node = node.head
+        node = coordinated_head(node)
         subj = first_child(list(node.children), "nsubj")
         if subj is not None:
             return subj

@@ -246,7 +246,8 @@ class EventReader:
         for cand in candidates[1:]:
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
                     and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
-                    and not clauses.dominates(chosen[0].token, cand.token, through_conj=False)
+                    and (clauses.coordinated_head(cand.token).i == chosen[0].token.i
+                         or not clauses.dominates(chosen[0].token, cand.token, through_conj=False))
                     and not clauses.dominates(cand.token, chosen[0].token, through_conj=False)):
                 # a verb over the first trigger ("a drone strike killed two commanders") tells the same act
                 chosen.append(cand)
@@ -676,10 +677,10 @@ class EventReader:
             # unless it counts or belongs to someone ("the last contingent of U.N. peacekeepers")
             a1 = owner if owner is not None or a1 is None or not self.actors.names_people(a1.span.root) else a1
         if a1 is None and not town and subjpass is None and not (source is not None and source.pos_ == "PRON"):
-            a1 = next((m for m in map(read, (t for t in clauses.clause_subjects(token) if t is not target))
+            a1 = next((m for m in map(read, (t for t in clauses.clause_subjects(token) if target is None or t.i != target.i))
                        if m is not None and is_actor(m)), None)
         # a thing done to ("a law ... was condemned") is read for whose it is, as an object is
-        owned = obj if obj is not None else target if target is not None and target is subjpass else None
+        owned = obj if obj is not None else target if target is not None and subjpass is not None and target.i == subjpass.i else None
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, owned)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)

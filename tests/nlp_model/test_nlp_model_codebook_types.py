@@ -380,3 +380,16 @@ def test_nlp_model_offers_and_metaphors_threaten_nobody(rule_analyzer, sentence)
 ])
 def test_nlp_model_held_on_charges_and_bans(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
+
+
+@pytest.mark.parametrize("sentence, types, accuser", [
+    # a second past-tense act the parser hangs on the complement's verb is the speaker's own
+    ("A militia spokesman denied that the group was blocking aid and accused the army of stealing fuel.",
+     {"REJECT", "DISAPPROVE"}, "militia"),
+])
+def test_nlp_model_second_act_of_the_speaker(rule_analyzer, sentence, types, accuser):
+    events = rule_analyzer.analyze(sentence, "2024-05-04").events
+    assert {e.type for e in events} == types
+    accusation = next(e for e in events if e.type == "DISAPPROVE")
+    assert accusation.actor1 is not None and accuser in accusation.actor1.text.lower()
+    assert accusation.actor2 is not None and accusation.actor2.text == "army"
