@@ -250,8 +250,15 @@ def test_nlp_model_what_is_asked_for_and_sought(rule_analyzer, sentence, types):
     # a strike made with missiles is a military one, not a walkout
     ("The navy launched missile strikes on rebel positions near the port on Sunday.", "FIGHT"),
     ("Dock workers began a strike over pay at the port on Sunday.", "PROTEST"),
+    # a damning verdict said of something is a verbal attack on it
+    ("The regulator said in a statement that the bank's handling of the complaints was unacceptable.", "DISAPPROVE"),
+    ("'This is blatant meddling in our elections,' the foreign minister said on Friday.", "DISAPPROVE"),
+    ("The union leader called the government's pay offer reckless on Monday.", "DISAPPROVE"),
+    # held on charges, wherever the parse hangs them; a ban is COERCE in the codebook
+    ("Agents held the mayor and his deputy at the airport in Lagos on fraud charges on Monday.", "COERCE"),
+    ("The interior minister prohibited all street protests in the capital on Tuesday.", "COERCE"),
 ])
-def test_nlp_model_questions_and_strikes(rule_analyzer, sentence, etype):
+def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
 
 
@@ -315,8 +322,13 @@ def test_nlp_model_strikes_plans_and_raids(rule_analyzer, sentence, types):
     ("The health minister came under fire from opposition lawmakers on Monday over hospital waiting lists.",
      "DISAPPROVE", "opposition lawmakers", "health minister"),
     ("The two presidents held a phone call on Tuesday.", "CONSULT", "presidents", None),
+    # what a side says it will do if the other does not comply is a threat, made to the other
+    ("Opposition leaders said they would call a national strike if the government did not withdraw the bill.",
+     "THREATEN", "leaders", "government"),
+    ("The defence minister warned that the army would respond with force if Armenia moved troops to the border.",
+     "THREATEN", "defence minister", "Armenia"),
 ])
-def test_nlp_model_transfers_criticism_and_calls(rule_analyzer, sentence, etype, actor1, actor2):
+def test_nlp_model_type_and_actors(rule_analyzer, sentence, etype, actor1, actor2):
     event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
     assert event.type == etype, (sentence, event.type)
     assert event.actor1 is not None and actor1 in event.actor1.text, event.actor1
@@ -332,54 +344,16 @@ def test_nlp_model_no_transfer_or_criticism_read(rule_analyzer, sentence):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} <= {"FIGHT", "ASSAULT"}
 
 
-@pytest.mark.parametrize("sentence, etype", [
-    # a damning verdict said of something is a verbal attack on it
-    ("The regulator said in a statement that the bank's handling of the complaints was unacceptable.", "DISAPPROVE"),
-    ("'This is blatant meddling in our elections,' the foreign minister said on Friday.", "DISAPPROVE"),
-    ("The union leader called the government's pay offer reckless on Monday.", "DISAPPROVE"),
-])
-def test_nlp_model_damning_verdicts(rule_analyzer, sentence, etype):
-    assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
-
-
-@pytest.mark.parametrize("sentence", [
-    "The minister said the plan was not illegal.",
-    "The minister said the plan was ambitious.",
-])
-def test_nlp_model_no_damning_verdict(rule_analyzer, sentence):
-    assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
-
-
-@pytest.mark.parametrize("sentence, actor1, actor2", [
-    # what a side says it will do if the other does not comply is a threat, made to the other
-    ("Opposition leaders said they would call a national strike if the government did not withdraw the bill.", "leaders",
-     "government"),
-    ("The defence minister warned that the army would respond with force if Armenia moved troops to the border.",
-     "defence minister", "Armenia"),
-])
-def test_nlp_model_conditional_vows_threaten(rule_analyzer, sentence, actor1, actor2):
-    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
-    assert event.type == "THREATEN", event.type
-    assert event.actor1 is not None and actor1 in event.actor1.text
-    assert event.actor2 is not None and actor2 in event.actor2.text
-
-
 @pytest.mark.parametrize("sentence", [
     "The company said it would open a new plant if demand grows.",
     # with no critic named, "under fire" is the codebook's metaphor
     "The minister's budget came under fire on Tuesday over its spending on consultants.",
+    # a verdict that is not damning, or denied, attacks nobody
+    "The minister said the plan was not illegal.",
+    "The minister said the plan was ambitious.",
 ])
-def test_nlp_model_offers_and_metaphors_threaten_nobody(rule_analyzer, sentence):
+def test_nlp_model_offers_metaphors_and_mild_verdicts_are_no_event(rule_analyzer, sentence):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events == ()
-
-
-@pytest.mark.parametrize("sentence, etype", [
-    # held on charges, wherever the parse hangs them; a ban is COERCE in the codebook
-    ("Agents held the mayor and his deputy at the airport in Lagos on fraud charges on Monday.", "COERCE"),
-    ("The interior minister prohibited all street protests in the capital on Tuesday.", "COERCE"),
-])
-def test_nlp_model_held_on_charges_and_bans(rule_analyzer, sentence, etype):
-    assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
 
 
 @pytest.mark.parametrize("sentence, types, accuser", [
