@@ -92,14 +92,16 @@ WEAPONS = frozenset({"plane", "missile", "rocket", "warship", "airstrike", "stri
 # and sanctuary are asked of a host: PLOVER codes them DEMAND)
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
 # triggers only as verbs ("moved units closer", not "a contact"; "objected", not "an object")
-VERB_ONLY = frozenset({"phone", "close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament", "question"})
+VERB_ONLY = frozenset({"phone", "close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament",
+                       "question"})
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
 # material help by what is moved: "trucked 1,300 tonnes of sorghum into the state", "handed over
 # 5,000 tonnes of rice"; people handed over are released ("fishermen were handed over to the coast guard")
-TRANSFER_VERBS = frozenset({"hand", "truck", "fly", "ship", "airlift", "deliver", "send", "transport", "ferry", "airdrop"})
+TRANSFER_VERBS = frozenset({"hand", "truck", "fly", "ship", "airlift", "deliver", "send", "transport", "ferry",
+                            "airdrop"})
 RELIEF_NOUNS = frozenset({"aid", "assistance", "relief", "food", "supply", "medicine", "vaccine", "tent", "blanket",
                           "rice", "wheat", "grain", "flour", "sorghum", "lentil", "ration", "kit", "equipment",
                           "ammunition", "vehicle", "carrier", "tonne", "ton", "shipment", "consignment"})
@@ -313,8 +315,9 @@ class EventReader:
                        if g.dep_ == "mark" and g.lower_ == "for"}
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ in ("prep", "dobj", "compound") for g in c.children}
         # "held Fahie at a Miami airport on drug charges": charges anywhere in the verb's phrase
-        if token.pos_ == "VERB" and any(t.lemma_.lower() == "charge" and t.dep_ == "pobj" and t.head.lower_ == "on"
-                                        for t in token.subtree):
+        # (the phrase is read only for a trigger that needs them)
+        if token.pos_ == "VERB" and any("charge" in t.companions for t in options) and any(
+                t.lemma_.lower() == "charge" and t.dep_ == "pobj" and t.head.lower_ == "on" for t in token.subtree):
             neighbours.add("charge")
         # "sent thousands of troops": what a counted object counts
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ == "dobj" and (c.like_num or c.lower_ in QUANTITY_WORDS)
@@ -677,10 +680,11 @@ class EventReader:
             # unless it counts or belongs to someone ("the last contingent of U.N. peacekeepers")
             a1 = owner if owner is not None or a1 is None or not self.actors.names_people(a1.span.root) else a1
         if a1 is None and not town and subjpass is None and not (source is not None and source.pos_ == "PRON"):
-            a1 = next((m for m in map(read, (t for t in clauses.clause_subjects(token) if target is None or t.i != target.i))
-                       if m is not None and is_actor(m)), None)
+            subjects = (t for t in clauses.clause_subjects(token) if target is None or t.i != target.i)
+            a1 = next((m for m in map(read, subjects) if m is not None and is_actor(m)), None)
         # a thing done to ("a law ... was condemned") is read for whose it is, as an object is
-        owned = obj if obj is not None else target if target is not None and subjpass is not None and target.i == subjpass.i else None
+        passive_target = target is not None and subjpass is not None and target.i == subjpass.i
+        owned = obj if obj is not None else target if passive_target else None
         a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, owned)])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)
