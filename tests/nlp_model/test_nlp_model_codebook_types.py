@@ -244,7 +244,7 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     ("'This is blatant meddling in our elections,' the foreign minister said on Friday.", "DISAPPROVE"),
     ("The union leader called the government's pay offer reckless on Monday.", "DISAPPROVE"),
     # held on charges, wherever the parse hangs them; a ban is COERCE in the codebook
-    ("Agents held the mayor and his deputy at the airport in Lagos on fraud charges on Monday.", "COERCE"),
+    ("Police held two journalists at the border crossing on espionage charges on Monday.", "COERCE"),
     ("The interior minister prohibited all street protests in the capital on Tuesday.", "COERCE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
