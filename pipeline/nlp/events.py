@@ -353,20 +353,17 @@ class EventReader:
                 return None
         elif trig.companions == ("under",) and lemma == "fire":
             # "the utility came under fire from unions": criticism by the unions, unless arms are at hand
-            # ("a patrol came under fire from gunmen")
-            came = token.head.head
-            critic = clauses.prep_object(came, ("from",)) or clauses.prep_object(token, ("from",))
-            sides = [clauses.first_child(list(came.children), "nsubj"), critic]
-            # with nobody named as the critic, "the campaign came under fire" is the codebook's metaphor
-            if came.lemma_.lower() != "come" or critic is None or any(
+            # ("a patrol came under fire from gunmen"); with nobody named as the critic, "the campaign
+            # came under fire" is the codebook's metaphor
+            critic, criticised = _under_fire(token)
+            if critic is None or any(
                     t is not None and (self.actors.nouns.get(t.lemma_.lower()) in ("MIL", "REB", "COP")
                                        or t.lemma_.lower() in FACILITY_NOUNS | {"patrol", "convoy", "vehicle"})
-                    for t in sides):
+                    for t in (critic, criticised)):
                 return None
         elif lemma == "ship" and etype == "SANCTION":
             # "shipped the migrants back": people expelled; a company shipping a phone expels nobody
-            moved = clauses.first_child(list(token.children), "dobj") or clauses.first_child(list(token.children), "nsubjpass")
-            mention = self.actors.read(moved)
+            mention = self.actors.read(self._moved(token))
             if mention is None or not self.actors.is_agent(mention):
                 return None
         elif lemma == "question" and token.pos_ == "VERB":
@@ -655,10 +652,9 @@ class EventReader:
             if token.dep_ == "pobj" and head.head.pos_ == "VERB" and not stative:
                 verb = head.head  # "was put under investigation in Italy": the one put under it
                 target = clauses.first_child(list(verb.children), "nsubjpass") or target
-            if token.lemma_.lower() == "fire" and head.lower_ == "under" and verb.lemma_.lower() == "come":
-                # "Eskom came under fire from the unions": the critics are the source
-                source = clauses.prep_object(verb, ("from",)) or clauses.prep_object(token, ("from",))
-                target = clauses.first_child(list(verb.children), "nsubj")
+            critic, criticised = _under_fire(token) if token.lemma_.lower() == "fire" else (None, None)
+            if critic is not None:  # "Eskom came under fire from the unions": the critics are the source
+                source, target = critic, criticised
             if moves and source is None and target is not None and target.dep_ == "nsubjpass":
                 source, target = target, None  # "the army was placed on alert": the army moves
         if source is not None and source.lemma_.lower() in EVENT_NOUNS:
@@ -685,7 +681,8 @@ class EventReader:
         # a thing done to ("a law ... was condemned") is read for whose it is, as an object is
         passive_target = target is not None and subjpass is not None and target.i == subjpass.i
         owned = obj if obj is not None else target if passive_target else None
-        a2 = next((m for m in map(read, [target, *clauses.target_fallbacks(token, owned)])
+        fallbacks = clauses.target_fallbacks(token, owned)
+        a2 = next((m for m in map(read, [target, *fallbacks])
                    if m is not None and (is_actor(m) or self.actors.names_people(m.span.root))
                    and not clauses.own_forces(m.span)
                    and not (etype != "FIGHT" and _where(m.span.root))
@@ -724,7 +721,7 @@ class EventReader:
             # a facility struck is the target before the region it stands in
             if target is None and token.dep_ == "nsubj" and token.pos_ == "NOUN":
                 target = clauses.prep_object(token.head, ("through", "into", "at", "on"))  # "a bomb tore through"
-            things = [target, *clauses.owners_of(target), *clauses.target_fallbacks(token, owned)]
+            things = [target, *clauses.owners_of(target), *fallbacks]
             facility = next((t for t in things if t is not None and t.lemma_.lower() in FACILITY_NOUNS
                              and not t.ent_type_), None)
             a2 = read(facility) if facility is not None else a2
@@ -928,6 +925,16 @@ def _in_attribution(token: Token, trigger: Token) -> bool:
 
 PLACE_NOUNS = frozenset("town city village base camp checkpoint airport district province territory area hill port border crossing "
                         "region neighbourhood neighborhood suburb outpost stronghold garrison capital".split())
+
+
+def _under_fire(fire: Token) -> tuple[Token | None, Token | None]:
+    """(the critic, the criticised) of "X came under fire from Y"; (None, None) unless the
+    phrase is "come under fire", the critic None where nobody is named."""
+    came = fire.head.head
+    if fire.dep_ != "pobj" or fire.head.lower_ != "under" or came.lemma_.lower() != "come":
+        return None, None
+    critic = clauses.prep_object(came, ("from",)) or clauses.prep_object(fire, ("from",))
+    return critic, clauses.first_child(list(came.children), "nsubj")
 
 
 def _instrument(token: Token) -> bool:
