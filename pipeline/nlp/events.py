@@ -98,6 +98,9 @@ BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
+# verbs of hitting hard that people use of words: "blasted the plan", "hammered Bevin"
+HARSH_WORDS = frozenset({"blast", "hammer", "trash", "skewer", "pillory", "lambaste"})
+ARMED = frozenset({"ASSAULT", "FIGHT"})  # one attack told twice: "flattened homes, killing 90"
 # material help by what is moved: "trucked 1,300 tonnes of sorghum into the state", "handed over
 # 5,000 tonnes of rice"; people handed over are released ("fishermen were handed over to the coast guard")
 TRANSFER_VERBS = frozenset({"hand", "truck", "fly", "ship", "airlift", "deliver", "send", "transport", "ferry",
@@ -253,6 +256,17 @@ class EventReader:
                     and not clauses.dominates(cand.token, chosen[0].token, through_conj=False)):
                 # a verb over the first trigger ("a drone strike killed two commanders") tells the same act
                 chosen.append(cand)
+            elif (len(chosen) == 1 and cand.priority >= 3 and cand.type != chosen[0].type
+                  and not {cand.type, chosen[0].type} <= ARMED and _participle_act(cand.token, chosen[0].token)):
+                # "denied any involvement, calling the accusations a provocation": a second act
+                # told in a participle beside the first ("air strikes flattened homes, killing 90"
+                # tells one attack and what it did)
+                chosen.append(replace(cand, background=0))
+            elif (len(chosen) == 1 and cand.priority >= 2 and cand.type != chosen[0].type
+                  and not {cand.type, chosen[0].type} <= ARMED and _done_by_object(cand.token, chosen[0].token)):
+                # "fired tear gas to disperse protesters who marched on the assembly": what the
+                # people acted on had done is an act of its own
+                chosen.append(replace(cand, background=0))
         events = []
         for rank, cand in enumerate(chosen):
             event = self._event(sent, cand, published, dateline_loc, countries, secondary=rank > 0)
@@ -298,8 +312,8 @@ class EventReader:
             return None
         if lemma == "accuse" and (token.pos_ in ("NOUN", "ADJ") or any(c.dep_ == "det" for c in token.children)):
             return None  # "the accused": the defendant, nobody's accusation
-        if lemma in VERB_ONLY and token.pos_ != "VERB":
-            return None  # "moved units closer to the border", "a contact"
+        if lemma in VERB_ONLY and token.pos_ != "VERB" and not (lemma == "question" and token.head.lemma_.lower() == "raise"):
+            return None  # "moved units closer to the border", "a contact"; but "raised questions about"
         if token.ent_type_ and token.ent_type_ not in ("EVENT",):
             return None
         if token.dep_ == "amod" or (token.i > 0 and token.nbor(-1).text in ("-", "–")):
@@ -373,6 +387,24 @@ class EventReader:
             mention = self.actors.read(asked) if asked is not None else None
             if asked is not None and (mention is None or not self.actors.is_agent(mention)):
                 etype, mode = "DISAPPROVE", None
+        elif lemma in HARSH_WORDS and not trig.companions:
+            # "Democrats blasted him", "hammered Bevin on health care": people hitting hard with
+            # words; a bomb blasts, and militants blast a checkpoint
+            subject = clauses.first_child(list(token.children), "nsubj")
+            if token.pos_ != "VERB" or subject is None:
+                return None if lemma != "blast" else _Candidate(token, etype, mode, priority, clauses.depth_of(token),
+                                                                 clauses.background_level(token))
+            mention = self.actors.read(subject)
+            speaker = self.actors.nouns.get(subject.lemma_.lower()) not in ("MIL", "REB", "COP") and (
+                subject.lower_ in ("he", "she", "they", "we", "i") or subject.pos_ == "PROPN"
+                or any(t.ent_type_ in ("PERSON", "ORG", "NORP") for t in subject.subtree)
+                or mention is not None and self.actors.is_agent(mention))
+            natural = any(t.lemma_.lower() in exclusions.ACCIDENT_CAUSES | WEAPONS for t in subject.subtree)
+            armed = any(c.dep_ == "prep" and c.lower_ == "with" for c in token.children)  # "with air strikes"
+            if speaker and not natural and not armed:
+                etype, mode, priority = "DISAPPROVE", None, 4
+            elif lemma != "blast":
+                return None
         elif not trig.companions and lemma == "seize" and any(c.dep_ == "dobj" and _place(c) for c in token.children):
             # "rebels seized the town": territory taken in a fight, not property confiscated
             etype, mode = "FIGHT", "occupy"
@@ -580,6 +612,8 @@ class EventReader:
                 source, target = agent, subj  # "a prisoner died under torture": the dead are the target
             else:
                 source, target = subj, obj
+            if source is not None and source.tag_ in ("WP", "WDT") and token.dep_ == "relcl":
+                source = token.head  # "three men who attacked a checkpoint": the men
             loser = clauses.prep_object(token, ("from",)) if obj is not None and _place(obj) else None
             if loser is not None and not _place(loser) and subjpass is None:
                 target = loser  # "retook the town from rebels": the fight was with the rebels
@@ -614,6 +648,10 @@ class EventReader:
                                if t.i < token.i and t.dep_ == "prep" and t.lower_ == "against"), None)
         else:  # a noun trigger: "the bombing by IS", "fighting between X and Y"
             source = agent or clauses.noun_source(token)
+            doer = token.head.head if token.dep_ == "pobj" else token.head if token.dep_ == "dobj" else None
+            if source is None and doer is not None and doer.dep_ == "relcl" and any(
+                    c.dep_ == "nsubj" and c.tag_ in ("WP", "WDT") for c in doer.children):
+                source = doer.head  # "supporters who had gathered for a rally": the supporters
             # An opponent ("rallies against X", "staged rallies ... against X") before a place ("in Gaza")
             governing = token.head if token.dep_ == "dobj" else token.head.head if token.dep_ == "pobj" else None
             target = clauses.prep_object(token, ("against", "targeting")) or (
@@ -906,6 +944,35 @@ def _act_first(candidates: list[_Candidate]) -> list[_Candidate]:
             candidates.remove(governing)
             candidates.insert(0, governing)
     return candidates
+
+
+def _participle_act(token: Token, first: Token) -> bool:
+    """ "told reporters, demanding the repeal of the decree", "said 87 people had been
+    arrested, accusing infiltrated groups": a present participle hung on the clause of the
+    first trigger, with no subordinating word, tells a second act of the same doer."""
+    if token.tag_ != "VBG" or token.dep_ != "advcl" or any(c.dep_ == "mark" for c in token.children):
+        return False
+    head = token.head
+    return head.i == first.i or clauses.dominates(head, first, through_conj=True) or head.dep_ == "ROOT"
+
+
+def _done_by_object(token: Token, first: Token) -> bool:
+    """ "dispersed protesters who had marched on the assembly", "arrested the men who
+    stormed the base": the trigger is the verb of a relative clause on the first trigger's
+    object (or what that verb did), reported as done, not negated."""
+    verb = token if token.dep_ == "relcl" else token.head if token.head.dep_ == "relcl" and token.dep_ == "dobj" \
+        else token.head.head if token.dep_ == "pobj" and token.head.head.dep_ == "relcl" else None
+    if verb is None or verb.pos_ not in ("VERB", "AUX") or clauses.negated(verb):
+        return False
+    if not (verb.tag_ == "VBD" or verb.tag_ == "VBN" and any(c.dep_ == "aux" and c.lower_ in ("had", "have", "has")
+                                                              for c in verb.children)):
+        return False
+    owner = verb.head
+    while owner.dep_ == "pobj" and owner.head.lower_ == "of" and owner.head.head.i != owner.head.i:
+        owner = owner.head.head  # "thousands of protesters who marched"
+    acted_on = first if first.pos_ == "VERB" else first.head
+    return owner.dep_ in ("dobj", "nsubjpass") and owner.head.i == acted_on.i \
+        or owner.dep_ == "pobj" and owner.head.head.i == acted_on.i
 
 
 def _in_attribution(token: Token, trigger: Token) -> bool:

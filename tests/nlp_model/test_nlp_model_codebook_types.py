@@ -278,6 +278,18 @@ def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
     # a date's "on" is no "call on"; the clause asked for is the demand's
     ("Protesters called on Monday for the president to resign.", {"DEMAND"}),
     ("The president called the harvest a historic success.", set()),
+    # words that hit hard, said by people; a bomb or a storm hits, and so do air strikes
+    ("Democratic rivals blasted the billionaire on Tuesday.", {"DISAPPROVE"}),
+    ("Beshear hammered Bevin on his health care record.", {"DISAPPROVE"}),
+    ("The senator lambasted the plan on Monday.", {"DISAPPROVE"}),
+    ("Hurricane Ian hammered the coast of Florida.", set()),
+    ("Israel hammered Gaza with air strikes on Monday.", {"FIGHT"}),
+    ("Militants blasted a police checkpoint with explosives.", {"ASSAULT"}),
+    # worries raised and questions raised are criticism; questions answered are not
+    ("Students raised worries about breaches of privacy at a town hall meeting.", {"DISAPPROVE"}),
+    ("The MP said the lapses raise serious questions about the government's ability to keep secrets.",
+     {"DISAPPROVE"}),
+    ("The minister answered questions from reporters on Monday.", set()),
 ])
 def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
@@ -302,6 +314,17 @@ def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
     ("He asked that the congressman refrain from endorsing anyone in the race.", {"DEMAND"}),
     # seeking care asks nobody for anything; the attack that made it necessary is the event
     ("A guard had to seek medical attention after he was beaten with a baton by an inmate on Friday.", {"ASSAULT"}),
+    # a participle beside the first act tells a second act of the same doer; an attack told
+    # twice ("flattened homes, killing 90") is one
+    ("The foreign ministry denied any involvement, calling the accusations a provocation.", {"REJECT", "DISAPPROVE"}),
+    ("The ministry said 87 people had been arrested, accusing infiltrated groups of throwing stones.",
+     {"COERCE", "DISAPPROVE"}),
+    ("Government air strikes flattened homes in the town, killing at least 90 people.", {"FIGHT"}),
+    # what the people acted on had done is its own act
+    ("Police fired tear gas on Wednesday to disperse thousands of protesters who marched on the assembly.",
+     {"COERCE", "PROTEST"}),
+    ("Police arrested three men who attacked a checkpoint.", {"COERCE", "ASSAULT"}),
+    ("Police arrested three men who will face trial.", {"COERCE"}),
 ])
 def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
@@ -321,11 +344,13 @@ def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, typ
      "THREATEN", "leaders", "government"),
     ("The defence minister warned that the army would respond with force if Armenia moved troops to the border.",
      "THREATEN", "defence minister", "Armenia"),
+    # "who" stands for the noun it hangs on
+    ("Gunmen who stormed a police post in the north were arrested on Monday.", "COERCE", None, "Gunmen"),
 ])
 def test_nlp_model_type_and_actors(rule_analyzer, sentence, etype, actor1, actor2):
     event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
     assert event.type == etype, (sentence, event.type)
-    assert event.actor1 is not None and actor1 in event.actor1.text, event.actor1
+    assert actor1 is None or (event.actor1 is not None and actor1 in event.actor1.text), event.actor1
     assert actor2 is None or (event.actor2 is not None and actor2 in event.actor2.text), event.actor2
 
 
