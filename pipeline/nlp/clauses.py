@@ -348,9 +348,12 @@ def target_fallbacks(token: Token, obj: Token | None) -> list[Token]:
         out += [g for c in obj.children if c.dep_ == "prep" and c.lower_ in ("to", "for", "with", "against", "on", "in")
                 for g in c.children if g.dep_ == "pobj"]
     out += [c for c in token.children if c.dep_ == "dative" and c.pos_ != "ADP"]
-    out += [g for c in token.children if c.dep_ in ("prep", "dative")
-            and c.lower_ in ("to", "for", "with", "against", "on", "in", "into", "at", "from", "toward", "towards")
-            for g in c.children if g.dep_ == "pobj"]
+    objects = [g for c in token.children if c.dep_ in ("prep", "dative")
+               and c.lower_ in ("to", "for", "with", "against", "on", "in", "into", "at", "from", "toward", "towards",
+                                "behind")
+               for g in c.children if g.dep_ == "pobj"]
+    # "a probe into the broadcaster's finances", "threw its weight behind the coalition's candidate"
+    out += objects + [owner for g in objects for owner in owners_of(g) if owner.dep_ == "poss"]
     embedded = embedded_target(token)
     if embedded is not None:
         out.append(embedded)

@@ -344,6 +344,9 @@ def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, typ
      "THREATEN", "leaders", "government"),
     ("The defence minister warned that the army would respond with force if Armenia moved troops to the border.",
      "THREATEN", "defence minister", "Armenia"),
+    # whose thing the act is about: the owner after "behind", "into"
+    ("Nepal's largest party threw its weight behind the ruling coalition's candidate.", "SUPPORT", "Nepal",
+     "ruling coalition"),
     # "who" stands for the noun it hangs on
     ("Gunmen who stormed a police post in the north were arrested on Monday.", "COERCE", None, "Gunmen"),
 ])
