@@ -98,6 +98,11 @@ BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
+TIME_LIMITS = frozenset({"hour", "day", "week", "month"})
+# what an ultimatum demands: "gave the rebels 48 hours to lay down their arms"
+COMPLIANCE_VERBS = frozenset("surrender disarm withdraw comply release vacate resign evacuate disperse lay hand end "
+                             "stop return free pull quit cease leave".split())
+CURRENCIES = frozenset("euro dollar pound yuan rouble ruble crown franc rand shilling rupee peso naira yen won".split())
 # verbs of hitting hard that people use of words: "blasted the plan", "hammered Bevin"
 HARSH_WORDS = frozenset({"blast", "hammer", "trash", "skewer", "pillory", "lambaste"})
 ARMED = frozenset({"ASSAULT", "FIGHT"})  # one attack told twice: "flattened homes, killing 90"
@@ -300,6 +305,12 @@ class EventReader:
             if etype is not None:
                 return _Candidate(token, etype, "release" if etype == "RETREAT" else None, 4, clauses.depth_of(token),
                                   clauses.background_level(token))
+        if lemma == "give" and token.pos_ == "VERB" and (deadline := _deadline(token)) is not None \
+                and deadline.lemma_.lower() in COMPLIANCE_VERBS:
+            # "gave gang leaders 72 hours to surrender their weapons": an ultimatum; "gave the
+            # diplomat 72 hours to leave the country": an expulsion
+            etype = "SANCTION" if deadline.lemma_.lower() == "leave" else "THREATEN"
+            return _Candidate(token, etype, None, 5, clauses.depth_of(token), clauses.background_level(token))
         if lemma in SPEECH_VERBS and token.pos_ == "VERB" and self._conditional_vow(token):
             # "said it would raise tariffs if no deal is reached": a threat, made by saying it
             return _Candidate(token, "THREATEN", None, 4, clauses.depth_of(token), clauses.background_level(token))
@@ -333,6 +344,14 @@ class EventReader:
         if token.pos_ == "VERB" and any("charge" in t.companions for t in options) and any(
                 t.lemma_.lower() == "charge" and t.dep_ == "pobj" and t.head.lower_ == "on" for t in token.subtree):
             neighbours.add("charge")
+        # "blocked stretches of the highway", "access to the funds was frozen", "suspended 210 million
+        # crowns in budget support": what the object
+        # (or the passive subject) is a part of or a way to
+        # (a sum of money is funds: "froze 6.3 billion euros", "access to 6.3 billion euros")
+        neighbours |= {"fund" if g.ent_type_ == "MONEY" or g.lemma_.lower() in CURRENCIES else g.lemma_.lower()
+                       for c in token.children if c.dep_ in ("dobj", "nsubjpass")
+                       for g in [c, *(g for p in c.children if p.dep_ == "prep" and p.lower_ in ("of", "to", "in")
+                                      for g in p.children if g.dep_ == "pobj")]}
         # "sent thousands of troops": what a counted object counts
         neighbours |= {g.lemma_.lower() for c in token.children if c.dep_ == "dobj" and (c.like_num or c.lower_ in QUANTITY_WORDS)
                        for p in c.children if p.dep_ == "prep" and p.lower_ == "of" for g in p.children if g.dep_ == "pobj"}
@@ -944,6 +963,16 @@ def _act_first(candidates: list[_Candidate]) -> list[_Candidate]:
             candidates.remove(governing)
             candidates.insert(0, governing)
     return candidates
+
+
+def _deadline(give: Token) -> Token | None:
+    """The act a time limit is given for: "gave them 72 hours to surrender" (surrender)."""
+    limit = next((c for c in give.children if c.dep_ in ("dobj", "npadvmod") and c.lemma_.lower() in TIME_LIMITS
+                  and any(n.dep_ == "nummod" or n.like_num for n in c.children)), None)
+    if limit is None:
+        return None
+    return next((v for v in (*give.children, *limit.children) if v.pos_ == "VERB" and v.dep_ in ("advcl", "relcl", "xcomp", "acl")
+                 and any(a.dep_ == "aux" and a.lower_ == "to" for a in v.children)), None)
 
 
 def _participle_act(token: Token, first: Token) -> bool:

@@ -246,6 +246,14 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     # held on charges, wherever the parse hangs them; a ban is COERCE in the codebook
     ("Police held two journalists at the border crossing on espionage charges on Monday.", "COERCE"),
     ("The interior minister prohibited all street protests in the capital on Tuesday.", "COERCE"),
+    # what the object is a part of, or a way to, completes the trigger; a sum of money is funds
+    ("Rice farmers blocked stretches of the Pan-American Highway on Monday.", "PROTEST"),
+    ("Hungary's access to 6.3 billion euros in cohesion funds was frozen on Wednesday by the bloc's executive.",
+     "SANCTION"),
+    ("Sweden's development agency suspended 210 million crowns in budget support to Burundi on Friday.", "SANCTION"),
+    # a time limit to comply is an ultimatum; to leave the country, an expulsion
+    ("The army gave the rebels 48 hours to lay down their arms.", "THREATEN"),
+    ("Moldova gave the Russian diplomat 72 hours to leave the country on Monday.", "SANCTION"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
@@ -389,3 +397,8 @@ def test_nlp_model_second_act_of_the_speaker(rule_analyzer, sentence, types, acc
     accusation = next(e for e in events if e.type == "DISAPPROVE")
     assert accusation.actor1 is not None and accuser in accusation.actor1.text.lower()
     assert accusation.actor2 is not None and accusation.actor2.text == "army"
+
+
+def test_nlp_model_a_time_limit_to_choose_is_no_ultimatum(rule_analyzer):
+    events = rule_analyzer.analyze("The company gave its staff two days to decide.", "2024-05-04").events
+    assert "THREATEN" not in {e.type for e in events}
