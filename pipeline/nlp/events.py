@@ -305,6 +305,10 @@ class EventReader:
             if etype is not None:
                 return _Candidate(token, etype, "release" if etype == "RETREAT" else None, 4, clauses.depth_of(token),
                                   clauses.background_level(token))
+        if lemma == "charge" and token.pos_ == "VERB" and self._charged_person(token):
+            # "he was charged on Friday", "prosecutors charged two executives": a charge laid
+            # (a phone is charged, and so is a fee)
+            return _Candidate(token, "COERCE", None, 4, clauses.depth_of(token), clauses.background_level(token))
         if lemma == "give" and token.pos_ == "VERB" and (deadline := _deadline(token)) is not None \
                 and deadline.lemma_.lower() in COMPLIANCE_VERBS:
             # "gave gang leaders 72 hours to surrender their weapons": an ultimatum; "gave the
@@ -434,6 +438,16 @@ class EventReader:
                 token.dep_ == "compound" and token.head.pos_ == "NOUN"):
             background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
         return _Candidate(token, etype, mode, priority, clauses.depth_of(token), background, bool(trig.companions))
+
+    def _charged_person(self, charge: Token) -> bool:
+        """Whether "charge" is laid on a person or a group (its passive subject or object)."""
+        charged = clauses.first_child(list(charge.children), "nsubjpass") or clauses.first_child(list(charge.children), "dobj")
+        if charged is None:
+            return False
+        if charged.lower_ in ("he", "she", "they", "him", "her", "them"):
+            return True
+        mention = self.actors.read(charged)
+        return mention is not None and self.actors.is_agent(mention)
 
     def _own_threat(self, warn: Token) -> bool:
         """ "The militia warned that it could attack": a warning of the warner's own violence."""

@@ -254,6 +254,14 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     # a time limit to comply is an ultimatum; to leave the country, an expulsion
     ("The army gave the rebels 48 hours to lay down their arms.", "THREATEN"),
     ("Moldova gave the Russian diplomat 72 hours to leave the country on Monday.", "SANCTION"),
+    # a charge laid on a person; money pledged as aid; a call; a vote for; a walkout; a stop ordered
+    ("He was charged on Friday and appeared before the magistrates' court.", "COERCE"),
+    ("Donors pledged $1.9 billion in humanitarian aid for Sudan at a conference in Geneva on Thursday.", "AID"),
+    ("The foreign minister spoke by phone with his Iranian counterpart on Monday.", "CONSULT"),
+    ("Thirteen of the council's 15 members voted in favour of the draft resolution.", "SUPPORT"),
+    ("About 1,400 workers at the axle plant walked off the job on Monday.", "PROTEST"),
+    ("The mining regulator ordered the suspension of all underground operations at the site.", "COERCE"),
+    ("Police blocked the marchers from approaching the palace gates.", "COERCE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
@@ -399,6 +407,10 @@ def test_nlp_model_second_act_of_the_speaker(rule_analyzer, sentence, types, acc
     assert accusation.actor2 is not None and accusation.actor2.text == "army"
 
 
-def test_nlp_model_a_time_limit_to_choose_is_no_ultimatum(rule_analyzer):
-    events = rule_analyzer.analyze("The company gave its staff two days to decide.", "2024-05-04").events
-    assert "THREATEN" not in {e.type for e in events}
+@pytest.mark.parametrize("sentence, absent", [
+    ("The company gave its staff two days to decide.", "THREATEN"),  # a time limit to choose
+    ("She charged her phone overnight.", "COERCE"),  # a phone is charged, nobody is
+    ("The ruling party pledged to cut taxes.", "AID"),  # a promise of something other than aid
+])
+def test_nlp_model_wording_that_reads_no_such_act(rule_analyzer, sentence, absent):
+    assert absent not in {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events}
