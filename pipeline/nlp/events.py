@@ -1096,7 +1096,10 @@ def _damning_label(verb: Token) -> bool:
     """The label a labelling verb gives is a damning one: the object predicate, or the second
     object where the parse reads two ("called the decision a provocation")."""
     objects = [c for c in verb.children if c.dep_ == "dobj"]
-    return any(c.lemma_.lower() in DAMNING_LABELS for c in verb.children if c.dep_ == "oprd" or c in objects[1:])
+    # "described the kidnapping as a crime", "branded the vote as a farce"
+    labels = [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "as" for g in c.children if g.dep_ == "pobj"]
+    return any(c.lemma_.lower() in DAMNING_LABELS for c in verb.children if c.dep_ == "oprd" or c in objects[1:]) \
+        or any(c.lemma_.lower() in DAMNING_LABELS for c in labels)
 
 
 def _damning_verdict(verb: Token) -> bool:

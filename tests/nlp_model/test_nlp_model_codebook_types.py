@@ -294,6 +294,8 @@ def test_nlp_model_a_campaign_targets_nobody(rule_analyzer):
     # a date's "on" is no "call on"; the clause asked for is the demand's
     ("Protesters called on Monday for the president to resign.", {"DEMAND"}),
     ("The president called the harvest a historic success.", set()),
+    ("The opposition described the vote as a farce on Sunday.", {"DISAPPROVE"}),
+    ("The minister described the project as a success.", set()),
     # words that hit hard, said by people; a bomb or a storm hits, and so do air strikes
     ("Democratic rivals blasted the billionaire on Tuesday.", {"DISAPPROVE"}),
     ("Beshear hammered Bevin on his health care record.", {"DISAPPROVE"}),
