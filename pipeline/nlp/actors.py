@@ -8,6 +8,7 @@ give way to what they count; generic heads ("leaders of X", "members of X") to X
 
 from __future__ import annotations
 
+import bisect
 import logging
 from dataclasses import dataclass, replace
 
@@ -296,6 +297,26 @@ class ActorReader:
 
 
 _ENTITY_INDEX_KEY = "wirewatch_entity_index"
+_ENTITIES_KEY = "wirewatch_entities"
+
+
+def sentence_entities(sent: Span) -> list[Span]:
+    """The named entities inside a sentence, as `Span.ents` gives them, from a list of the
+    document's entities built once (`Span.ents` rescans the document's on every access)."""
+    doc = sent.doc
+    cached = doc.user_data.get(_ENTITIES_KEY)
+    if cached is None:
+        ents = list(doc.ents)
+        cached = ([e.start for e in ents], ents)
+        doc.user_data[_ENTITIES_KEY] = cached
+    starts, ents = cached
+    out = []
+    for ent in ents[bisect.bisect_left(starts, sent.start):]:
+        if ent.start >= sent.end:
+            break
+        if ent.end <= sent.end:
+            out.append(ent)
+    return out
 
 
 def _entity_at(token: Token) -> Span | None:

@@ -61,15 +61,16 @@ class Analyzer:
             yield self._analysis(doc, published, dateline)
 
     def _analysis(self, doc: Doc, published: date | None, dateline: str | None) -> Analysis:
+        text = doc.text  # built from the tokens on every access
         if dateline is None:
-            dateline = find_dateline(doc.text, self.gazetteer)
+            dateline = find_dateline(text, self.gazetteer)
         entities = tuple(
             Entity(text=e.text, label=e.label_, start=e.start_char, end=e.end_char,
                    canonical=e._.canonical or e.text)
             for e in doc.ents
         )
         events = self.reader.read(doc, published, dateline)
-        logger.debug("analyzed %s characters: %s entities, %s events", len(doc.text), len(entities), len(events))
+        logger.debug("analyzed %s characters: %s entities, %s events", len(text), len(entities), len(events))
         return Analysis(entities=entities, events=events, model_version=self.version)
 
 

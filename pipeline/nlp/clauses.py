@@ -496,9 +496,10 @@ def paragraphs(sents: list[Span]) -> dict[int, list[Span]]:
     per document: `Span.sents` rescans the document on every call."""
     out: dict[int, list[Span]] = {}
     current: list[Span] = []
-    text = sents[0].doc.text if sents else ""
     for sent in sents:
-        if current and "\n" in text[current[-1].start_char + len(current[-1].text.rstrip()): sent.start_char]:
+        # sentences are contiguous: what follows the last one's words up to this one is its tail
+        last = current[-1].text_with_ws if current else ""
+        if current and "\n" in last[len(last.rstrip()):]:
             current = []
         current.append(sent)
         out[sent.start] = current

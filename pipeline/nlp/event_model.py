@@ -31,6 +31,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.models import Event
 from pipeline.nlp import clauses
+from pipeline.nlp.actors import sentence_entities
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "event_model.json"
 NONE = "NONE"
@@ -62,7 +63,7 @@ def sentence_features(sent: Span, candidates: Sequence[TriggerCandidate], rule_e
     root = sent.root
     feats += [f"root_lemma:{root.lemma_.lower()}", f"root_tag:{root.tag_}"]
     feats += [f"root_aux:{c.lemma_.lower()}" for c in root.children if c.dep_ in ("aux", "auxpass")]
-    feats += sorted({f"ent:{e.label_}" for e in sent.ents})
+    feats += sorted({f"ent:{e.label_}" for e in sentence_entities(sent)})
     lemmas = {t.lemma_.lower() for t in sent if t.pos_ in _CONTENT_POS and t.is_alpha and not t.ent_type_}
     feats += [f"lemma:{lemma}" for lemma in sorted(lemmas)]
     if lemmas & _PLAN_WORDS:

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.dates import resolve_date
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import clauses, exclusions, lexicon
-from pipeline.nlp.actors import PLACE_HEADS, QUANTITY_WORDS, ActorMention, ActorReader
+from pipeline.nlp.actors import PLACE_HEADS, QUANTITY_WORDS, ActorMention, ActorReader, sentence_entities
 from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
     ADMIN_NOUNS,
@@ -883,7 +883,7 @@ class EventReader:
                            target: Span | None = None) -> Location | None:
         best: tuple[int, Location] | None = None
         rank = {"city": 0, "admin1": 1, "country": 2}
-        for ent in sent.ents:
+        for ent in sentence_entities(sent):
             root = ent.root
             kind = root.head.lemma_.lower() if root.dep_ == "compound" and root.head.i == ent.end else None
             if ent.label_ not in ("GPE", "LOC", "FAC") and kind not in ADMIN_NOUNS:
@@ -931,7 +931,7 @@ class EventReader:
         return best[1] if best else None
 
     def _date(self, sent: Span, token: Token, published: date | None) -> tuple[str | None, str | None, str | None, str | None]:
-        dates = [e for e in sent.ents if e.label_ == "DATE"]
+        dates = [e for e in sentence_entities(sent) if e.label_ == "DATE"]
         dates.sort(key=lambda e: clauses.tree_distance(e.root, token))
         for ent in dates:
             resolved = resolve_date(ent.text, published)

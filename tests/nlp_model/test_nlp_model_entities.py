@@ -84,3 +84,17 @@ def test_nlp_analyzer_version_names_a_missing_model():
 
     with pytest.raises(ConfigError, match="not installed"):
         analyzer_version(Settings(spacy_model="no_such_model_pkg"))
+
+
+def test_nlp_sentence_entities_are_the_spans_own(analyzer):
+    """The reader's per-sentence entities (one list per document, not `Span.ents` rescanning
+    the document for every sentence) are exactly each sentence's `Span.ents`."""
+    from pipeline.nlp.actors import sentence_entities
+
+    text = (FIXTURES / "wire_report.txt").read_text(encoding="utf-8")
+    doc = analyzer.nlp(text)
+    sents = list(doc.sents)
+    assert len(sents) > 5 and any(s.ents for s in sents)
+    for sent in sents:
+        assert [(e.start, e.end, e.label_) for e in sentence_entities(sent)] == \
+            [(e.start, e.end, e.label_) for e in sent.ents]
