@@ -372,7 +372,11 @@ def coordinated_head(token: Token) -> Token:
     "obstructing"; a past-tense conjunct of a verb of another form belongs with the nearest
     past-tense verb above it ("denied")."""
     head = token.head
-    if token.dep_ != "conj" or token.tag_ != "VBD" or head.tag_ == "VBD" or head.pos_ not in ("VERB", "AUX"):
+    # "had been targeted and accused X of ...": a participle with an object of its own is no
+    # passive, but a past tense the tagger read as one
+    past = token.tag_ == "VBD" or token.tag_ == "VBN" and any(c.dep_ == "dobj" for c in token.children) \
+        and not any(c.dep_ in ("aux", "auxpass") for c in token.children)
+    if token.dep_ != "conj" or not past or head.tag_ == "VBD" or head.pos_ not in ("VERB", "AUX"):
         return head
     return next((a for a in head.ancestors if a.tag_ == "VBD" and a.pos_ == "VERB"), head)
 

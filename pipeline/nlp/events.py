@@ -99,6 +99,7 @@ _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
 TIME_LIMITS = frozenset({"hour", "day", "week", "month"})
+TIME_MARKS = frozenset({"after", "before", "when"})  # a clause that dates another, told as done
 # what an ultimatum demands: "gave the rebels 48 hours to lay down their arms"
 COMPLIANCE_VERBS = frozenset("surrender disarm withdraw comply release vacate resign evacuate disperse lay hand end "
                              "stop return free pull quit cease leave".split())
@@ -266,6 +267,11 @@ class EventReader:
                 # "denied any involvement, calling the accusations a provocation": a second act
                 # told in a participle beside the first ("air strikes flattened homes, killing 90"
                 # tells one attack and what it did)
+                chosen.append(replace(cand, background=0))
+            elif (len(chosen) == 1 and cand.priority >= 3 and cand.type != chosen[0].type
+                  and not {cand.type, chosen[0].type} <= ARMED and _told_as_time(cand.token, chosen[0].token)):
+                # "called for calm after DEA officials arrested the premier": the act the first
+                # one followed is reported as done, an event of its own
                 chosen.append(replace(cand, background=0))
             elif (len(chosen) == 1 and cand.priority >= 2 and cand.type != chosen[0].type
                   and not {cand.type, chosen[0].type} <= ARMED and _done_by_object(cand.token, chosen[0].token)):
@@ -987,6 +993,23 @@ def _deadline(give: Token) -> Token | None:
         return None
     return next((v for v in (*give.children, *limit.children) if v.pos_ == "VERB" and v.dep_ in ("advcl", "relcl", "xcomp", "acl")
                  and any(a.dep_ == "aux" and a.lower_ == "to" for a in v.children)), None)
+
+
+def _told_as_time(token: Token, first: Token) -> bool:
+    """ "detained four people after protesters blocked tracks": the trigger is the past-tense
+    verb (or its object) of a clause that dates the first trigger's ("after", "before",
+    "when"), with a subject of its own and no negation."""
+    verb = token if token.pos_ == "VERB" else token.head if token.dep_ == "dobj" else None
+    if verb is None or verb.dep_ != "advcl" or clauses.negated(verb) or verb.tag_ not in ("VBD", "VBN"):
+        return False
+    if verb.tag_ == "VBN" and not any(c.dep_ == "aux" and c.lower_ in ("had", "has", "have") for c in verb.children):
+        return False
+    if not any(c.dep_ == "mark" and c.lower_ in TIME_MARKS for c in verb.children):
+        return False
+    if not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+        return False
+    head = verb.head
+    return head.i == first.i or clauses.dominates(head, first, through_conj=True) or clauses.dominates(first, verb, through_conj=True)
 
 
 def _participle_act(token: Token, first: Token) -> bool:

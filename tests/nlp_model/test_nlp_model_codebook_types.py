@@ -343,6 +343,13 @@ def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
      {"COERCE", "PROTEST"}),
     ("Police arrested three men who attacked a checkpoint.", {"COERCE", "ASSAULT"}),
     ("Police arrested three men who will face trial.", {"COERCE"}),
+    # a participle with an object of its own is a past tense: a second act of the subject
+    ("The army denied that civilians had been targeted and accused rebels of spreading false information.",
+     {"REJECT", "DISAPPROVE"}),
+    # the act a clause of time reports as done is its own event; one still to come is not
+    ("The governor called for calm after federal agents arrested the territory's premier.", {"DEMAND", "COERCE"}),
+    ("Police detained four people after protesters blocked the tracks with burning pallets.", {"COERCE", "PROTEST"}),
+    ("The governor called for calm before agents could arrest anyone.", {"DEMAND"}),
 ])
 def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, types):
     assert {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events} == types
