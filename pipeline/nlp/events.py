@@ -583,11 +583,6 @@ class EventReader:
             state = Actor(text=location.text, canonical=self.gazetteer.country_name(location.country) or location.text,
                           type="GOV", country=location.country)
             actor1 = ActorMention(state, sent[:0])
-        if (etype in ("ASSAULT", "FIGHT") and actor2 is not None and loc_source == "sentence" and location is not None
-                and location.precision == "city" and _anonymous_people(actor2)):
-            # PLOVER's convention: "killed 23 people in Tel Aviv" is done to Tel Aviv
-            actor2 = ActorMention(Actor(text=location.text, canonical=location.name, type="CVL",
-                                        country=location.country), actor2.span)
         date_value, date_text, precision, date_source = self._date(sent, token, published)
         fatalities = count_fatalities(sent) if etype in FATALITY_TYPES else None
         confidence = 0.45 + 0.05 * min(cand.priority, 6) + (0.15 if actor1 else 0) + (0.1 if actor2 else 0)
@@ -1147,13 +1142,6 @@ def _modifier_only(mention: ActorMention) -> bool:
     """ "Kampuchean" in "Kampuchean guerrilla camps": a nationality read off a thing, not people."""
     return mention.span.label_ == "NORP" and mention.span.root.dep_ in ("amod", "compound", "nmod") \
         and mention.span.root.head.pos_ == "NOUN"
-
-
-def _anonymous_people(mention: ActorMention) -> bool:
-    """ "23 people", "dozens of persons": victims counted but not described."""
-    root = mention.span.root
-    return (not mention.span.label_ and root.lemma_.lower() in ("people", "person")
-            and all(t.dep_ in ("nummod", "det", "quantmod") or t.like_num or t.i == root.i for t in mention.span))
 
 
 def _passive_verb(token: Token) -> Token:
