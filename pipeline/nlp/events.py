@@ -99,6 +99,8 @@ _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
 TIME_LIMITS = frozenset({"hour", "day", "week", "month"})
+# acts whose noun's "of" names who they are done to ("the abduction of 30 students")
+PATIENT_OF_TYPES = frozenset({"ASSAULT", "COERCE", "SANCTION", "RETREAT"})
 TIME_MARKS = frozenset({"after", "before", "when"})  # a clause that dates another, told as done
 # what an ultimatum demands: "gave the rebels 48 hours to lay down their arms"
 COMPLIANCE_VERBS = frozenset("surrender disarm withdraw comply release vacate resign evacuate disperse lay hand end "
@@ -691,6 +693,9 @@ class EventReader:
             target = clauses.prep_object(token, ("against", "targeting")) or (
                 clauses.prep_object(governing, ("against", "on", "at", "into", "with")) if governing is not None else None) or clauses.prep_object(
                 token, ("on", "at", "with", "in"))
+            if target is None and trigger_type in PATIENT_OF_TYPES:
+                # "the abduction of 30 students", "the forced removal of children": done to them
+                target = clauses.prep_object(token, ("of",))
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
                 target = clauses.first_child(list(done.children), "dobj") if done is not None else None

@@ -372,6 +372,9 @@ def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, typ
     # whose thing the act is about: the owner after "behind", "into"
     ("Nepal's largest party threw its weight behind the ruling coalition's candidate.", "SUPPORT", "Nepal",
      "ruling coalition"),
+    # the "of" of a violent or coercive act's noun names who it is done to
+    ("The abduction of at least 30 students by armed bandits from a boarding school drew condemnation.",
+     "ASSAULT", "bandits", "students"),
     # "who" stands for the noun it hangs on
     ("Gunmen who stormed a police post in the north were arrested on Monday.", "COERCE", None, "Gunmen"),
 ])
