@@ -103,8 +103,12 @@ class ActorReader:
         if span is None or not span.text.strip():
             return None
         actor = self._describe(span, token, doc)
-        place = self._own_place(token) if ent is None and span.end == token.i + 1 else None
-        if place is not None:  # "demonstrators in Baghdad": who they are is where they are
+        # "demonstrators in Baghdad", "a peace-keeping force in Liberia": who they are is where they
+        # are (a minister in Tashkent is a visitor there, a tanker in the Gulf of Oman sails through)
+        sector = self.nouns.get(token.lemma_.lower())
+        place = self._own_place(token) if ent is None and span.end == token.i + 1 and (
+            sector not in (None, "GOV", "JUD", "LEG") or sector is None and self.names_people(token)) else None
+        if place is not None:
             country = actor.country or self.gazetteer.country_code(place.text) or (
                 loc.country if (loc := self.gazetteer.geocode(place.text, doc._.countries or ())) else None)
             actor = replace(actor, text=doc[span.start: place.end].text, country=country)

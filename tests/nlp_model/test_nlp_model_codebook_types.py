@@ -262,6 +262,8 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     ("About 1,400 workers at the axle plant walked off the job on Monday.", "PROTEST"),
     ("The mining regulator ordered the suspension of all underground operations at the site.", "COERCE"),
     ("Police blocked the marchers from approaching the palace gates.", "COERCE"),
+    # tear gas fired is force used, the codebook's COERCE
+    ("Police fired tear gas at demonstrators in Baghdad on Friday.", "COERCE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
@@ -426,3 +428,15 @@ def test_nlp_model_second_act_of_the_speaker(rule_analyzer, sentence, types, acc
 ])
 def test_nlp_model_wording_that_reads_no_such_act(rule_analyzer, sentence, absent):
     assert absent not in {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events}
+
+
+@pytest.mark.parametrize("sentence, actor2", [
+    # the place people are in says who they are; where an official or a ship is says where the act was
+    ("Soldiers fired on protesters in Khartoum on Monday.", "protesters in Khartoum"),
+    ("The president met the Taliban administration's acting foreign minister in Tashkent on Monday.",
+     "acting foreign minister"),
+    ("Revolutionary Guards seized an oil tanker in the Gulf of Oman on Thursday.", "oil tanker"),
+])
+def test_nlp_model_a_place_qualifies_people_not_officials(rule_analyzer, sentence, actor2):
+    event = rule_analyzer.analyze(sentence, "2024-05-04").events[0]
+    assert event.actor2 is not None and event.actor2.text.endswith(actor2), event.actor2
