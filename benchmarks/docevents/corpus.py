@@ -79,7 +79,8 @@ def sample_site() -> Iterator[CorpusDocument]:
 
 
 def wire_articles() -> Iterator[CorpusDocument]:
-    """Articles written for the corpus in wire style by a coder who never saw the system."""
+    """Articles written for the corpus, in wire style and (x-) in the manner of news websites, by
+    coders who never saw the system."""
     for line in WIRE_ARTICLES.read_text(encoding="utf-8").splitlines():
         if line.strip():
             doc = json.loads(line)
