@@ -82,7 +82,7 @@ DAMNING_ADJECTIVES = frozenset({
     "unlawful", "illegitimate", "scandalous", "deplorable", "despicable", "abhorrent", "reprehensible", "unjust",
     "absurd", "ridiculous", "cynical", "hypocritical", "cowardly", "barbaric", "inhumane", "heinous",
     "unconstitutional", "undemocratic", "baseless", "misleading", "provocative", "insulting", "incompetent",
-    "negligent", "corrupt", "shocking", "unjustified", "unwarranted", "irrational", "dishonest"})
+    "negligent", "corrupt", "shocking", "unjustified", "unwarranted", "irrational", "dishonest", "disappointing"})
 RESPONSE_VERBS = frozenset({"respond", "retaliate", "react", "act", "strike", "hit", "punish", "answer"})
 VERDICT_VERBS = frozenset({"say", "call", "describe", "tell", "add", "declare", "insist", "brand", "label"})
 # weapons that can be the subject of an attack verb ("missiles targeted ..."); craft and forces
@@ -93,12 +93,14 @@ WEAPONS = frozenset({"plane", "missile", "rocket", "warship", "airstrike", "stri
 SOUGHT_FOR_ONESELF = frozenset({"attention", "treatment", "care", "shelter", "cover", "safety"})
 # triggers only as verbs ("moved units closer", not "a contact"; "objected", not "an object")
 VERB_ONLY = frozenset({"phone", "close", "seal", "contact", "plead", "fault", "mock", "object", "bust", "lament",
-                       "question"})
+                       "question", "fine", "quiz"})
 BATTLE_WORDS = frozenset({"battle", "gunbattle", "clash", "firefight", "fighting", "shootout", "offensive"})
 _DATELINE_KEY = "wirewatch_dateline_location"
 # the confidence of a sentence's second event, of the gate's probability for the sentence
 SECOND_EVENT_DISCOUNT = 0.9
 TIME_LIMITS = frozenset({"hour", "day", "week", "month"})
+# what one is given ("won the backing of Unison", "received aid from Japan") comes from the "of"
+RECEIVING_VERBS = frozenset({"win", "receive", "get", "secure", "gain", "earn", "obtain", "accept"})
 # acts whose noun's "of" names who they are done to ("the abduction of 30 students")
 PATIENT_OF_TYPES = frozenset({"ASSAULT", "COERCE", "SANCTION", "RETREAT"})
 TIME_MARKS = frozenset({"after", "before", "when"})  # a clause that dates another, told as done
@@ -650,6 +652,8 @@ class EventReader:
                 source, target = subj, obj
             if source is not None and source.tag_ in ("WP", "WDT") and token.dep_ == "relcl":
                 source = token.head  # "three men who attacked a checkpoint": the men
+            if target is not None and target.tag_ in ("WP", "WDT") and token.dep_ == "relcl" and subjpass is not None:
+                target = token.head  # "a man who was arrested on suspicion of theft": the man
             loser = clauses.prep_object(token, ("from",)) if obj is not None and _place(obj) else None
             if loser is not None and not _place(loser) and subjpass is None:
                 target = loser  # "retook the town from rebels": the fight was with the rebels
@@ -699,6 +703,11 @@ class EventReader:
             if target is None:  # "a general strike that shut down Kathmandu"
                 done = next((c for c in token.children if c.dep_ == "relcl"), None)
                 target = clauses.first_child(list(done.children), "dobj") if done is not None else None
+            giver = (clauses.prep_object(token, ("of", "from")) or clauses.prep_object(token.head, ("from",))) \
+                if token.dep_ == "dobj" and token.head.lemma_.lower() in RECEIVING_VERBS else None
+            if giver is not None:
+                # "she won the backing of Unison": Unison backs her
+                source, target = giver, clauses.first_child(list(token.head.children), "nsubj")
             between = clauses.prep_object(token, ("between",)) or (
                 clauses.prep_object(token.head, ("between",)) if token.dep_ == "nsubj" else None)
             if between is not None:
@@ -1024,20 +1033,23 @@ def _participle_act(token: Token, first: Token) -> bool:
 
 def _done_by_object(token: Token, first: Token) -> bool:
     """ "dispersed protesters who had marched on the assembly", "arrested the men who
-    stormed the base": the trigger is the verb of a relative clause on the first trigger's
-    object (or what that verb did), reported as done, not negated."""
+    stormed the base", "a man who was arrested ... was released": the trigger is the verb of a
+    relative clause on the first trigger's object or subject (or what that verb did),
+    reported as done, not negated."""
     verb = token if token.dep_ == "relcl" else token.head if token.head.dep_ == "relcl" and token.dep_ == "dobj" \
         else token.head.head if token.dep_ == "pobj" and token.head.head.dep_ == "relcl" else None
     if verb is None or verb.pos_ not in ("VERB", "AUX") or clauses.negated(verb):
         return False
-    if not (verb.tag_ == "VBD" or verb.tag_ == "VBN" and any(c.dep_ == "aux" and c.lower_ in ("had", "have", "has")
-                                                              for c in verb.children)):
+    if not (verb.tag_ == "VBD" or verb.tag_ == "VBN" and any(
+            c.dep_ == "aux" and c.lower_ in ("had", "have", "has") or c.dep_ == "auxpass" and c.lower_ in ("was", "were")
+            for c in verb.children)):
         return False
     owner = verb.head
     while owner.dep_ == "pobj" and owner.head.lower_ == "of" and owner.head.head.i != owner.head.i:
         owner = owner.head.head  # "thousands of protesters who marched"
     acted_on = first if first.pos_ == "VERB" else first.head
-    return owner.dep_ in ("dobj", "nsubjpass") and owner.head.i == acted_on.i \
+    # "a second man, who was arrested on suspicion of ..., has been released on bail"
+    return owner.dep_ in ("dobj", "nsubjpass", "nsubj") and owner.head.i == acted_on.i \
         or owner.dep_ == "pobj" and owner.head.head.i == acted_on.i
 
 

@@ -26,6 +26,10 @@ def english_model(settings: Settings) -> str:
     return settings.model_for("en") or settings.spacy_model
 
 
+# inflected verbs the model's rule lemmatizer reduces to another word
+VERB_LEMMA_FIXES = {("staged", "staging"): "stage", ("fined", "fining"): "fine"}
+
+
 def load_pipeline(settings: Settings) -> Language:
     """The configured spaCy model with line breaks, gazetteer rulers, place fixes and canonical names."""
     package = english_model(settings)
@@ -37,6 +41,12 @@ def load_pipeline(settings: Settings) -> Language:
             "or set WIREWATCH_SPACY_MODEL (or WIREWATCH_LANGUAGES=en=MODEL) to an installed model"
         ) from None
     nlp.add_pipe("wirewatch_norms", first=True)
+    if "attribute_ruler" in nlp.pipe_names:
+        # the rule lemmatizer keeps a lemma set before it: verbs it cuts wrongly ("staged" -> "stag")
+        ruler = nlp.get_pipe("attribute_ruler")
+        for forms, lemma in VERB_LEMMA_FIXES.items():
+            ruler.add([[{"LOWER": {"IN": list(forms)}, "TAG": {"IN": ["VBD", "VBN", "VBG", "VBZ", "VBP", "VB"]}}]],
+                      {"LEMMA": lemma})
     before = "parser" if "parser" in nlp.pipe_names else nlp.pipe_names[0]
     nlp.add_pipe("wirewatch_line_breaks", before=before)
     entities.add_gazetteer_rulers(nlp)

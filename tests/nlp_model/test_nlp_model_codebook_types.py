@@ -264,6 +264,16 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     ("Police blocked the marchers from approaching the palace gates.", "COERCE"),
     # tear gas fired is force used, the codebook's COERCE
     ("Police fired tear gas at demonstrators in Baghdad on Friday.", "COERCE"),
+    # local news: vigils, fines, subpoenas, custody, jail, reviews, rallying to a defence, appeals, bars
+    ("Relatives of remand prisoners staged a vigil outside the ministry.", "PROTEST"),
+    ("The regulator fined the company $4.2 million on Tuesday.", "COERCE"),
+    ("A House committee subpoenaed the agency's records on Monday.", "COERCE"),
+    ("Two men were taken into custody on Friday.", "COERCE"),
+    ("He was booked into the county jail on charges of robbery.", "COERCE"),
+    ("The inspector general's office said it had opened a review of the agency's response.", "INVESTIGATE"),
+    ("Her allies rallied to her defense on Monday.", "SUPPORT"),
+    ("The attorney general filed a notice of appeal with the Ninth Circuit.", "DISAPPROVE"),
+    ("The school board barred 300 unvaccinated students from attending classes.", "COERCE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
@@ -345,6 +355,7 @@ def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
      {"COERCE", "PROTEST"}),
     ("Police arrested three men who attacked a checkpoint.", {"COERCE", "ASSAULT"}),
     ("Police arrested three men who will face trial.", {"COERCE"}),
+    ("A second man, who was arrested on suspicion of theft, has been released on bail.", {"RETREAT", "COERCE"}),
     # a participle with an object of its own is a past tense: a second act of the subject
     ("The army denied that civilians had been targeted and accused rebels of spreading false information.",
      {"REJECT", "DISAPPROVE"}),
@@ -377,6 +388,9 @@ def test_nlp_model_strikes_plans_raids_and_requests(rule_analyzer, sentence, typ
     # the "of" of a violent or coercive act's noun names who it is done to
     ("The abduction of at least 30 students by armed bandits from a boarding school drew condemnation.",
      "ASSAULT", "bandits", "students"),
+    # what one wins or receives comes from the "of" or the "from"
+    ("Last week the candidate won the backing of the local branch of Unison.", "SUPPORT", "Unison", None),
+    ("Sudan received aid from Japan on Monday.", "AID", "Japan", "Sudan"),
     # "who" stands for the noun it hangs on
     ("Gunmen who stormed a police post in the north were arrested on Monday.", "COERCE", None, "Gunmen"),
 ])
@@ -425,6 +439,7 @@ def test_nlp_model_second_act_of_the_speaker(rule_analyzer, sentence, types, acc
     ("The company gave its staff two days to decide.", "THREATEN"),  # a time limit to choose
     ("She charged her phone overnight.", "COERCE"),  # a phone is charged, nobody is
     ("The ruling party pledged to cut taxes.", "AID"),  # a promise of something other than aid
+    ("The weather was fine on the day of the parade.", "COERCE"),  # fine, not fined
 ])
 def test_nlp_model_wording_that_reads_no_such_act(rule_analyzer, sentence, absent):
     assert absent not in {e.type for e in rule_analyzer.analyze(sentence, "2024-05-04").events}
