@@ -101,9 +101,10 @@ def main() -> int:
     parser.add_argument("--without", metavar="PREFIX",
                         help="leave out the split's documents whose id starts with PREFIX (wire: gives the test "
                              "split of earlier releases); no floors then")
-    parser.add_argument("--also-without", metavar="PREFIX",
-                        help="also print the figures without the documents whose id starts with PREFIX, from the "
-                             "same run (so the split is read once for both)")
+    parser.add_argument("--also-without", metavar="PREFIX", action="append", default=[],
+                        help="also print the figures without the documents whose id starts with PREFIX, and on "
+                             "those documents alone, from the same run (so the split is read once for all); "
+                             "repeatable")
     args = parser.parse_args()
     if args.errors and args.split in ("test", "wire"):
         print(f"error: the {args.split} split is locked: its errors are not listed", file=sys.stderr)
@@ -158,15 +159,18 @@ def main() -> int:
     print(f"fatalities: {fat['stated']} matched events state a count; exact {fat['exact_precision']}, "
           f"never above the coder's {fat['not_over']}; false-positive events with deaths: {fat['fp_with_deaths']}")
     if args.also_without:
-        kept = [d for d in split_docs if not d.id.startswith(args.also_without)]
-        kept_ids = {d.id for d in kept}
-        kept_gold = [g for g in gold if g.doc in kept_ids]
-        kept_events = [e for e in ours if e.doc in kept_ids]
-        part = figures(match_corpus(kept_events, kept_gold, [d.id for d in kept]), kept_events, kept, kept_gold)
-        quiet = part["events_per_1000_words_no_event_docs"]
-        print(f"without {args.also_without}: {len(kept)} documents: P={part['precision']:.3f} R={part['recall']:.3f} "
-              f"F1={part['f1']:.3f}, events per 1,000 words of documents with no event: "
-              + ("-" if quiet is None else f"{quiet:.2f}"))
+        left_out = tuple(args.also_without)
+        for label, part_docs in (("without " + ", ".join(left_out), [d for d in split_docs if not d.id.startswith(left_out)]),
+                                 ("only those", [d for d in split_docs if d.id.startswith(left_out)])):
+            kept_ids = {d.id for d in part_docs}
+            kept_gold = [g for g in gold if g.doc in kept_ids]
+            kept_events = [e for e in ours if e.doc in kept_ids]
+            part = figures(match_corpus(kept_events, kept_gold, [d.id for d in part_docs]), kept_events, part_docs,
+                           kept_gold)
+            quiet = part["events_per_1000_words_no_event_docs"]
+            print(f"{label}: {len(part_docs)} documents, {part['gold_firm']} firm events: P={part['precision']:.3f} "
+                  f"R={part['recall']:.3f} F1={part['f1']:.3f}, events per 1,000 words of documents with no event: "
+                  + ("-" if quiet is None else f"{quiet:.2f}"))
     if args.errors:
         for e in m_test.fp:
             print(f"FP {e.type:<11} {e.confidence:.2f} {e.doc}: {e.sentence[:140]!r}")

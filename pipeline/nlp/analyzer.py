@@ -24,7 +24,7 @@ from pipeline.nlp.model import english_model, installed_model_version, load_pipe
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "0.10.0"
+ANALYZER_VERSION = "0.11.0"
 DEFAULT_BATCH_SIZE = 24
 # "Deir Ezzor - Arab Today", "BAGHDAD, Nov 4 (Reuters) -": a place, then a dash.
 _DATELINE = re.compile(
