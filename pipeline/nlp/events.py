@@ -259,11 +259,14 @@ class EventReader:
         candidates = _act_first(list(candidates))
         chosen = [candidates[0]]
         for cand in candidates[1:]:
+            # "expressed concern ... and called on the government": a phrasal noun trigger is its verb's act
+            verb = cand.token.head if cand.phrasal and cand.token.pos_ == "NOUN" and cand.token.dep_ == "dobj" \
+                else cand.token
             if (cand.priority >= 3 and not cand.background and cand.type not in {c.type for c in chosen}
-                    and cand.token.pos_ == "VERB" and cand.token.dep_ in ("conj", "ROOT")
-                    and (clauses.coordinated_head(cand.token).i == chosen[0].token.i
-                         or not clauses.dominates(chosen[0].token, cand.token, through_conj=False))
-                    and not clauses.dominates(cand.token, chosen[0].token, through_conj=False)):
+                    and verb.pos_ == "VERB" and verb.dep_ in ("conj", "ROOT")
+                    and (clauses.coordinated_head(verb).i == chosen[0].token.i
+                         or not clauses.dominates(chosen[0].token, verb, through_conj=False))
+                    and not clauses.dominates(verb, chosen[0].token, through_conj=False)):
                 # a verb over the first trigger ("a drone strike killed two commanders") tells the same act
                 chosen.append(cand)
             elif (len(chosen) == 1 and cand.priority >= 3 and cand.type != chosen[0].type

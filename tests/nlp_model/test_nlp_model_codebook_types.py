@@ -274,6 +274,9 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     ("Her allies rallied to her defense on Monday.", "SUPPORT"),
     ("The attorney general filed a notice of appeal with the Ninth Circuit.", "DISAPPROVE"),
     ("The school board barred 300 unvaccinated students from attending classes.", "COERCE"),
+    ("The High Court on Sunday ordered the release of 23 of the detained workers.", "RETREAT"),
+    ("The government has recalled its ambassador for consultations.", "SANCTION"),
+    ("The border force sent a protest note to its neighbour on Monday.", "DISAPPROVE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
@@ -356,6 +359,9 @@ def test_nlp_model_damning_labels(rule_analyzer, sentence, types):
     ("Police arrested three men who attacked a checkpoint.", {"COERCE", "ASSAULT"}),
     ("Police arrested three men who will face trial.", {"COERCE"}),
     ("A second man, who was arrested on suspicion of theft, has been released on bail.", {"RETREAT", "COERCE"}),
+    # a phrasal noun trigger is its verb's act, coordinated like one
+    ("The rights commission expressed concern over the use of force and called on the government to respect "
+     "the right to assembly.", {"DISAPPROVE", "DEMAND"}),
     # a participle with an object of its own is a past tense: a second act of the subject
     ("The army denied that civilians had been targeted and accused rebels of spreading false information.",
      {"REJECT", "DISAPPROVE"}),
