@@ -276,7 +276,7 @@ def test_nlp_model_a_town_before_an_act_is_no_doer(rule_analyzer):
     ("The school board barred 300 unvaccinated students from attending classes.", "COERCE"),
     ("The High Court on Sunday ordered the release of 23 of the detained workers.", "RETREAT"),
     ("The government has recalled its ambassador for consultations.", "SANCTION"),
-    ("The border force sent a protest note to its neighbour on Monday.", "DISAPPROVE"),
+    ("The foreign ministry sent a protest note to the embassy on Monday.", "DISAPPROVE"),
 ])
 def test_nlp_model_wording_gives_the_type(rule_analyzer, sentence, etype):
     assert rule_analyzer.analyze(sentence, "2024-05-04").events[0].type == etype
