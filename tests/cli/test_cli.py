@@ -109,7 +109,8 @@ def test_cli_analyze_jsonl_keeps_ids_and_order():
     for result in results:
         for entity in result["entities"]:
             assert result["text"][entity["start"]:entity["end"]] == entity["text"]
-    assert [e["type"] for e in results[0]["events"]][:1] == ["ASSAULT"]
+    # rebels against an army post: armed violence between organised sides, the codebook's FIGHT
+    assert [e["type"] for e in results[0]["events"]][:1] == ["FIGHT"]
     assert results[0]["events"][0]["fatalities"] == 6
     assert results[0]["events"][0]["date"] == "2024-03-08"
     assert [e["type"] for e in results[1]["events"]][:1] == ["PROTEST"]
@@ -137,7 +138,7 @@ def test_cli_analyze_jsonl_gates_each_line_by_language():
     assert done.returncode == 0, done.stderr
     french, english = (json.loads(line) for line in done.stdout.splitlines())
     assert (french["id"], french["not_analysed"], french["events"], french["entities"]) == ("fr", "language", [], [])
-    assert english["not_analysed"] is None and [e["type"] for e in english["events"]][:1] == ["ASSAULT"]
+    assert english["not_analysed"] is None and [e["type"] for e in english["events"]][:1] == ["FIGHT"]
 
 
 def test_cli_analyze_rejects_bad_jsonl():
