@@ -269,21 +269,7 @@ class EventReader:
                     and not clauses.dominates(verb, chosen[0].token, through_conj=False)):
                 # a verb over the first trigger ("a drone strike killed two commanders") tells the same act
                 chosen.append(cand)
-            elif (len(chosen) == 1 and cand.priority >= 3 and cand.type != chosen[0].type
-                  and not {cand.type, chosen[0].type} <= ARMED and _participle_act(cand.token, chosen[0].token)):
-                # "denied any involvement, calling the accusations a provocation": a second act
-                # told in a participle beside the first ("air strikes flattened homes, killing 90"
-                # tells one attack and what it did)
-                chosen.append(replace(cand, background=0))
-            elif (len(chosen) == 1 and cand.priority >= 3 and cand.type != chosen[0].type
-                  and not {cand.type, chosen[0].type} <= ARMED and _told_as_time(cand.token, chosen[0].token)):
-                # "called for calm after DEA officials arrested the premier": the act the first
-                # one followed is reported as done, an event of its own
-                chosen.append(replace(cand, background=0))
-            elif (len(chosen) == 1 and cand.priority >= 2 and cand.type != chosen[0].type
-                  and not {cand.type, chosen[0].type} <= ARMED and _done_by_object(cand.token, chosen[0].token)):
-                # "fired tear gas to disperse protesters who marched on the assembly": what the
-                # people acted on had done is an act of its own
+            elif len(chosen) == 1 and _second_act(cand, chosen[0]):
                 chosen.append(replace(cand, background=0))
         events = []
         for rank, cand in enumerate(chosen):
@@ -361,10 +347,9 @@ class EventReader:
         if token.pos_ == "VERB" and any("charge" in t.companions for t in options) and any(
                 t.lemma_.lower() == "charge" and t.dep_ == "pobj" and t.head.lower_ == "on" for t in token.subtree):
             neighbours.add("charge")
-        # "blocked stretches of the highway", "access to the funds was frozen", "suspended 210 million
-        # crowns in budget support": what the object
-        # (or the passive subject) is a part of or a way to
-        # (a sum of money is funds: "froze 6.3 billion euros", "access to 6.3 billion euros")
+        # what the object (or the passive subject) is a part of or a way to: "blocked stretches of
+        # the highway", "access to the funds was frozen", "suspended 210 million crowns in budget
+        # support"; a sum of money is funds ("froze 6.3 billion euros")
         neighbours |= {"fund" if g.ent_type_ == "MONEY" or g.lemma_.lower() in CURRENCIES else g.lemma_.lower()
                        for c in token.children if c.dep_ in ("dobj", "nsubjpass")
                        for g in [c, *(g for p in c.children if p.dep_ == "prep" and p.lower_ in ("of", "to", "in")
@@ -425,19 +410,8 @@ class EventReader:
                 etype, mode = "DISAPPROVE", None
         elif lemma in HARSH_WORDS and not trig.companions:
             # "Democrats blasted him", "hammered Bevin on health care": people hitting hard with
-            # words; a bomb blasts, and militants blast a checkpoint
-            subject = clauses.first_child(list(token.children), "nsubj")
-            if token.pos_ != "VERB" or subject is None:
-                return None if lemma != "blast" else _Candidate(token, etype, mode, priority, clauses.depth_of(token),
-                                                                 clauses.background_level(token))
-            mention = self.actors.read(subject)
-            speaker = self.actors.nouns.get(subject.lemma_.lower()) not in ("MIL", "REB", "COP") and (
-                subject.lower_ in ("he", "she", "they", "we", "i") or subject.pos_ == "PROPN"
-                or any(t.ent_type_ in ("PERSON", "ORG", "NORP") for t in subject.subtree)
-                or mention is not None and self.actors.is_agent(mention))
-            natural = any(t.lemma_.lower() in exclusions.ACCIDENT_CAUSES | WEAPONS for t in subject.subtree)
-            armed = any(c.dep_ == "prep" and c.lower_ == "with" for c in token.children)  # "with air strikes"
-            if speaker and not natural and not armed:
+            # words; a bomb blasts, and militants blast a checkpoint (the others are words only)
+            if self._harsh_words(token):
                 etype, mode, priority = "DISAPPROVE", None, 4
             elif lemma != "blast":
                 return None
@@ -451,6 +425,21 @@ class EventReader:
                 token.dep_ == "compound" and token.head.pos_ == "NOUN"):
             background = 1  # "officers accused of ...", "hostages held in Gaza", "an attack site"
         return _Candidate(token, etype, mode, priority, clauses.depth_of(token), background, bool(trig.companions))
+
+    def _harsh_words(self, verb: Token) -> bool:
+        """Whether a verb of hitting hard is said of people speaking: its subject is a person,
+        a name or a body other than armed forces or police, not a storm or a weapon, and it
+        hits with nothing ("Israel hammered Gaza with air strikes" is no criticism)."""
+        subject = clauses.first_child(list(verb.children), "nsubj")
+        if verb.pos_ != "VERB" or subject is None or self.actors.nouns.get(subject.lemma_.lower()) in ("MIL", "REB", "COP"):
+            return False
+        if any(t.lemma_.lower() in exclusions.ACCIDENT_CAUSES | WEAPONS for t in subject.subtree) \
+                or any(c.dep_ == "prep" and c.lower_ == "with" for c in verb.children):
+            return False
+        mention = self.actors.read(subject)
+        return (subject.lower_ in ("he", "she", "they", "we", "i") or subject.pos_ == "PROPN"
+                or any(t.ent_type_ in ("PERSON", "ORG", "NORP") for t in subject.subtree)
+                or mention is not None and self.actors.is_agent(mention))
 
     def _charged_person(self, charge: Token) -> bool:
         """Whether "charge" is laid on a person or a group (its passive subject or object)."""
@@ -995,6 +984,19 @@ def _act_first(candidates: list[_Candidate]) -> list[_Candidate]:
             candidates.remove(governing)
             candidates.insert(0, governing)
     return candidates
+
+
+def _second_act(cand: _Candidate, first: _Candidate) -> bool:
+    """A trigger outside the first one's clause that tells an act of its own: in a participle
+    beside it ("denied any involvement, calling the accusations a provocation"), in a clause of
+    time reported as done ("called for calm after agents arrested the premier"), or in a
+    relative clause on whom it was done to ("dispersed protesters who marched on the
+    assembly"). An attack and what it did are one act ("flattened homes, killing 90")."""
+    if cand.type == first.type or {cand.type, first.type} <= ARMED:
+        return False
+    if cand.priority >= 3 and (_participle_act(cand.token, first.token) or _told_as_time(cand.token, first.token)):
+        return True
+    return cand.priority >= 2 and _done_by_object(cand.token, first.token)
 
 
 def _deadline(give: Token) -> Token | None:
