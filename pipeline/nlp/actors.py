@@ -45,6 +45,8 @@ PLACE_HEADS = {"town", "city", "village", "capital", "province", "region", "dist
 ORGANISATION_NOUNS = {"coalition", "party", "movement", "front", "alliance", "union", "organization",
                       "organisation", "group", "faction", "council", "committee", "league", "association", "mission"}
 PRONOUNS = {"it", "they", "he", "she", "we", "i", "them", "him", "her", "its", "their", "who", "which", "that"}
+# pronouns that stand for people: "he was charged", "they blasted the plan"
+PEOPLE_PRONOUNS = frozenset({"i", "we", "he", "she", "they", "me", "us", "him", "her", "them"})
 ACTOR_LABELS = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
 # acts whose doer, named by a nationality alone, is that state's military: "Russian air strikes"
 MILITARY_ACTS = {"strike", "airstrike", "raid", "shelling", "bombardment", "offensive", "bombing", "attack",
@@ -300,20 +302,26 @@ class ActorReader:
         return None
 
 
-_ENTITY_INDEX_KEY = "wirewatch_entity_index"
 _ENTITIES_KEY = "wirewatch_entities"
 
 
-def sentence_entities(sent: Span) -> list[Span]:
-    """The named entities inside a sentence, as `Span.ents` gives them, from a list of the
-    document's entities built once (`Span.ents` rescans the document's on every access)."""
-    doc = sent.doc
+def _document_entities(doc: Doc) -> tuple[list[int], list[Span], dict[int, Span]]:
+    """The document's entities (their starts, the spans, and token -> entity), built once.
+
+    `Doc.ents` builds new `Span`s on every access, and the reader asks for hundreds of
+    tokens and every sentence per document; the reader runs after the pipeline, when the
+    entities no longer change."""
     cached = doc.user_data.get(_ENTITIES_KEY)
     if cached is None:
         ents = list(doc.ents)
-        cached = ([e.start for e in ents], ents)
+        cached = ([e.start for e in ents], ents, {i: ent for ent in ents for i in range(ent.start, ent.end)})
         doc.user_data[_ENTITIES_KEY] = cached
-    starts, ents = cached
+    return cached
+
+
+def sentence_entities(sent: Span) -> list[Span]:
+    """The named entities inside a sentence, as `Span.ents` gives them."""
+    starts, ents, _ = _document_entities(sent.doc)
     out = []
     for ent in ents[bisect.bisect_left(starts, sent.start):]:
         if ent.start >= sent.end:
@@ -324,17 +332,7 @@ def sentence_entities(sent: Span) -> list[Span]:
 
 
 def _entity_at(token: Token) -> Span | None:
-    """The named entity a token is part of, or None.
-
-    `Doc.ents` builds new `Span`s on every access, and the reader asks for hundreds of
-    tokens per document, so the token -> entity index is built once per document (the
-    reader runs after the pipeline, when the entities no longer change).
-    """
+    """The named entity a token is part of, or None."""
     if token.ent_iob_ in ("", "O"):
         return None
-    doc = token.doc
-    index = doc.user_data.get(_ENTITY_INDEX_KEY)
-    if index is None:
-        index = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
-        doc.user_data[_ENTITY_INDEX_KEY] = index
-    return index.get(token.i)
+    return _document_entities(token.doc)[2].get(token.i)

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.dates import resolve_date
 from pipeline.models import Actor, Event, Location
 from pipeline.nlp import clauses, exclusions, lexicon
-from pipeline.nlp.actors import PLACE_HEADS, QUANTITY_WORDS, ActorMention, ActorReader, sentence_entities
+from pipeline.nlp.actors import PEOPLE_PRONOUNS, PLACE_HEADS, QUANTITY_WORDS, ActorMention, ActorReader, sentence_entities
 from pipeline.nlp.geo import Gazetteer
 from pipeline.nlp.clauses import (  # word sets the reader uses; parse helpers as clauses.<name>
     ADMIN_NOUNS,
@@ -437,7 +437,7 @@ class EventReader:
                 or any(c.dep_ == "prep" and c.lower_ == "with" for c in verb.children):
             return False
         mention = self.actors.read(subject)
-        return (subject.lower_ in ("he", "she", "they", "we", "i") or subject.pos_ == "PROPN"
+        return (subject.lower_ in PEOPLE_PRONOUNS or subject.pos_ == "PROPN"
                 or any(t.ent_type_ in ("PERSON", "ORG", "NORP") for t in subject.subtree)
                 or mention is not None and self.actors.is_agent(mention))
 
@@ -446,7 +446,7 @@ class EventReader:
         charged = clauses.first_child(list(charge.children), "nsubjpass") or clauses.first_child(list(charge.children), "dobj")
         if charged is None:
             return False
-        if charged.lower_ in ("he", "she", "they", "him", "her", "them"):
+        if charged.lower_ in PEOPLE_PRONOUNS:
             return True
         mention = self.actors.read(charged)
         return mention is not None and self.actors.is_agent(mention)
@@ -1009,14 +1009,22 @@ def _deadline(give: Token) -> Token | None:
                  and any(a.dep_ == "aux" and a.lower_ == "to" for a in v.children)), None)
 
 
+def _reported_done(verb: Token, *, passive: bool) -> bool:
+    """The verb tells an act as done: a past tense or a perfect ("had marched"), or with
+    `passive` a past passive ("was arrested"), not negated."""
+    if clauses.negated(verb):
+        return False
+    return verb.tag_ == "VBD" or verb.tag_ == "VBN" and any(
+        c.dep_ == "aux" and c.lower_ in ("had", "have", "has")
+        or passive and c.dep_ == "auxpass" and c.lower_ in ("was", "were") for c in verb.children)
+
+
 def _told_as_time(token: Token, first: Token) -> bool:
     """ "detained four people after protesters blocked tracks": the trigger is the past-tense
     verb (or its object) of a clause that dates the first trigger's ("after", "before",
     "when"), with a subject of its own and no negation."""
     verb = token if token.pos_ == "VERB" else token.head if token.dep_ == "dobj" else None
-    if verb is None or verb.dep_ != "advcl" or clauses.negated(verb) or verb.tag_ not in ("VBD", "VBN"):
-        return False
-    if verb.tag_ == "VBN" and not any(c.dep_ == "aux" and c.lower_ in ("had", "has", "have") for c in verb.children):
+    if verb is None or verb.dep_ != "advcl" or not _reported_done(verb, passive=False):
         return False
     if not any(c.dep_ == "mark" and c.lower_ in TIME_MARKS for c in verb.children):
         return False
@@ -1043,11 +1051,7 @@ def _done_by_object(token: Token, first: Token) -> bool:
     reported as done, not negated."""
     verb = token if token.dep_ == "relcl" else token.head if token.head.dep_ == "relcl" and token.dep_ == "dobj" \
         else token.head.head if token.dep_ == "pobj" and token.head.head.dep_ == "relcl" else None
-    if verb is None or verb.pos_ not in ("VERB", "AUX") or clauses.negated(verb):
-        return False
-    if not (verb.tag_ == "VBD" or verb.tag_ == "VBN" and any(
-            c.dep_ == "aux" and c.lower_ in ("had", "have", "has") or c.dep_ == "auxpass" and c.lower_ in ("was", "were")
-            for c in verb.children)):
+    if verb is None or verb.pos_ not in ("VERB", "AUX") or not _reported_done(verb, passive=True):
         return False
     owner = verb.head
     while owner.dep_ == "pobj" and owner.head.lower_ == "of" and owner.head.head.i != owner.head.i:
